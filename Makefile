@@ -1,0 +1,53 @@
+# wacamp — every task a developer or CI runs. `make test` is the one CI calls.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+LOCAL_AWS   ?= http://127.0.0.1:4566
+STACK       ?= wacamp-local
+FUNCTIONS   := -p start_campaign -p sender -p campaign_status
+export AWS_ENDPOINT_URL ?= $(LOCAL_AWS)
+export AWS_ACCESS_KEY_ID ?= test
+export AWS_SECRET_ACCESS_KEY ?= test
+export AWS_REGION ?= us-east-1
+
+.PHONY: help setup build local-up local-down local-status deploy lint test demo deny clean-local
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+setup: ## install what the tests need: Chromium, the local AWS venv
+	@scripts/setup.sh
+
+build: ## build the Lambda bootstrap binaries and the CLI
+	cargo build $(FUNCTIONS) -p wacamp
+
+local-up: setup ## start the local AWS (MiniStack) unless one answers
+	@localstack/ministack.sh start
+
+local-down: ## stop the local AWS this project started
+	@localstack/ministack.sh stop
+
+local-status: ## say whether the local AWS answers
+	@localstack/ministack.sh status
+
+deploy: build ## build, package and deploy the stack to the local AWS (STACK=name)
+	@$(VENV)/bin/python infra/deploy.py --stack $(STACK) --outputs .local/stacks/$(STACK).json
+
+lint: ## rustfmt, clippy and cfn-lint
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/cfn-lint infra/template.yaml
+
+test: ## everything CI checks: lint and all tests against the local AWS and Chromium
+	@scripts/test.sh
+
+demo: ## deploy to the local AWS and run one campaign end to end
+	@scripts/demo.sh
+
+deny: ## licence and ban checks (offline; advisories need the network: cargo deny check advisories)
+	@command -v cargo-deny >/dev/null || cargo install --locked cargo-deny
+	cargo deny check licenses bans sources
+
+clean-local: local-down ## stop the local AWS and forget its state
+	rm -rf .local

@@ -1,0 +1,169 @@
+//! `wacamp`: the operator's command line. Starts campaigns from a CSV and follows their
+//! progress through the HTTP API.
+
+mod recipients;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(name = "wacamp", version, about = "WhatsApp campaigns through WhatsApp Web, on AWS Lambda")]
+struct Cli {
+    /// Base URL of the HTTP API; by default read from `.local/stacks/<stack>.json` (written by `make deploy`).
+    #[arg(long, env = "WACAMP_API_URL", global = true)]
+    api_url: Option<String>,
+    /// The locally deployed stack whose URL to use when --api-url is not given.
+    #[arg(long, env = "WACAMP_STACK", default_value = "wacamp-local", global = true)]
+    stack: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a campaign from a CSV with a `phone` column (other columns are template variables).
+    Start {
+        /// The recipients CSV.
+        #[arg(long)]
+        csv: PathBuf,
+        /// The sending account (as set up with `wacamp setup`).
+        #[arg(long)]
+        account: String,
+        /// The message, with `{{column}}` placeholders.
+        #[arg(long)]
+        template: String,
+        /// A name to recognise the campaign by.
+        #[arg(long, default_value = "campaign")]
+        name: String,
+        /// Region for national numbers (ISO code, e.g. DE).
+        #[arg(long)]
+        region: Option<String>,
+        /// Refuse the whole list when any number is invalid.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Show a campaign's progress.
+    Status {
+        /// The campaign id printed by `wacamp start`.
+        campaign: String,
+        /// Keep polling until nothing more will happen without you (all sent, failed, or paused).
+        #[arg(long)]
+        watch: bool,
+        /// Give up watching after this many seconds.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+}
+
+fn api_url(cli: &Cli) -> Result<String> {
+    if let Some(url) = &cli.api_url {
+        return Ok(url.trim_end_matches('/').to_owned());
+    }
+    let path = PathBuf::from(format!(".local/stacks/{}.json", cli.stack));
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!("no --api-url given and {} is missing: run `make deploy`", path.display())
+    })?;
+    let outputs: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    outputs["HttpBaseUrl"]
+        .as_str()
+        .map(|s| s.trim_end_matches('/').to_owned())
+        .with_context(|| format!("{} has no HttpBaseUrl", path.display()))
+}
+
+async fn call(req: reqwest::RequestBuilder) -> Result<Value> {
+    let resp = req.send().await.context("the API did not answer")?;
+    let status = resp.status();
+    let body: Value = resp.json().await.context("the API answered with something that is not JSON")?;
+    if !status.is_success() {
+        bail!(
+            "{} {}: {}\nhint: {}",
+            status.as_u16(),
+            body["code"].as_str().unwrap_or("ERROR"),
+            body["message"].as_str().unwrap_or(""),
+            body["hint"].as_str().unwrap_or("")
+        );
+    }
+    Ok(body)
+}
+
+fn print_status(s: &Value) {
+    let c = &s["counts"];
+    println!(
+        "{} [{}] {}%  sent {}  failed {}  paused {}  queued {}  sending {}  of {}",
+        s["campaign_id"].as_str().unwrap_or("?"),
+        s["status"].as_str().unwrap_or("?"),
+        s["percent"],
+        c["sent"],
+        c["failed"],
+        c["paused"],
+        c["queued"],
+        c["sending"],
+        c["total"]
+    );
+    if let (Some(reason), Some(hint)) = (s["reason"].as_str(), s["hint"].as_str()) {
+        println!("  {reason}: {hint}");
+    }
+}
+
+fn settled(s: &Value) -> bool {
+    let c = &s["counts"];
+    c["queued"].as_u64() == Some(0) && c["sending"].as_u64() == Some(0)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let base = api_url(&cli)?;
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+    match &cli.command {
+        Command::Start { csv, account, template, name, region, strict } => {
+            let recipients = recipients::from_csv(csv)?;
+            let body = json!({
+                "name": name, "account": account, "template": template,
+                "default_region": region, "strict": strict, "recipients": recipients,
+            });
+            let accepted = call(http.post(format!("{base}/campaigns")).json(&body)).await?;
+            println!(
+                "campaign {} accepted: {} queued, {} invalid",
+                accepted["campaign_id"].as_str().unwrap_or("?"),
+                accepted["queued"],
+                accepted["invalid"].as_array().map_or(0, Vec::len)
+            );
+            for bad in accepted["invalid"].as_array().into_iter().flatten() {
+                println!(
+                    "  row {}: {} ({})",
+                    bad["row"],
+                    bad["phone"].as_str().unwrap_or(""),
+                    bad["code"].as_str().unwrap_or("")
+                );
+            }
+            if let Some(w) = accepted.get("warning") {
+                println!(
+                    "warning: {}\n  {}",
+                    w["message"].as_str().unwrap_or(""),
+                    w["hint"].as_str().unwrap_or("")
+                );
+            }
+        }
+        Command::Status { campaign, watch, timeout } => {
+            let url = format!("{base}/campaigns/{campaign}");
+            let deadline = Instant::now() + Duration::from_secs(*timeout);
+            loop {
+                let s = call(http.get(&url)).await?;
+                print_status(&s);
+                if !watch || settled(&s) {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    bail!("still in progress after {timeout} s");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! Reads a recipients CSV: a `phone` column and any other columns as template variables. Errors
+//! name the line and the column.
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value, json};
+use std::path::Path;
+
+/// Recipients as the API wants them (`[{phone, vars}]`).
+pub fn from_csv(path: &Path) -> Result<Vec<Value>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    parse(file).with_context(|| format!("in {}", path.display()))
+}
+
+/// Parses CSV text from any reader.
+pub fn parse(reader: impl std::io::Read) -> Result<Vec<Value>> {
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
+    let headers = rdr.headers().context("cannot read the header line")?.clone();
+    let Some(phone_col) = headers.iter().position(|h| h.eq_ignore_ascii_case("phone")) else {
+        bail!("line 1: no `phone` column (columns: {})", headers.iter().collect::<Vec<_>>().join(", "));
+    };
+    let mut out = Vec::new();
+    for (i, record) in rdr.records().enumerate() {
+        let line = i + 2;
+        let record = record.with_context(|| format!("line {line}: not valid CSV"))?;
+        let phone = record.get(phone_col).unwrap_or_default();
+        if phone.is_empty() {
+            bail!("line {line}: column `phone` is empty");
+        }
+        let mut vars = Map::new();
+        for (j, value) in record.iter().enumerate() {
+            if j != phone_col {
+                let name = headers.get(j).unwrap_or_default();
+                vars.insert(name.to_owned(), Value::String(value.to_owned()));
+            }
+        }
+        out.push(json!({ "phone": phone, "vars": vars }));
+    }
+    if out.is_empty() {
+        bail!("no recipients after the header line");
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_column_but_phone_becomes_a_variable() {
+        let rows = parse("phone,name\n+4915112345678, Ana \n".as_bytes()).unwrap();
+        assert_eq!(rows, vec![json!({"phone": "+4915112345678", "vars": {"name": "Ana"}})]);
+    }
+
+    #[test]
+    fn a_missing_phone_column_or_value_names_the_line() {
+        let err = parse("name\nAna\n".as_bytes()).unwrap_err();
+        assert!(err.to_string().starts_with("line 1: no `phone` column"), "{err}");
+        let err = parse("phone,name\n,Ana\n".as_bytes()).unwrap_err();
+        assert_eq!(err.to_string(), "line 2: column `phone` is empty");
+    }
+
+    #[test]
+    fn ragged_rows_are_refused_with_their_line() {
+        let err = parse("phone,name\n+4915112345678,Ana,extra\n".as_bytes()).unwrap_err();
+        assert_eq!(err.to_string(), "line 2: not valid CSV");
+    }
+}

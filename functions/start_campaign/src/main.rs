@@ -1,0 +1,19 @@
+//! `start_campaign` Lambda: wiring only; the handler is in the library.
+
+use campaign_store::{DynamoCampaignStore, SqsMessageQueue};
+use lambda_http::{Error, run, service_fn};
+use start_campaign::{Config, Deps, handle};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    platform::init_tracing();
+    let config = Config::from_env()?;
+    let aws = platform::aws_config().await;
+    let deps = Deps {
+        store: Arc::new(DynamoCampaignStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)),
+        queue: Arc::new(SqsMessageQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url)),
+        clock: Arc::new(start_campaign::utc_now),
+    };
+    run(service_fn(|req| handle(&deps, req))).await
+}

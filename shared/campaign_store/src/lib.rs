@@ -1,0 +1,103 @@
+//! Where campaigns live: the ports the functions use (`CampaignStore`, `MessageQueue`), their
+//! AWS adapters (DynamoDB single table, SQS FIFO) and in-memory fakes for unit tests of pure
+//! logic.
+//!
+//! Table layout (one table, see the README): `CAMPAIGN#<id>/META` holds the campaign and its
+//! counters, `CAMPAIGN#<id>/MSG#<seq>` one row per recipient, `ACCOUNT#<a>/SESSION` the session
+//! pointer. Counters change in the same transaction as the row they count.
+
+mod dynamo;
+mod memory;
+mod model;
+mod sqs;
+
+pub use dynamo::DynamoCampaignStore;
+pub use memory::{InMemoryCampaignStore, InMemoryMessageQueue};
+pub use model::{
+    CampaignView, Counters, MessageRow, NewCampaign, NewMessage, PauseReason, QueuedMessage, SessionRecord,
+};
+pub use sqs::SqsMessageQueue;
+
+use async_trait::async_trait;
+use domain::{AccountId, CampaignId, MessageSeq};
+use std::time::Duration;
+
+/// A failure of the campaign store, with the SDK error kept as the source.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached or refused the call.
+    #[error("campaign store unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored item does not have the expected shape.
+    #[error("stored item {key} is malformed: {reason}")]
+    Malformed {
+        /// The item's key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The row changed under us more often than the retry bound.
+    #[error("row {0} kept changing; giving up for now")]
+    Contended(String),
+}
+
+impl StoreError {
+    pub(crate) fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable(Box::new(e))
+    }
+}
+
+/// A failure of the message queue.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// The queue could not be reached or refused the call.
+    #[error("message queue unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Some entries were still refused after the retries.
+    #[error("{failed} of {total} queue entries were refused after retries")]
+    Partial {
+        /// Refused entries.
+        failed: usize,
+        /// Entries attempted.
+        total: usize,
+    },
+}
+
+/// What a pause changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// The row moved.
+    Applied,
+    /// The row was already in a state the transition does not apply to (e.g. SENT); nothing changed.
+    NotApplicable,
+}
+
+/// Campaign rows and counters.
+#[async_trait]
+pub trait CampaignStore: Send + Sync {
+    /// Writes the campaign row and every message row.
+    async fn create_campaign(&self, campaign: &NewCampaign) -> Result<(), StoreError>;
+    /// The campaign row with its counters; one read whatever the campaign's size.
+    async fn campaign(&self, id: &CampaignId) -> Result<Option<CampaignView>, StoreError>;
+    /// One message row.
+    async fn message(&self, id: &CampaignId, seq: MessageSeq) -> Result<Option<MessageRow>, StoreError>;
+    /// Moves a QUEUED or SENDING row to PAUSED and the campaign to PAUSED with the reason, in one
+    /// transaction with the counters.
+    async fn pause_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        reason: &PauseReason,
+    ) -> Result<Transition, StoreError>;
+    /// The account's session pointer, if setup ever ran.
+    async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError>;
+}
+
+/// The FIFO queue that feeds the sender.
+#[async_trait]
+pub trait MessageQueue: Send + Sync {
+    /// Queues messages (group = account, deduplication id = campaign + row).
+    async fn enqueue(&self, messages: &[QueuedMessage]) -> Result<(), QueueError>;
+    /// Makes a delivered record visible again after `delay` (a retry with backoff).
+    async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError>;
+}

@@ -1,0 +1,152 @@
+//! In-memory fakes of the ports, for unit tests of pure logic only; integration tests use the
+//! AWS adapters against the local emulator.
+
+use crate::model::{
+    CampaignView, Counters, MessageRow, NewCampaign, PauseReason, QueuedMessage, SessionRecord,
+};
+use crate::{CampaignStore, MessageQueue, QueueError, StoreError, Transition};
+use async_trait::async_trait;
+use domain::{AccountId, CampaignId, CampaignStatus, MessageSeq, MessageStatus};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// A campaign store in a map.
+#[derive(Default)]
+pub struct InMemoryCampaignStore {
+    inner: Mutex<Memory>,
+}
+
+#[derive(Default)]
+struct Memory {
+    campaigns: HashMap<CampaignId, CampaignView>,
+    messages: HashMap<(CampaignId, MessageSeq), MessageRow>,
+    sessions: HashMap<AccountId, SessionRecord>,
+}
+
+impl InMemoryCampaignStore {
+    /// Sets an account's session pointer.
+    pub fn set_session(&self, account: AccountId, record: SessionRecord) {
+        self.lock().sessions.insert(account, record);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn bump(c: &mut Counters, status: MessageStatus, delta: i64) {
+    let f = match status {
+        MessageStatus::Queued => &mut c.queued,
+        MessageStatus::Sending => &mut c.sending,
+        MessageStatus::Sent => &mut c.sent,
+        MessageStatus::Failed => &mut c.failed,
+        MessageStatus::Paused => &mut c.paused,
+        MessageStatus::Cancelled => &mut c.cancelled,
+    };
+    *f = f.saturating_add_signed(delta);
+}
+
+#[async_trait]
+impl CampaignStore for InMemoryCampaignStore {
+    async fn create_campaign(&self, c: &NewCampaign) -> Result<(), StoreError> {
+        let mut m = self.lock();
+        let mut counts = Counters { total: c.messages.len() as u64, ..Counters::default() };
+        for msg in &c.messages {
+            let status = msg.initial_status();
+            bump(&mut counts, status, 1);
+            let row = MessageRow {
+                campaign: c.id.clone(),
+                seq: msg.seq,
+                account: c.account.clone(),
+                phone: match &msg.phone {
+                    Ok(p) => p.e164().to_owned(),
+                    Err(raw) => raw.clone(),
+                },
+                status,
+                attempts: 0,
+                error: msg.phone.is_err().then_some(domain::ErrorCode::InvalidPhone),
+            };
+            m.messages.insert((c.id.clone(), msg.seq), row);
+        }
+        m.campaigns.insert(
+            c.id.clone(),
+            CampaignView {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                account: c.account.clone(),
+                status: CampaignStatus::Running,
+                counts,
+                reason: None,
+                hint: None,
+                created_at: c.created_at.clone(),
+                updated_at: c.created_at.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn campaign(&self, id: &CampaignId) -> Result<Option<CampaignView>, StoreError> {
+        Ok(self.lock().campaigns.get(id).cloned())
+    }
+
+    async fn message(&self, id: &CampaignId, seq: MessageSeq) -> Result<Option<MessageRow>, StoreError> {
+        Ok(self.lock().messages.get(&(id.clone(), seq)).cloned())
+    }
+
+    async fn pause_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        reason: &PauseReason,
+    ) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        let Some(row) = m.messages.get(&(id.clone(), seq)).cloned() else {
+            return Ok(Transition::NotApplicable);
+        };
+        if !matches!(row.status, MessageStatus::Queued | MessageStatus::Sending) {
+            return Ok(Transition::NotApplicable);
+        }
+        let Some(campaign) = m.campaigns.get_mut(id) else { return Ok(Transition::NotApplicable) };
+        if campaign.status == CampaignStatus::Cancelled {
+            return Ok(Transition::NotApplicable);
+        }
+        bump(&mut campaign.counts, row.status, -1);
+        bump(&mut campaign.counts, MessageStatus::Paused, 1);
+        campaign.status = CampaignStatus::Paused;
+        campaign.reason = Some(reason.code);
+        campaign.hint = Some(reason.hint.clone());
+        campaign.updated_at = reason.at.clone();
+        if let Some(r) = m.messages.get_mut(&(id.clone(), seq)) {
+            r.status = MessageStatus::Paused;
+            r.error = Some(reason.code);
+        }
+        Ok(Transition::Applied)
+    }
+
+    async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self.lock().sessions.get(account).cloned())
+    }
+}
+
+/// A queue in a vector; records retries so tests can assert them.
+#[derive(Default)]
+pub struct InMemoryMessageQueue {
+    /// Everything enqueued, in order.
+    pub queued: Mutex<Vec<QueuedMessage>>,
+    /// Receipt handles given back for a retry, with their delay.
+    pub retried: Mutex<Vec<(String, Duration)>>,
+}
+
+#[async_trait]
+impl MessageQueue for InMemoryMessageQueue {
+    async fn enqueue(&self, messages: &[QueuedMessage]) -> Result<(), QueueError> {
+        self.queued.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(messages);
+        Ok(())
+    }
+
+    async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
+        self.retried.lock().unwrap_or_else(|p| p.into_inner()).push((receipt_handle.to_owned(), delay));
+        Ok(())
+    }
+}

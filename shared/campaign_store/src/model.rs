@@ -1,0 +1,156 @@
+//! The records the store reads and writes, free of SDK types.
+
+use domain::{
+    AccountId, CampaignId, CampaignStatus, ErrorCode, MessageSeq, MessageStatus, PhoneNumber, Template, Vars,
+};
+use serde::{Deserialize, Serialize};
+
+/// A validated campaign about to be written.
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    /// Its id.
+    pub id: CampaignId,
+    /// Operator's name for it.
+    pub name: String,
+    /// Sending account.
+    pub account: AccountId,
+    /// Message template.
+    pub template: Template,
+    /// One per recipient, in request order.
+    pub messages: Vec<NewMessage>,
+    /// Creation time, RFC 3339.
+    pub created_at: String,
+}
+
+/// One recipient of a new campaign.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Row number.
+    pub seq: MessageSeq,
+    /// The number as given, or parsed; invalid numbers are recorded FAILED with the code.
+    pub phone: Result<PhoneNumber, String>,
+    /// The recipient's variables.
+    pub vars: Vars,
+}
+
+impl NewMessage {
+    /// The status the row starts in.
+    pub fn initial_status(&self) -> MessageStatus {
+        if self.phone.is_ok() { MessageStatus::Queued } else { MessageStatus::Failed }
+    }
+}
+
+/// Per-status counts of a campaign.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Every accepted recipient.
+    pub total: u64,
+    /// Waiting in the queue.
+    pub queued: u64,
+    /// Claimed by a sender.
+    pub sending: u64,
+    /// Delivered to WhatsApp.
+    pub sent: u64,
+    /// Will not be sent.
+    pub failed: u64,
+    /// Waiting for the operator.
+    pub paused: u64,
+    /// Stopped by a cancel.
+    pub cancelled: u64,
+}
+
+impl Counters {
+    /// The counter of one status.
+    pub fn field(status: MessageStatus) -> &'static str {
+        match status {
+            MessageStatus::Queued => "queued",
+            MessageStatus::Sending => "sending",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Paused => "paused",
+            MessageStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The campaign as the status API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignView {
+    /// Its id.
+    pub id: CampaignId,
+    /// Operator's name for it.
+    pub name: String,
+    /// Sending account.
+    pub account: AccountId,
+    /// Where it stands.
+    pub status: CampaignStatus,
+    /// Per-status counts.
+    pub counts: Counters,
+    /// Why it is paused.
+    pub reason: Option<ErrorCode>,
+    /// What to run to continue.
+    pub hint: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// One message row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    /// Campaign.
+    pub campaign: CampaignId,
+    /// Row number.
+    pub seq: MessageSeq,
+    /// Sending account (copied from the campaign so a sender needs one read).
+    pub account: AccountId,
+    /// Recipient in E.164, or the refused input for INVALID_PHONE rows.
+    pub phone: String,
+    /// Where it stands.
+    pub status: MessageStatus,
+    /// Send attempts so far.
+    pub attempts: u32,
+    /// Why it failed or paused.
+    pub error: Option<ErrorCode>,
+}
+
+/// Why messages are paused, and what the operator runs to continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PauseReason {
+    /// The code.
+    pub code: ErrorCode,
+    /// The command line(s) to run.
+    pub hint: String,
+    /// When, RFC 3339.
+    pub at: String,
+}
+
+/// The account's session pointer (`ACCOUNT#<a>/SESSION`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Last known state.
+    pub state: domain::SessionState,
+    /// S3 key of the current generation, if any was ever stored.
+    pub current_key: Option<String>,
+    /// Pointer version, for conditional moves.
+    pub version: u64,
+}
+
+/// The queue record that points a sender at one message row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedMessage {
+    /// Campaign.
+    pub campaign_id: CampaignId,
+    /// Row number.
+    pub seq: MessageSeq,
+    /// Sending account (the FIFO group).
+    pub account: AccountId,
+}
+
+impl QueuedMessage {
+    /// FIFO deduplication id: the same row is never queued twice within the dedup window.
+    pub fn dedup_id(&self) -> String {
+        format!("{}-{}", self.campaign_id, self.seq.sort_key())
+    }
+}

@@ -1,0 +1,97 @@
+//! `MessageQueue` on an SQS FIFO queue: batches of ten, failed entries retried with backoff,
+//! one message group per sending account so one browser serves one account in order.
+
+use crate::model::QueuedMessage;
+use crate::{MessageQueue, QueueError};
+use async_trait::async_trait;
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use futures::{StreamExt, TryStreamExt};
+use std::time::Duration;
+
+const BATCH: usize = 10;
+const CONCURRENCY: usize = 4;
+const MAX_ATTEMPTS: u32 = 6;
+
+/// The SQS FIFO adapter.
+#[derive(Clone)]
+pub struct SqsMessageQueue {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsMessageQueue {
+    /// Uses the FIFO queue at `queue_url` through `client`.
+    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+        Self { client, queue_url: queue_url.into() }
+    }
+
+    async fn send_batch(&self, batch: &[QueuedMessage]) -> Result<(), QueueError> {
+        let mut pending: Vec<(String, &QueuedMessage)> =
+            batch.iter().enumerate().map(|(i, m)| (i.to_string(), m)).collect();
+        for attempt in 0..MAX_ATTEMPTS {
+            let entries = pending
+                .iter()
+                .map(|(id, m)| {
+                    let body = serde_json::to_string(m).map_err(|e| QueueError::Unavailable(Box::new(e)))?;
+                    SendMessageBatchRequestEntry::builder()
+                        .id(id.clone())
+                        .message_body(body)
+                        .message_group_id(m.account.as_str())
+                        .message_deduplication_id(m.dedup_id())
+                        .build()
+                        .map_err(|e| QueueError::Unavailable(Box::new(e)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| QueueError::Unavailable(Box::new(e)))?;
+            let failed: Vec<&str> = out.failed.iter().map(|f| f.id.as_str()).collect();
+            pending.retain(|(id, _)| failed.contains(&id.as_str()));
+            if pending.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(25 << attempt.min(6))).await;
+        }
+        Err(QueueError::Partial { failed: pending.len(), total: batch.len() })
+    }
+}
+
+#[async_trait]
+impl MessageQueue for SqsMessageQueue {
+    async fn enqueue(&self, messages: &[QueuedMessage]) -> Result<(), QueueError> {
+        // FIFO order within a group is the order of calls, so batches of one account go in order.
+        let mut by_account: std::collections::BTreeMap<&str, Vec<QueuedMessage>> = Default::default();
+        for m in messages {
+            by_account.entry(m.account.as_str()).or_default().push(m.clone());
+        }
+        futures::stream::iter(by_account.into_values().map(|msgs| async move {
+            for chunk in msgs.chunks(BATCH) {
+                self.send_batch(chunk).await?;
+            }
+            Ok::<(), QueueError>(())
+        }))
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
+        Ok(())
+    }
+
+    async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
+        let secs = i32::try_from(delay.as_secs()).unwrap_or(43_200).min(43_200);
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(secs)
+            .send()
+            .await
+            .map_err(|e| QueueError::Unavailable(Box::new(e)))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! What every wacamp binary needs before its first request: structured logs, configuration read
+//! from the environment with errors that name the variable, and one AWS SDK configuration that
+//! honours `AWS_ENDPOINT_URL` (so the same code talks to AWS or to the local emulator).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A configuration variable is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Required and not set.
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    /// Set but not parseable.
+    #[error("environment variable {name} has an invalid value '{value}': {reason}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What it held.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+}
+
+/// A required variable.
+pub fn required(name: &'static str) -> Result<String, ConfigError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(ConfigError::Missing(name)),
+    }
+}
+
+/// An optional variable parsed as `T`, with a default when unset.
+pub fn optional<T>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse::<T>().map_err(|e| ConfigError::Invalid {
+            name,
+            value: v.clone(),
+            reason: e.to_string(),
+        }),
+        _ => Ok(default),
+    }
+}
+
+/// An optional duration given in whole seconds.
+pub fn seconds(name: &'static str, default_secs: u64) -> Result<Duration, ConfigError> {
+    optional::<u64>(name, default_secs).map(Duration::from_secs)
+}
+
+/// Starts JSON logs on stderr filtered by `RUST_LOG` (default `info`), as Lambda and CloudWatch
+/// expect; ANSI colours off. Call once, first thing in `main`.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_current_span(false)
+        .with_ansi(false)
+        .without_time()
+        .try_init();
+}
+
+/// The shared AWS SDK configuration. Region and endpoint come from the standard variables
+/// (`AWS_REGION`, `AWS_ENDPOINT_URL`), so nothing here branches on where it runs.
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_required_variable_is_named() {
+        let err = required("WACAMP_SURELY_UNSET_VARIABLE").unwrap_err();
+        assert_eq!(err.to_string(), "environment variable WACAMP_SURELY_UNSET_VARIABLE is not set");
+    }
+
+    #[test]
+    fn an_unset_optional_variable_takes_its_default() {
+        assert_eq!(optional::<u32>("WACAMP_SURELY_UNSET_VARIABLE", 7).unwrap(), 7);
+    }
+}

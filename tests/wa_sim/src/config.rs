@@ -1,0 +1,114 @@
+//! How a simulator instance behaves: its port, its timings and its selectors.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::selectors::Selectors;
+
+/// Everything a test or the demo can tune when it starts a simulator.
+///
+/// Defaults are close to the real WhatsApp Web (20 s QR rotation, 14 days idle expiry); tests start from
+/// [`SimConfig::for_tests`], which keeps every delay tiny so nothing waits on wall time for long.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// TCP port on 127.0.0.1; `0` picks a free one. IndexedDB and localStorage are per origin *including the
+    /// port*, so a test that restores a browser profile must reuse the same port.
+    pub port: u16,
+    /// How long one QR payload stays valid before the page shows the next one.
+    pub qr_rotation: Duration,
+    /// How many QR payloads the page shows before it goes idle behind "click to reload".
+    pub qr_codes_before_idle: u32,
+    /// How often the unpaired page asks whether its QR was scanned (and picks up a rotation).
+    pub qr_poll: Duration,
+    /// How long the loading/sync screen lasts after authentication.
+    pub sync_duration: Duration,
+    /// How often the loaded app asks the server for the session state (revoke, conflict, ban, expiry).
+    pub status_poll: Duration,
+    /// Admin-clock time without use after which the server expires a device (no backup can revive it).
+    pub idle_expiry: Duration,
+    /// Whether each successful load issues a new credential generation that the page stores.
+    pub rotate_credentials: bool,
+    /// Delays added to page loads, API calls and acknowledgements; admin calls can change them later.
+    pub latency: Latency,
+    /// Ids and texts the pages render; change one to simulate a WhatsApp DOM change.
+    pub selectors: Selectors,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            qr_rotation: Duration::from_secs(20),
+            qr_codes_before_idle: 6,
+            qr_poll: Duration::from_millis(500),
+            sync_duration: Duration::from_millis(1500),
+            status_poll: Duration::from_secs(1),
+            idle_expiry: Duration::from_secs(14 * 24 * 3600),
+            rotate_credentials: true,
+            latency: Latency {
+                page_load: Duration::ZERO,
+                api: Duration::ZERO,
+                server_ack: Duration::from_millis(300),
+                delivery: Duration::from_millis(700),
+            },
+            selectors: Selectors::default(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// A configuration for automated tests: ephemeral port, tiny delays, real-length QR rotation.
+    pub fn for_tests() -> Self {
+        Self {
+            qr_poll: Duration::from_millis(50),
+            sync_duration: Duration::from_millis(200),
+            status_poll: Duration::from_millis(100),
+            latency: Latency {
+                page_load: Duration::ZERO,
+                api: Duration::ZERO,
+                server_ack: Duration::from_millis(50),
+                delivery: Duration::from_millis(50),
+            },
+            ..Self::default()
+        }
+    }
+
+    /// The same configuration on another port (e.g. a fixed one chosen for a profile restore).
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+}
+
+/// Delays the server adds, to model a slow network or a slow WhatsApp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Added before the app page (`/`, `/send`) answers.
+    #[serde(with = "millis")]
+    pub page_load: Duration,
+    /// Added before every page API call (`/api/...`) answers.
+    #[serde(with = "millis")]
+    pub api: Duration,
+    /// Time between a send and the server acknowledgement (one check).
+    #[serde(with = "millis")]
+    pub server_ack: Duration,
+    /// Time between the server acknowledgement and the delivery receipt (two checks).
+    #[serde(with = "millis")]
+    pub delivery: Duration,
+}
+
+/// Serialises a [`Duration`] as whole milliseconds, the unit the admin JSON API speaks.
+pub(crate) mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_millis)
+    }
+}

@@ -1,0 +1,88 @@
+//! A WhatsApp Web simulator: stands in for web.whatsapp.com in wacamp's tests and demo.
+//!
+//! It serves, on one origin (`http://127.0.0.1:<port>`; browser storage is per origin *including the
+//! port*, so the port is configurable and must stay the same across a profile save/restore), a single-page
+//! app that behaves like WhatsApp Web where wacamp's driver can tell the difference:
+//!
+//! - **Login.** Without credentials the page shows a QR in `div[data-ref]` (payload in `data-ref`) with a
+//!   `canvas`; the payload rotates every [`SimConfig::qr_rotation`]; after
+//!   [`SimConfig::qr_codes_before_idle`] codes it goes idle behind a "Click to reload QR code" button
+//!   (`div[data-ref] > span > button`). [`SimHandle::link_current_qr`] is the phone scanning it.
+//! - **Session keys in the browser.** On link the server issues a device credential whose key is split in
+//!   two: IndexedDB (`wawc` / `user`) keeps one half, localStorage (`WASecretBundle`) the other, so a profile
+//!   archive missing either really fails to restore. Every load presents them; unknown, revoked, expired,
+//!   refused or unreadable credentials clear both stores and show the QR (with `?post_logout=1` after a
+//!   revoke). Each successful load issues the next credential *generation* and stores it.
+//! - **Loading.** "Loading your chats [NN%]" for [`SimConfig::sync_duration`], then the app with the chat
+//!   list `#pane-side`. Right after the first link the page reloads itself once, as WhatsApp does.
+//! - **Ways a session dies:** revoke, idle expiry on the admin clock, damage after generation K (an older
+//!   backup still works), unreadable keys, conflict ("WhatsApp is open in another window" + "Use here"),
+//!   banned and outdated screens.
+//! - **Sending.** `/send?phone=<digits>&text=<urlencoded>` opens the chat with the composer filled; inside
+//!   the loaded app, clicks on `<a href="https://wa.me/<digits>?text=..">` or
+//!   `https://api.whatsapp.com/send?phone=..&text=..` open the chat in place (no page load). The send
+//!   button adds an outgoing bubble (`div.message-out`) with `msg-time`, then `msg-check` (server ack) and
+//!   `msg-dblcheck` (delivered). A number not on WhatsApp shows "Phone number shared via url is invalid."
+//!   with an OK button. A chat shows the account's earlier outgoing messages to that number.
+//! - **Record and faults.** Every delivered message is recorded ([`SimHandle::deliveries`],
+//!   `GET /_admin/deliveries`); latency, hung loads, HTTP errors, dropped sends and missing acks are
+//!   injected from the admin API.
+//!
+//! All ids and texts the pages use are in [`selectors`]; [`SimConfig::selectors`] overrides them.
+//!
+//! # Rust API
+//!
+//! ```no_run
+//! use wa_sim::{SimConfig, Simulator};
+//!
+//! let sim = Simulator::start(SimConfig::for_tests()).expect("simulator starts");
+//! println!("open {}", sim.base_url());
+//! // ... a browser shows the QR ...
+//! let device = sim.link_current_qr("15550000001");
+//! sim.shutdown();
+//! ```
+//!
+//! # Admin HTTP API
+//!
+//! JSON in, JSON out. Errors answer `{"error": code, "message": text}` with 400 (`bad_request`), 404
+//! (`unknown_qr`, `unknown_account`) or 409 (`no_qr_shown`, `qr_idle`).
+//!
+//! | Method and path | Body / query | Effect and answer |
+//! |---|---|---|
+//! | `GET /_admin/qr` | | QR on screen now: `{"qr": {"attempt","qr","codes_shown"} \| null}` |
+//! | `POST /_admin/link` | `{"account", "qr"?}` | phone scans the QR on screen (or that payload): `{"device","account","qr"}` |
+//! | `POST /_admin/revoke` | `{"account"}` | phone logs out every device of the account: `{"devices": n}` |
+//! | `GET /_admin/clock` | | admin clock: `{"now_ms"}` |
+//! | `POST /_admin/clock/advance` | `{"ms"}` | moves the admin clock (idle expiry): `{"now_ms"}` |
+//! | `POST /_admin/damage` | `{"account", "after_generation"}` | refuse generations > K: `{"refused_generations": n}` |
+//! | `POST /_admin/corrupt` | `{"account"}` | newest stored keys become unreadable: `{"refused_generations": n}` |
+//! | `POST /_admin/conflict` | `{"account"}` | another window takes the session: `{"devices": n}` |
+//! | `POST /_admin/ban` / `POST /_admin/unban` | `{"account"}` | banned screen on / off: `{"banned"}` |
+//! | `POST /_admin/outdated` | `{"enabled"}` | outdated screen on every page: `{"outdated"}` |
+//! | `POST /_admin/not-on-whatsapp` | `{"phone"}` | that number shows the invalid popup: `{"phone": digits}` |
+//! | `GET /_admin/latency` | | `{"page_load","api","server_ack","delivery"}` in ms |
+//! | `POST /_admin/latency` | `{"page_load_ms"?, "api_ms"?, "server_ack_ms"?, "delivery_ms"?}` | changes the given delays; answers the new set |
+//! | `POST /_admin/fail-next` | a [`Fault`]: `{"fault": "page_error", "status": 503}`, `{"fault": "api_error", "status": 500}`, `{"fault": "hang_load"}`, `{"fault": "drop_before_delivery"}`, `{"fault": "drop_after_delivery"}`, `{"fault": "no_ack"}` | queues it for the next matching request: `{"queued": true}` |
+//! | `GET /_admin/faults` | | faults still queued: `{"faults": [...]}` |
+//! | `POST /_admin/hang-next-load` | | the next page load never answers: `{"queued": true}` |
+//! | `POST /_admin/release-hangs` | | hung loads and unacknowledged sends finish: `{"released": true}` |
+//! | `POST /_admin/never-ack` | `{"enabled"}` | no send is acknowledged (still delivered): `{"never_ack"}` |
+//! | `GET /_admin/deliveries` | `?to=<digits>&account=<a>` (both optional) | `{"deliveries": [...]}`, each a [`Delivery`] |
+//! | `GET /_admin/sessions` | | `{"sessions": [...]}`, each a [`SessionInfo`] |
+//! | `GET /_admin/selectors` | | `{"selectors": ..., "css": ...}`: the [`Selectors`] in force and their [`Css`] |
+//!
+//! The page's own API (`/api/login/start`, `/api/login/poll`, `/api/auth`, `/api/status`,
+//! `/api/takeover`, `/api/chats`, `/api/chat`, `/api/send`, `/api/delivered`) is internal to the page
+//! script and may change.
+
+mod admin;
+mod app;
+pub mod config;
+pub mod selectors;
+mod server;
+pub mod world;
+
+pub use config::{Latency, SimConfig};
+pub use selectors::{Css, Selectors};
+pub use server::{SimHandle, Simulator, percent_encode};
+pub use world::{Delivery, Fault, LinkedDevice, QrInfo, SessionInfo, SimError};
