@@ -77,7 +77,8 @@ def wait_for_stack(cfn, stack, timeout):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stack", default=os.environ.get("WACAMP_STACK", "wacamp-local"))
-    ap.add_argument("--binaries", default=os.path.join(ROOT, "target", "debug"), help="folder with the built function binaries")
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+    ap.add_argument("--binaries", default=os.path.join(target, "debug"), help="folder with the built function binaries")
     ap.add_argument("--code-bucket", help="bucket for the zips (default: wacamp-artifacts-<account>-<region>, created if missing)")
     ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="template parameter override (repeatable)")
     ap.add_argument("--outputs", help="write the stack outputs (plus HttpBaseUrl) as JSON to this file")

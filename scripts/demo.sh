@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STACK="${STACK:-wacamp-demo}"
+BIN="${CARGO_TARGET_DIR:-target}/debug"
 
 scripts/setup.sh
 started=0
@@ -19,11 +20,11 @@ echo "== 2. deploy infra/template.yaml to the local AWS as stack $STACK"
 export WACAMP_STACK="$STACK"
 account="demo-$(date +%s)"
 echo "== 3. start a campaign from examples/recipients.csv (HTTP -> start_campaign -> DynamoDB + SQS FIFO)"
-out="$(target/debug/wacamp start --csv examples/recipients.csv --account "$account" --region DE \
+out="$("$BIN/wacamp" start --csv examples/recipients.csv --account "$account" --region DE \
   --name "demo" --template 'Hi {{name}}, your order {{order}} has shipped.')"
 echo "$out"
 id="$(awk '/^campaign /{print $2; exit}' <<<"$out")"
 echo "== 4. watch it (SQS -> sender; HTTP -> campaign_status)"
-target/debug/wacamp status "$id" --watch --timeout 120
+"$BIN/wacamp" status "$id" --watch --timeout 120
 echo "== done: account $account has no WhatsApp Web session yet, so the sender paused every"
 echo "   message (nothing lost) and the status shows the commands that continue the campaign."

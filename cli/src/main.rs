@@ -45,6 +45,11 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Queue a paused campaign's messages again (after `wacamp setup` fixed the session).
+    Resume {
+        /// The campaign id.
+        campaign: String,
+    },
     /// Show a campaign's progress.
     Status {
         /// The campaign id printed by `wacamp start`.
@@ -148,6 +153,10 @@ async fn main() -> Result<()> {
                     w["hint"].as_str().unwrap_or("")
                 );
             }
+        }
+        Command::Resume { campaign } => {
+            let out = call(http.post(format!("{base}/campaigns/{campaign}/resume"))).await?;
+            println!("campaign {campaign} resumed: {} messages queued again", out["requeued"]);
         }
         Command::Status { campaign, watch, timeout } => {
             let url = format!("{base}/campaigns/{campaign}");

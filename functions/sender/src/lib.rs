@@ -220,6 +220,7 @@ mod tests {
             campaign_id: campaign.clone(),
             seq: MessageSeq(seq),
             account: AccountId::parse("shop").unwrap(),
+            round: 0,
         })
         .unwrap()
     }

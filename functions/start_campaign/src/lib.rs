@@ -93,6 +93,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::co
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let result = match (req.method(), segments.as_slice()) {
         (&Method::POST, ["campaigns"]) => start(deps, req.body()).await,
+        (&Method::POST, ["campaigns", id, "resume"]) => resume(deps, id).await,
         _ => Err(ApiError {
             status: StatusCode::NOT_FOUND,
             code: ErrorCode::NotFound,
@@ -133,6 +134,7 @@ async fn start(deps: &Deps, body: &Body) -> Result<Response<Body>, ApiError> {
             campaign_id: campaign.id.clone(),
             seq: m.seq,
             account: campaign.account.clone(),
+            round: 0,
         })
         .collect();
     deps.queue.enqueue(&queued).await.map_err(|e| internal("enqueue", &e))?;
@@ -161,6 +163,61 @@ async fn start(deps: &Deps, body: &Body) -> Result<Response<Body>, ApiError> {
         });
     }
     Ok(json_response(StatusCode::ACCEPTED, &body))
+}
+
+/// Rows re-queued per store page during a resume.
+const RESUME_PAGE: u32 = 500;
+
+async fn resume(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
+    let id = CampaignId::parse(id)
+        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("id: {e}")))?;
+    let campaign =
+        deps.store.campaign(&id).await.map_err(|e| internal("read campaign", &e))?.ok_or_else(|| {
+            ApiError {
+                status: StatusCode::NOT_FOUND,
+                code: ErrorCode::NotFound,
+                message: format!("campaign '{id}' does not exist"),
+            }
+        })?;
+    if matches!(campaign.status, domain::CampaignStatus::Completed | domain::CampaignStatus::Cancelled) {
+        return Err(ApiError {
+            status: StatusCode::CONFLICT,
+            code: ErrorCode::Conflict,
+            message: format!("campaign '{id}' is {} and cannot resume", campaign.status),
+        });
+    }
+    let now = (deps.clock)();
+    // RUNNING first: a sender that pauses a row again from here on marks the campaign PAUSED again.
+    deps.store.resume_campaign(&id, &now).await.map_err(|e| internal("resume campaign", &e))?;
+    let mut requeued = 0usize;
+    let mut after = None;
+    loop {
+        let page = deps
+            .store
+            .messages_in_status(&id, domain::MessageStatus::Paused, after, RESUME_PAGE)
+            .await
+            .map_err(|e| internal("list paused rows", &e))?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.seq);
+        let mut batch = Vec::with_capacity(page.len());
+        for row in &page {
+            if let Some(q) =
+                deps.store.requeue_message(&id, row.seq, &now).await.map_err(|e| internal("requeue", &e))?
+            {
+                batch.push(q);
+            }
+        }
+        deps.queue.enqueue(&batch).await.map_err(|e| internal("enqueue", &e))?;
+        requeued += batch.len();
+        if page.len() < RESUME_PAGE as usize {
+            break;
+        }
+    }
+    tracing::info!(campaign = %id, requeued, "campaign resumed");
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "campaign_id": id, "status": "RUNNING", "requeued": requeued }),
+    ))
 }
 
 /// Turns a parsed request into a campaign, naming the first field or row at fault.

@@ -1,7 +1,9 @@
 //! `CampaignStore` on one DynamoDB table: batch writes for fan-out, conditional transactions for
 //! every state change so counters never drift and retries stay safe.
 
-use crate::model::{CampaignView, Counters, MessageRow, NewCampaign, PauseReason, SessionRecord};
+use crate::model::{
+    CampaignView, Counters, MessageRow, NewCampaign, PauseReason, QueuedMessage, SessionRecord,
+};
 use crate::{CampaignStore, StoreError, Transition};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -75,6 +77,60 @@ fn parse_code(item: &Item, field: &str) -> Option<ErrorCode> {
     serde_json::from_value(serde_json::Value::String(raw.clone())).ok()
 }
 
+fn row_from_item(id: &CampaignId, item: &Item) -> Result<MessageRow, StoreError> {
+    let key = format!("{}/{}", campaign_pk(id), get_s(item, "?", "SK")?);
+    let seq = get_s(item, &key, "SK")?
+        .strip_prefix("MSG#")
+        .and_then(|n| n.parse().ok())
+        .map(MessageSeq)
+        .ok_or_else(|| StoreError::Malformed {
+            key: key.clone(),
+            reason: "sort key is not MSG#<n>".into(),
+        })?;
+    let count = |field| get_n(item, &key, field).map(|v| u32::try_from(v).unwrap_or(u32::MAX));
+    Ok(MessageRow {
+        campaign: id.clone(),
+        seq,
+        account: AccountId::parse(get_s(item, &key, "account")?)
+            .map_err(|e| StoreError::Malformed { key: key.clone(), reason: e.to_string() })?,
+        phone: get_s(item, &key, "phone")?.to_owned(),
+        status: parse_field(item, &key, "status")?,
+        attempts: count("attempts")?,
+        error: parse_code(item, "error_code"),
+        round: count("round")?,
+    })
+}
+
+/// How a two-item transaction (row + campaign) ended.
+enum TxOutcome {
+    Done,
+    RowMoved,
+    CampaignRefused,
+}
+
+fn tx_outcome(
+    result: Result<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput,
+        aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
+    >,
+) -> Result<TxOutcome, StoreError> {
+    let err = match result {
+        Ok(_) => return Ok(TxOutcome::Done),
+        Err(err) => err,
+    };
+    let reasons: Vec<bool> = match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(tce)) => {
+            tce.cancellation_reasons().iter().map(|r| r.code() == Some("ConditionalCheckFailed")).collect()
+        }
+        _ => return Err(StoreError::unavailable(err)),
+    };
+    match (reasons.first().copied(), reasons.get(1).copied()) {
+        (_, Some(true)) => Ok(TxOutcome::CampaignRefused),
+        (Some(true), _) => Ok(TxOutcome::RowMoved),
+        _ => Err(StoreError::unavailable(err)),
+    }
+}
+
 fn meta_item(c: &NewCampaign) -> Item {
     let queued = c.messages.iter().filter(|m| m.phone.is_ok()).count();
     let failed = c.messages.len() - queued;
@@ -107,6 +163,7 @@ fn message_item(c: &NewCampaign, m: &crate::model::NewMessage) -> Item {
         ("account".into(), s(c.account.as_str())),
         ("status".into(), s(status.as_str())),
         ("attempts".into(), n(0)),
+        ("round".into(), n(0)),
     ]);
     match &m.phone {
         Ok(p) => item.insert("phone".into(), s(p.e164())),
@@ -226,18 +283,7 @@ impl CampaignStore for DynamoCampaignStore {
             .send()
             .await
             .map_err(StoreError::unavailable)?;
-        let Some(item) = out.item else { return Ok(None) };
-        let key = format!("{}/{}", campaign_pk(id), message_sk(seq));
-        Ok(Some(MessageRow {
-            campaign: id.clone(),
-            seq,
-            account: AccountId::parse(get_s(&item, &key, "account")?)
-                .map_err(|e| StoreError::Malformed { key: key.clone(), reason: e.to_string() })?,
-            phone: get_s(&item, &key, "phone")?.to_owned(),
-            status: parse_field(&item, &key, "status")?,
-            attempts: u32::try_from(get_n(&item, &key, "attempts")?).unwrap_or(u32::MAX),
-            error: parse_code(&item, "error_code"),
-        }))
+        out.item.map(|item| row_from_item(id, &item)).transpose()
     }
 
     async fn pause_message(
@@ -293,37 +339,134 @@ impl CampaignStore for DynamoCampaignStore {
                 .transact_items(TransactWriteItem::builder().update(meta).build())
                 .send()
                 .await;
-            match result {
-                Ok(_) => return Ok(Transition::Applied),
-                Err(err) => {
-                    let reasons: Vec<Option<String>> = err
-                        .as_service_error()
-                        .and_then(|e| match e {
-                            TransactWriteItemsError::TransactionCanceledException(tce) => Some(tce),
-                            _ => None,
-                        })
-                        .map(|tce| {
-                            tce.cancellation_reasons().iter().map(|r| r.code().map(str::to_owned)).collect()
-                        })
-                        .unwrap_or_default();
-                    if reasons.is_empty() {
-                        return Err(StoreError::unavailable(err));
-                    }
-                    let failed = |i: usize| {
-                        reasons.get(i).cloned().flatten().is_some_and(|c| c == "ConditionalCheckFailed")
-                    };
-                    if failed(1) {
-                        // The campaign was cancelled (or deleted): a pause no longer applies.
-                        return Ok(Transition::NotApplicable);
-                    }
-                    if !failed(0) {
-                        return Err(StoreError::unavailable(err));
-                    }
-                    // The row moved between our read and the write: read again.
-                }
+            match tx_outcome(result)? {
+                TxOutcome::Done => return Ok(Transition::Applied),
+                // The campaign was cancelled (or deleted): a pause no longer applies.
+                TxOutcome::CampaignRefused => return Ok(Transition::NotApplicable),
+                // The row moved between our read and the write: read again.
+                TxOutcome::RowMoved => {}
             }
         }
         Err(StoreError::Contended(format!("{}/{}", campaign_pk(id), message_sk(seq))))
+    }
+
+    async fn resume_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(campaign_pk(id)))
+            .key("SK", s("META"))
+            .update_expression("SET #st = :running, updated_at = :at REMOVE reason, hint")
+            .condition_expression("#st = :paused")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":running", s(CampaignStatus::Running.as_str()))
+            .expression_attribute_values(":paused", s(CampaignStatus::Paused.as_str()))
+            .expression_attribute_values(":at", s(at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Transition::Applied),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(Transition::NotApplicable)
+            }
+            Err(e) => Err(StoreError::unavailable(e)),
+        }
+    }
+
+    async fn messages_in_status(
+        &self,
+        id: &CampaignId,
+        status: MessageStatus,
+        after: Option<MessageSeq>,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .expression_attribute_values(":pk", s(status_pk(id, status)))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        // Key values may not be empty strings, so the first page has no lower bound at all.
+        query = match after {
+            Some(after) => query
+                .key_condition_expression("GSI1PK = :pk AND GSI1SK > :after")
+                .expression_attribute_values(":after", s(after.sort_key())),
+            None => query.key_condition_expression("GSI1PK = :pk"),
+        };
+        let mut rows = Vec::new();
+        loop {
+            let out = query.clone().send().await.map_err(StoreError::unavailable)?;
+            for item in out.items() {
+                rows.push(row_from_item(id, item)?);
+            }
+            match out.last_evaluated_key {
+                Some(key) if rows.len() < limit as usize => query = query.set_exclusive_start_key(Some(key)),
+                _ => break,
+            }
+        }
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
+    async fn requeue_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        at: &str,
+    ) -> Result<Option<QueuedMessage>, StoreError> {
+        let Some(row) = self.message(id, seq).await? else { return Ok(None) };
+        if row.status != MessageStatus::Paused {
+            return Ok(None);
+        }
+        let (from, to) = (MessageStatus::Paused, MessageStatus::Queued);
+        let msg = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(campaign_pk(id)))
+            .key("SK", s(message_sk(seq)))
+            .update_expression(
+                "SET #st = :to, GSI1PK = :gsi, round = :round, updated_at = :at REMOVE error_code",
+            )
+            .condition_expression("#st = :from AND attempts = :attempts")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":to", s(to.as_str()))
+            .expression_attribute_values(":from", s(from.as_str()))
+            .expression_attribute_values(":gsi", s(status_pk(id, to)))
+            .expression_attribute_values(":round", n(row.round + 1))
+            .expression_attribute_values(":attempts", n(row.attempts))
+            .expression_attribute_values(":at", s(at))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let meta = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(campaign_pk(id)))
+            .key("SK", s("META"))
+            .update_expression("SET paused = paused - :one, queued = queued + :one, updated_at = :at")
+            .condition_expression("attribute_exists(PK) AND #st <> :cancelled")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":cancelled", s(CampaignStatus::Cancelled.as_str()))
+            .expression_attribute_values(":at", s(at))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(msg).build())
+            .transact_items(TransactWriteItem::builder().update(meta).build())
+            .send()
+            .await;
+        Ok(match tx_outcome(result)? {
+            TxOutcome::Done => Some(QueuedMessage {
+                campaign_id: id.clone(),
+                seq,
+                account: row.account,
+                round: row.round + 1,
+            }),
+            // Someone else resumed it (or the campaign was cancelled): nothing to queue from here.
+            TxOutcome::RowMoved | TxOutcome::CampaignRefused => None,
+        })
     }
 
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError> {

@@ -89,6 +89,25 @@ pub trait CampaignStore: Send + Sync {
         seq: MessageSeq,
         reason: &PauseReason,
     ) -> Result<Transition, StoreError>;
+    /// Moves a PAUSED campaign back to RUNNING and clears its reason. `NotApplicable` when the
+    /// campaign is not PAUSED (a RUNNING one needs nothing; a finished one cannot resume).
+    async fn resume_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError>;
+    /// One page of a campaign's rows in `status`, in row order, read from the status index.
+    async fn messages_in_status(
+        &self,
+        id: &CampaignId,
+        status: domain::MessageStatus,
+        after: Option<MessageSeq>,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>, StoreError>;
+    /// Moves a PAUSED row back to QUEUED with its counters, in one transaction, and returns the
+    /// queue record for it (with a new round so the queue does not drop it as a duplicate).
+    async fn requeue_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        at: &str,
+    ) -> Result<Option<QueuedMessage>, StoreError>;
     /// The account's session pointer, if setup ever ran.
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError>;
 }

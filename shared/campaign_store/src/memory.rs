@@ -66,6 +66,7 @@ impl CampaignStore for InMemoryCampaignStore {
                 status,
                 attempts: 0,
                 error: msg.phone.is_err().then_some(domain::ErrorCode::InvalidPhone),
+                round: 0,
             };
             m.messages.insert((c.id.clone(), msg.seq), row);
         }
@@ -122,6 +123,64 @@ impl CampaignStore for InMemoryCampaignStore {
             r.error = Some(reason.code);
         }
         Ok(Transition::Applied)
+    }
+
+    async fn resume_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        match m.campaigns.get_mut(id) {
+            Some(c) if c.status == CampaignStatus::Paused => {
+                c.status = CampaignStatus::Running;
+                c.reason = None;
+                c.hint = None;
+                c.updated_at = at.to_owned();
+                Ok(Transition::Applied)
+            }
+            _ => Ok(Transition::NotApplicable),
+        }
+    }
+
+    async fn messages_in_status(
+        &self,
+        id: &CampaignId,
+        status: MessageStatus,
+        after: Option<MessageSeq>,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        let m = self.lock();
+        let mut rows: Vec<MessageRow> = m
+            .messages
+            .values()
+            .filter(|r| &r.campaign == id && r.status == status && after.is_none_or(|a| r.seq > a))
+            .cloned()
+            .collect();
+        rows.sort_by_key(|r| r.seq);
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
+    async fn requeue_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        at: &str,
+    ) -> Result<Option<QueuedMessage>, StoreError> {
+        let mut m = self.lock();
+        let cancelled = m.campaigns.get(id).is_none_or(|c| c.status == CampaignStatus::Cancelled);
+        let Some(row) = m.messages.get_mut(&(id.clone(), seq)) else { return Ok(None) };
+        if cancelled || row.status != MessageStatus::Paused {
+            return Ok(None);
+        }
+        row.status = MessageStatus::Queued;
+        row.error = None;
+        row.round += 1;
+        let queued =
+            QueuedMessage { campaign_id: id.clone(), seq, account: row.account.clone(), round: row.round };
+        if let Some(c) = m.campaigns.get_mut(id) {
+            bump(&mut c.counts, MessageStatus::Paused, -1);
+            bump(&mut c.counts, MessageStatus::Queued, 1);
+            c.updated_at = at.to_owned();
+        }
+        Ok(Some(queued))
     }
 
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError> {

@@ -113,6 +113,8 @@ pub struct MessageRow {
     pub attempts: u32,
     /// Why it failed or paused.
     pub error: Option<ErrorCode>,
+    /// How often a resume queued it again.
+    pub round: u32,
 }
 
 /// Why messages are paused, and what the operator runs to continue.
@@ -146,11 +148,15 @@ pub struct QueuedMessage {
     pub seq: MessageSeq,
     /// Sending account (the FIFO group).
     pub account: AccountId,
+    /// How often the row was queued again by a resume (0 for the first time).
+    #[serde(default)]
+    pub round: u32,
 }
 
 impl QueuedMessage {
-    /// FIFO deduplication id: the same row is never queued twice within the dedup window.
+    /// FIFO deduplication id: the same row is never queued twice within the dedup window, while a
+    /// resume (a new round) is never swallowed as a duplicate of the first queueing.
     pub fn dedup_id(&self) -> String {
-        format!("{}-{}", self.campaign_id, self.seq.sort_key())
+        format!("{}-{}-{}", self.campaign_id, self.seq.sort_key(), self.round)
     }
 }

@@ -123,6 +123,33 @@ async fn a_campaign_started_over_http_reaches_the_sender_and_pauses_without_a_se
         status["hint"].as_str().unwrap(),
         format!("Run `wacamp setup --account {account} --force`, then `wacamp resume {id}`.")
     );
+    let paused_at = status["updated_at"].as_str().unwrap().to_owned();
+
+    // When the operator resumes it (still without a session), exactly the paused rows are queued
+    // again (the invalid one stays FAILED), and the sender pauses them again — nothing is lost,
+    // and a resume is never swallowed by the queue's deduplication window.
+    let resumed: Value = http
+        .post(format!("{}/campaigns/{id}/resume", st.http_base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resumed["requeued"], 2, "{resumed}");
+    let again: Value = eventually("the resumed campaign to pause again", Duration::from_secs(60), || {
+        let http = http.clone();
+        let url = format!("{}/campaigns/{id}", st.http_base_url);
+        let paused_at = paused_at.clone();
+        async move {
+            let body: Value = http.get(url).send().await.ok()?.json().await.ok()?;
+            (body["counts"]["paused"] == 2 && body["updated_at"].as_str() != Some(&paused_at)).then_some(body)
+        }
+    })
+    .await;
+    assert_eq!(again["status"], "PAUSED");
+    assert_eq!(again["counts"]["failed"], 1);
+    assert_eq!(again["counts"]["queued"], 0);
 }
 
 #[tokio::test]
