@@ -2,7 +2,8 @@
 //! every state change so counters never drift and retries stay safe.
 
 use crate::model::{
-    CampaignView, Counters, MessageRow, NewCampaign, PauseReason, QueuedMessage, SessionRecord,
+    CampaignView, Claim, Counters, Finish, Lease, MessageRow, NewCampaign, PauseReason, QueuedMessage,
+    SessionRecord,
 };
 use crate::{CampaignStore, StoreError, Transition};
 use async_trait::async_trait;
@@ -98,6 +99,7 @@ fn row_from_item(id: &CampaignId, item: &Item) -> Result<MessageRow, StoreError>
         attempts: count("attempts")?,
         error: parse_code(item, "error_code"),
         round: count("round")?,
+        lease_until: i64::try_from(get_n(item, &key, "lease_until")?).unwrap_or(i64::MAX),
     })
 }
 
@@ -128,6 +130,157 @@ fn tx_outcome(
         (_, Some(true)) => Ok(TxOutcome::CampaignRefused),
         (Some(true), _) => Ok(TxOutcome::RowMoved),
         _ => Err(StoreError::unavailable(err)),
+    }
+}
+
+/// One row moving between statuses, with its campaign counters, as one transaction.
+struct RowMove {
+    from: MessageStatus,
+    to: MessageStatus,
+    at: String,
+    row_set: Vec<(&'static str, AttributeValue)>,
+    row_remove: Vec<&'static str>,
+    row_expect: Vec<(&'static str, AttributeValue)>,
+    meta_set: Vec<(&'static str, AttributeValue)>,
+}
+
+impl RowMove {
+    fn new(from: MessageStatus, to: MessageStatus, at: &str) -> Self {
+        Self {
+            from,
+            to,
+            at: at.to_owned(),
+            row_set: Vec::new(),
+            row_remove: Vec::new(),
+            row_expect: Vec::new(),
+            meta_set: Vec::new(),
+        }
+    }
+    fn row_set(mut self, field: &'static str, v: AttributeValue) -> Self {
+        self.row_set.push((field, v));
+        self
+    }
+    fn row_remove(mut self, field: &'static str) -> Self {
+        self.row_remove.push(field);
+        self
+    }
+    /// The row must still hold this value (guards against a concurrent claim).
+    fn row_expect(mut self, field: &'static str, v: AttributeValue) -> Self {
+        self.row_expect.push((field, v));
+        self
+    }
+    fn meta_set(mut self, field: &'static str, v: AttributeValue) -> Self {
+        self.meta_set.push((field, v));
+        self
+    }
+}
+
+/// Builds `SET a = :a, ...` with names and values registered on the builder.
+fn set_clause(
+    fields: &[(&'static str, AttributeValue)],
+    prefix: &str,
+) -> (String, Vec<(String, String)>, Item) {
+    let mut parts = Vec::new();
+    let mut names = Vec::new();
+    let mut values = Item::new();
+    for (i, (field, v)) in fields.iter().enumerate() {
+        parts.push(format!("#{prefix}{i} = :{prefix}{i}"));
+        names.push((format!("#{prefix}{i}"), (*field).to_owned()));
+        values.insert(format!(":{prefix}{i}"), v.clone());
+    }
+    (parts.join(", "), names, values)
+}
+
+impl DynamoCampaignStore {
+    async fn apply(&self, id: &CampaignId, seq: MessageSeq, mv: RowMove) -> Result<TxOutcome, StoreError> {
+        let (extra_set, mut row_names, mut row_values) = set_clause(&mv.row_set, "r");
+        let mut row_expr = "SET #st = :to, GSI1PK = :gsi, updated_at = :at".to_owned();
+        if !extra_set.is_empty() {
+            row_expr.push_str(", ");
+            row_expr.push_str(&extra_set);
+        }
+        if !mv.row_remove.is_empty() {
+            row_expr.push_str(" REMOVE ");
+            row_expr.push_str(&mv.row_remove.join(", "));
+        }
+        let mut condition = "#st = :from".to_owned();
+        for (i, (field, v)) in mv.row_expect.iter().enumerate() {
+            condition.push_str(&format!(" AND #e{i} = :e{i}"));
+            row_names.push((format!("#e{i}"), (*field).to_owned()));
+            row_values.insert(format!(":e{i}"), v.clone());
+        }
+        row_names.push(("#st".into(), "status".into()));
+        row_values.insert(":to".into(), s(mv.to.as_str()));
+        row_values.insert(":from".into(), s(mv.from.as_str()));
+        row_values.insert(":gsi".into(), s(status_pk(id, mv.to)));
+        row_values.insert(":at".into(), s(mv.at.clone()));
+        let row = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(campaign_pk(id)))
+            .key("SK", s(message_sk(seq)))
+            .update_expression(row_expr)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(row_names.into_iter().collect()))
+            .set_expression_attribute_values(Some(row_values))
+            .build()
+            .map_err(StoreError::unavailable)?;
+
+        let (extra_set, mut meta_names, mut meta_values) = set_clause(&mv.meta_set, "m");
+        let mut meta_expr = "SET #from = #from - :one, #to = #to + :one, updated_at = :at".to_owned();
+        if !extra_set.is_empty() {
+            meta_expr.push_str(", ");
+            meta_expr.push_str(&extra_set);
+        }
+        meta_names.push(("#from".into(), Counters::field(mv.from).into()));
+        meta_names.push(("#to".into(), Counters::field(mv.to).into()));
+        meta_names.push(("#cst".into(), "status".into()));
+        meta_values.insert(":one".into(), n(1));
+        meta_values.insert(":at".into(), s(mv.at.clone()));
+        meta_values.insert(":cancelled".into(), s(CampaignStatus::Cancelled.as_str()));
+        let meta = Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(campaign_pk(id)))
+            .key("SK", s("META"))
+            .update_expression(meta_expr)
+            .condition_expression("attribute_exists(PK) AND #cst <> :cancelled")
+            .set_expression_attribute_names(Some(meta_names.into_iter().collect()))
+            .set_expression_attribute_values(Some(meta_values))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(row).build())
+            .transact_items(TransactWriteItem::builder().update(meta).build())
+            .send()
+            .await;
+        tx_outcome(result)
+    }
+
+    /// Marks the campaign COMPLETED once nothing is queued, sending or paused.
+    async fn complete_if_done(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(campaign_pk(id)))
+            .key("SK", s("META"))
+            .update_expression("SET #st = :completed, updated_at = :at")
+            .condition_expression("#st = :running AND queued = :zero AND sending = :zero AND paused = :zero")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":completed", s(CampaignStatus::Completed.as_str()))
+            .expression_attribute_values(":running", s(CampaignStatus::Running.as_str()))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":at", s(at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::unavailable(e)),
+        }
     }
 }
 
@@ -286,70 +439,6 @@ impl CampaignStore for DynamoCampaignStore {
         out.item.map(|item| row_from_item(id, &item)).transpose()
     }
 
-    async fn pause_message(
-        &self,
-        id: &CampaignId,
-        seq: MessageSeq,
-        reason: &PauseReason,
-    ) -> Result<Transition, StoreError> {
-        for _ in 0..MAX_ATTEMPTS {
-            let Some(row) = self.message(id, seq).await? else { return Ok(Transition::NotApplicable) };
-            let from = row.status;
-            if !matches!(from, MessageStatus::Queued | MessageStatus::Sending) {
-                return Ok(Transition::NotApplicable);
-            }
-            let to = MessageStatus::Paused;
-            let msg = Update::builder()
-                .table_name(&self.table)
-                .key("PK", s(campaign_pk(id)))
-                .key("SK", s(message_sk(seq)))
-                .update_expression("SET #st = :to, GSI1PK = :gsi, error_code = :code, updated_at = :at")
-                .condition_expression("#st = :from")
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":to", s(to.as_str()))
-                .expression_attribute_values(":from", s(from.as_str()))
-                .expression_attribute_values(":gsi", s(status_pk(id, to)))
-                .expression_attribute_values(":code", s(reason.code.as_str()))
-                .expression_attribute_values(":at", s(reason.at.clone()))
-                .build()
-                .map_err(StoreError::unavailable)?;
-            let meta = Update::builder()
-                .table_name(&self.table)
-                .key("PK", s(campaign_pk(id)))
-                .key("SK", s("META"))
-                .update_expression(
-                    "SET #from = #from - :one, #to = #to + :one, #st = :paused, reason = :code, hint = :hint, updated_at = :at",
-                )
-                .condition_expression("attribute_exists(PK) AND #st <> :cancelled")
-                .expression_attribute_names("#from", crate::model::Counters::field(from))
-                .expression_attribute_names("#to", crate::model::Counters::field(to))
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":paused", s(CampaignStatus::Paused.as_str()))
-                .expression_attribute_values(":cancelled", s(CampaignStatus::Cancelled.as_str()))
-                .expression_attribute_values(":code", s(reason.code.as_str()))
-                .expression_attribute_values(":hint", s(reason.hint.clone()))
-                .expression_attribute_values(":at", s(reason.at.clone()))
-                .build()
-                .map_err(StoreError::unavailable)?;
-            let result = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(msg).build())
-                .transact_items(TransactWriteItem::builder().update(meta).build())
-                .send()
-                .await;
-            match tx_outcome(result)? {
-                TxOutcome::Done => return Ok(Transition::Applied),
-                // The campaign was cancelled (or deleted): a pause no longer applies.
-                TxOutcome::CampaignRefused => return Ok(Transition::NotApplicable),
-                // The row moved between our read and the write: read again.
-                TxOutcome::RowMoved => {}
-            }
-        }
-        Err(StoreError::Contended(format!("{}/{}", campaign_pk(id), message_sk(seq))))
-    }
-
     async fn resume_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
         let result = self
             .client
@@ -410,6 +499,33 @@ impl CampaignStore for DynamoCampaignStore {
         Ok(rows)
     }
 
+    async fn pause_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        reason: &PauseReason,
+    ) -> Result<Transition, StoreError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(row) = self.message(id, seq).await? else { return Ok(Transition::NotApplicable) };
+            if !matches!(row.status, MessageStatus::Queued | MessageStatus::Sending) {
+                return Ok(Transition::NotApplicable);
+            }
+            let mv = RowMove::new(row.status, MessageStatus::Paused, &reason.at)
+                .row_set("error_code", s(reason.code.as_str()))
+                .meta_set("status", s(CampaignStatus::Paused.as_str()))
+                .meta_set("reason", s(reason.code.as_str()))
+                .meta_set("hint", s(reason.hint.clone()));
+            match self.apply(id, seq, mv).await? {
+                TxOutcome::Done => return Ok(Transition::Applied),
+                // The campaign was cancelled (or deleted): a pause no longer applies.
+                TxOutcome::CampaignRefused => return Ok(Transition::NotApplicable),
+                // The row moved between our read and the write: read again.
+                TxOutcome::RowMoved => {}
+            }
+        }
+        Err(StoreError::Contended(format!("{}/{}", campaign_pk(id), message_sk(seq))))
+    }
+
     async fn requeue_message(
         &self,
         id: &CampaignId,
@@ -420,44 +536,11 @@ impl CampaignStore for DynamoCampaignStore {
         if row.status != MessageStatus::Paused {
             return Ok(None);
         }
-        let (from, to) = (MessageStatus::Paused, MessageStatus::Queued);
-        let msg = Update::builder()
-            .table_name(&self.table)
-            .key("PK", s(campaign_pk(id)))
-            .key("SK", s(message_sk(seq)))
-            .update_expression(
-                "SET #st = :to, GSI1PK = :gsi, round = :round, updated_at = :at REMOVE error_code",
-            )
-            .condition_expression("#st = :from AND attempts = :attempts")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":to", s(to.as_str()))
-            .expression_attribute_values(":from", s(from.as_str()))
-            .expression_attribute_values(":gsi", s(status_pk(id, to)))
-            .expression_attribute_values(":round", n(row.round + 1))
-            .expression_attribute_values(":attempts", n(row.attempts))
-            .expression_attribute_values(":at", s(at))
-            .build()
-            .map_err(StoreError::unavailable)?;
-        let meta = Update::builder()
-            .table_name(&self.table)
-            .key("PK", s(campaign_pk(id)))
-            .key("SK", s("META"))
-            .update_expression("SET paused = paused - :one, queued = queued + :one, updated_at = :at")
-            .condition_expression("attribute_exists(PK) AND #st <> :cancelled")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":cancelled", s(CampaignStatus::Cancelled.as_str()))
-            .expression_attribute_values(":at", s(at))
-            .build()
-            .map_err(StoreError::unavailable)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(msg).build())
-            .transact_items(TransactWriteItem::builder().update(meta).build())
-            .send()
-            .await;
-        Ok(match tx_outcome(result)? {
+        let mv = RowMove::new(MessageStatus::Paused, MessageStatus::Queued, at)
+            .row_set("round", n(row.round + 1))
+            .row_remove("error_code")
+            .row_expect("attempts", n(row.attempts));
+        Ok(match self.apply(id, seq, mv).await? {
             TxOutcome::Done => Some(QueuedMessage {
                 campaign_id: id.clone(),
                 seq,
@@ -467,6 +550,94 @@ impl CampaignStore for DynamoCampaignStore {
             // Someone else resumed it (or the campaign was cancelled): nothing to queue from here.
             TxOutcome::RowMoved | TxOutcome::CampaignRefused => None,
         })
+    }
+
+    async fn claim_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        lease: &Lease,
+    ) -> Result<Claim, StoreError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(row) = self.message(id, seq).await? else { return Ok(Claim::Settled) };
+            match row.status {
+                MessageStatus::Queued => {
+                    let mv = RowMove::new(MessageStatus::Queued, MessageStatus::Sending, &lease.at)
+                        .row_set("attempts", n(row.attempts + 1))
+                        .row_set("lease_until", n(lease.until))
+                        .row_expect("attempts", n(row.attempts));
+                    match self.apply(id, seq, mv).await? {
+                        TxOutcome::Done => {
+                            return Ok(Claim::Fresh(MessageRow { attempts: row.attempts + 1, ..row }));
+                        }
+                        TxOutcome::CampaignRefused => return Ok(Claim::Settled),
+                        TxOutcome::RowMoved => continue,
+                    }
+                }
+                MessageStatus::Sending if row.lease_until < lease.now => {
+                    // An earlier attempt lost its lease: take it over, counters stay as they are.
+                    let result = self
+                        .client
+                        .update_item()
+                        .table_name(&self.table)
+                        .key("PK", s(campaign_pk(id)))
+                        .key("SK", s(message_sk(seq)))
+                        .update_expression("SET attempts = :next, lease_until = :until, updated_at = :at")
+                        .condition_expression("#st = :sending AND attempts = :attempts")
+                        .expression_attribute_names("#st", "status")
+                        .expression_attribute_values(":sending", s(MessageStatus::Sending.as_str()))
+                        .expression_attribute_values(":attempts", n(row.attempts))
+                        .expression_attribute_values(":next", n(row.attempts + 1))
+                        .expression_attribute_values(":until", n(lease.until))
+                        .expression_attribute_values(":at", s(lease.at.clone()))
+                        .send()
+                        .await;
+                    match result {
+                        Ok(_) => {
+                            return Ok(Claim::Ambiguous(MessageRow { attempts: row.attempts + 1, ..row }));
+                        }
+                        Err(e)
+                            if e.as_service_error()
+                                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                        {
+                            continue;
+                        }
+                        Err(e) => return Err(StoreError::unavailable(e)),
+                    }
+                }
+                MessageStatus::Sending => return Ok(Claim::Busy { lease_until: row.lease_until }),
+                _ => return Ok(Claim::Settled),
+            }
+        }
+        Err(StoreError::Contended(format!("{}/{}", campaign_pk(id), message_sk(seq))))
+    }
+
+    async fn finish_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        attempt: u32,
+        finish: &Finish,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        let mv = match finish {
+            Finish::Sent => {
+                RowMove::new(MessageStatus::Sending, MessageStatus::Sent, at).row_set("sent_at", s(at))
+            }
+            Finish::Failed(code) => RowMove::new(MessageStatus::Sending, MessageStatus::Failed, at)
+                .row_set("error_code", s(code.as_str())),
+            Finish::Released => RowMove::new(MessageStatus::Sending, MessageStatus::Queued, at),
+        }
+        .row_remove("lease_until")
+        .row_expect("attempts", n(attempt));
+        let done = match self.apply(id, seq, mv).await? {
+            TxOutcome::Done => Transition::Applied,
+            TxOutcome::RowMoved | TxOutcome::CampaignRefused => return Ok(Transition::NotApplicable),
+        };
+        if !matches!(finish, Finish::Released) {
+            self.complete_if_done(id, at).await?;
+        }
+        Ok(done)
     }
 
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError> {

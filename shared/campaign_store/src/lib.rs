@@ -14,7 +14,8 @@ mod sqs;
 pub use dynamo::DynamoCampaignStore;
 pub use memory::{InMemoryCampaignStore, InMemoryMessageQueue};
 pub use model::{
-    CampaignView, Counters, MessageRow, NewCampaign, NewMessage, PauseReason, QueuedMessage, SessionRecord,
+    CampaignView, Claim, Counters, Finish, Lease, MessageRow, NewCampaign, NewMessage, PauseReason,
+    QueuedMessage, SessionRecord,
 };
 pub use sqs::SqsMessageQueue;
 
@@ -108,6 +109,25 @@ pub trait CampaignStore: Send + Sync {
         seq: MessageSeq,
         at: &str,
     ) -> Result<Option<QueuedMessage>, StoreError>;
+    /// Claims a row for sending: QUEUED → SENDING under a lease (counters in the same
+    /// transaction), or takes over a SENDING row whose lease expired (`Claim::Ambiguous`).
+    async fn claim_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        lease: &Lease,
+    ) -> Result<Claim, StoreError>;
+    /// Ends a claim made with attempt number `attempt`: SENT, FAILED(code) or back to QUEUED, with
+    /// the counters; marks the campaign COMPLETED when nothing is left. `NotApplicable` when the
+    /// claim was lost to another sender meanwhile.
+    async fn finish_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        attempt: u32,
+        finish: &Finish,
+        at: &str,
+    ) -> Result<Transition, StoreError>;
     /// The account's session pointer, if setup ever ran.
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError>;
 }

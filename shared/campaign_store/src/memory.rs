@@ -4,7 +4,7 @@
 use crate::model::{
     CampaignView, Counters, MessageRow, NewCampaign, PauseReason, QueuedMessage, SessionRecord,
 };
-use crate::{CampaignStore, MessageQueue, QueueError, StoreError, Transition};
+use crate::{CampaignStore, Claim, Finish, Lease, MessageQueue, QueueError, StoreError, Transition};
 use async_trait::async_trait;
 use domain::{AccountId, CampaignId, CampaignStatus, MessageSeq, MessageStatus};
 use std::collections::HashMap;
@@ -67,6 +67,7 @@ impl CampaignStore for InMemoryCampaignStore {
                 attempts: 0,
                 error: msg.phone.is_err().then_some(domain::ErrorCode::InvalidPhone),
                 round: 0,
+                lease_until: 0,
             };
             m.messages.insert((c.id.clone(), msg.seq), row);
         }
@@ -181,6 +182,73 @@ impl CampaignStore for InMemoryCampaignStore {
             c.updated_at = at.to_owned();
         }
         Ok(Some(queued))
+    }
+
+    async fn claim_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        lease: &Lease,
+    ) -> Result<Claim, StoreError> {
+        let mut m = self.lock();
+        let cancelled = m.campaigns.get(id).is_none_or(|c| c.status == CampaignStatus::Cancelled);
+        let Some(row) = m.messages.get_mut(&(id.clone(), seq)) else { return Ok(Claim::Settled) };
+        let claim = match row.status {
+            _ if cancelled => return Ok(Claim::Settled),
+            MessageStatus::Queued => {
+                row.status = MessageStatus::Sending;
+                row.attempts += 1;
+                row.lease_until = lease.until;
+                Claim::Fresh(row.clone())
+            }
+            MessageStatus::Sending if row.lease_until < lease.now => {
+                row.attempts += 1;
+                row.lease_until = lease.until;
+                return Ok(Claim::Ambiguous(row.clone()));
+            }
+            MessageStatus::Sending => return Ok(Claim::Busy { lease_until: row.lease_until }),
+            _ => return Ok(Claim::Settled),
+        };
+        if let Some(c) = m.campaigns.get_mut(id) {
+            bump(&mut c.counts, MessageStatus::Queued, -1);
+            bump(&mut c.counts, MessageStatus::Sending, 1);
+        }
+        Ok(claim)
+    }
+
+    async fn finish_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        attempt: u32,
+        finish: &Finish,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        let Some(row) = m.messages.get_mut(&(id.clone(), seq)) else { return Ok(Transition::NotApplicable) };
+        if row.status != MessageStatus::Sending || row.attempts != attempt {
+            return Ok(Transition::NotApplicable);
+        }
+        let to = match finish {
+            Finish::Sent => MessageStatus::Sent,
+            Finish::Failed(code) => {
+                row.error = Some(*code);
+                MessageStatus::Failed
+            }
+            Finish::Released => MessageStatus::Queued,
+        };
+        row.status = to;
+        row.lease_until = 0;
+        if let Some(c) = m.campaigns.get_mut(id) {
+            bump(&mut c.counts, MessageStatus::Sending, -1);
+            bump(&mut c.counts, to, 1);
+            c.updated_at = at.to_owned();
+            let done = c.counts.queued == 0 && c.counts.sending == 0 && c.counts.paused == 0;
+            if done && c.status == CampaignStatus::Running {
+                c.status = CampaignStatus::Completed;
+            }
+        }
+        Ok(Transition::Applied)
     }
 
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError> {

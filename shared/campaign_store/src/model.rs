@@ -115,6 +115,46 @@ pub struct MessageRow {
     pub error: Option<ErrorCode>,
     /// How often a resume queued it again.
     pub round: u32,
+    /// While SENDING: the claim holds until this Unix time (seconds).
+    pub lease_until: i64,
+}
+
+/// A claim's time window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// Now, Unix seconds.
+    pub now: i64,
+    /// The claim holds until this Unix time (seconds).
+    pub until: i64,
+    /// Now, RFC 3339 (for `updated_at`).
+    pub at: String,
+}
+
+/// What claiming a row found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// QUEUED → SENDING: never attempted before; send it.
+    Fresh(MessageRow),
+    /// SENDING with an expired lease: an earlier attempt may have sent it; verify before sending.
+    Ambiguous(MessageRow),
+    /// Another sender holds a live lease; leave the record for redelivery.
+    Busy {
+        /// When that lease ends.
+        lease_until: i64,
+    },
+    /// SENT, FAILED, CANCELLED, PAUSED or gone: acknowledge and skip.
+    Settled,
+}
+
+/// How a claimed row ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    /// WhatsApp acknowledged it.
+    Sent,
+    /// It will not be sent.
+    Failed(ErrorCode),
+    /// Not sent and known not sent: back to QUEUED for a later attempt.
+    Released,
 }
 
 /// Why messages are paused, and what the operator runs to continue.
