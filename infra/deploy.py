@@ -94,6 +94,11 @@ def main():
     cfn = session.client("cloudformation", endpoint_url=endpoint)
 
     params = dict(p.split("=", 1) for p in args.param)
+    if "ApiKeySha256" not in params:
+        key = os.environ.get("WACAMP_API_KEY")
+        if not key:
+            fail("set WACAMP_API_KEY (the key API callers will send) or pass --param ApiKeySha256=<sha256 hex>")
+        params["ApiKeySha256"] = hashlib.sha256(key.encode()).hexdigest()
     if "SenderTimeoutSeconds" in params and "QueueVisibilityTimeoutSeconds" not in params:
         params["QueueVisibilityTimeoutSeconds"] = str(6 * int(params["SenderTimeoutSeconds"]))
 

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 STACK="${STACK:-wacamp-demo}"
 BIN="${CARGO_TARGET_DIR:-target}/debug"
+export WACAMP_API_KEY="${WACAMP_API_KEY:-demo-key-$(date +%s)}"
 
 scripts/setup.sh
 started=0

@@ -15,6 +15,9 @@ struct Cli {
     /// Base URL of the HTTP API; by default read from `.local/stacks/<stack>.json` (written by `make deploy`).
     #[arg(long, env = "WACAMP_API_URL", global = true)]
     api_url: Option<String>,
+    /// The API key (sent as x-api-key).
+    #[arg(long, env = "WACAMP_API_KEY", global = true, hide_env_values = true)]
+    api_key: Option<String>,
     /// The locally deployed stack whose URL to use when --api-url is not given.
     #[arg(long, env = "WACAMP_STACK", default_value = "wacamp-local", global = true)]
     stack: String,
@@ -123,7 +126,14 @@ fn settled(s: &Value) -> bool {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     let base = api_url(&cli)?;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+    let key = cli.api_key.clone().context("no API key: set WACAMP_API_KEY or pass --api-key")?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut value = reqwest::header::HeaderValue::from_str(&key)
+        .context("the API key has characters a header cannot carry")?;
+    value.set_sensitive(true);
+    headers.insert("x-api-key", value);
+    let http =
+        reqwest::Client::builder().timeout(Duration::from_secs(30)).default_headers(headers).build()?;
     match &cli.command {
         Command::Start { csv, account, template, name, region, strict } => {
             let recipients = recipients::from_csv(csv)?;

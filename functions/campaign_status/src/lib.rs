@@ -3,6 +3,7 @@
 
 use campaign_store::{CampaignStore, CampaignView};
 use domain::{CampaignId, ErrorCode};
+use http_api::{ApiError, ApiKey, json_response};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -13,12 +14,17 @@ use std::sync::Arc;
 pub struct Config {
     /// DynamoDB table.
     pub table_name: String,
+    /// SHA-256 of the API key.
+    pub api_key: ApiKey,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`.
+    /// Reads `TABLE_NAME` and `API_KEY_SHA256`.
     pub fn from_env() -> Result<Self, platform::ConfigError> {
-        Ok(Self { table_name: platform::required("TABLE_NAME")? })
+        Ok(Self {
+            table_name: platform::required("TABLE_NAME")?,
+            api_key: platform::parsed("API_KEY_SHA256")?,
+        })
     }
 }
 
@@ -26,22 +32,19 @@ impl Config {
 pub struct Deps {
     /// Campaign rows.
     pub store: Arc<dyn CampaignStore>,
-}
-
-fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
-    let mut resp = Response::new(Body::Text(body.to_string()));
-    *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert("content-type", lambda_http::http::HeaderValue::from_static("application/json"));
-    resp
+    /// Who may call.
+    pub api_key: ApiKey,
 }
 
 fn error(status: StatusCode, code: ErrorCode, message: String) -> Response<Body> {
-    json_response(status, &json!({ "code": code, "message": message, "hint": code.hint() }))
+    ApiError { status, code, message }.into_response()
 }
 
 /// Handles one HTTP request; every outcome is a JSON response.
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
+    if let Err(e) = deps.api_key.check(&req) {
+        return Ok(e.into_response());
+    }
     let path = req.uri().path().to_owned();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     Ok(match (req.method(), segments.as_slice()) {

@@ -12,6 +12,7 @@ async fn main() -> Result<(), Error> {
     let aws = platform::aws_config().await;
     let deps = Deps {
         store: Arc::new(DynamoCampaignStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)),
+        api_key: config.api_key,
     };
     run(service_fn(|req| handle(&deps, req))).await
 }

@@ -8,6 +8,8 @@ pub use request::{CampaignRequest, RecipientRequest};
 
 use campaign_store::{CampaignStore, MessageQueue, NewCampaign, NewMessage, QueuedMessage};
 use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, SessionState, Template};
+pub use http_api::ApiError;
+use http_api::{ApiKey, json_response};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -25,14 +27,17 @@ pub struct Config {
     pub table_name: String,
     /// SQS FIFO queue URL.
     pub queue_url: String,
+    /// SHA-256 of the API key.
+    pub api_key: ApiKey,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME` and `QUEUE_URL`.
+    /// Reads `TABLE_NAME`, `QUEUE_URL` and `API_KEY_SHA256`.
     pub fn from_env() -> Result<Self, platform::ConfigError> {
         Ok(Self {
             table_name: platform::required("TABLE_NAME")?,
             queue_url: platform::required("QUEUE_URL")?,
+            api_key: platform::parsed("API_KEY_SHA256")?,
         })
     }
 }
@@ -45,6 +50,8 @@ pub struct Deps {
     pub queue: Arc<dyn MessageQueue>,
     /// The current time, RFC 3339 (a parameter so tests control it).
     pub clock: Arc<dyn Fn() -> String + Send + Sync>,
+    /// Who may call.
+    pub api_key: ApiKey,
 }
 
 /// The current UTC time in RFC 3339.
@@ -54,62 +61,24 @@ pub fn utc_now() -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
-/// An API failure: a stable code, a message naming the problem, and a hint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Stable code.
-    pub code: ErrorCode,
-    /// What is wrong, naming the field or row.
-    pub message: String,
-}
-
-impl ApiError {
-    /// A 400 naming the problem.
-    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code, message: message.into() }
-    }
-
-    fn into_response(self) -> Response<Body> {
-        let body = json!({ "code": self.code, "message": self.message, "hint": self.code.hint() });
-        json_response(self.status, &body)
-    }
-}
-
-fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
-    let mut resp = Response::new(Body::Text(body.to_string()));
-    *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert("content-type", lambda_http::http::HeaderValue::from_static("application/json"));
-    resp
-}
-
 /// Handles one HTTP request. Never fails: every error becomes a JSON response, 5xx ones are
-/// logged once here and opaque to the caller.
+/// logged once and opaque to the caller.
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
-    let segments: Vec<String> =
-        req.uri().path().split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    if let Err(e) = deps.api_key.check(&req) {
+        return Ok(e.into_response());
+    }
+    let segments = http_api::segments(&req);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let result = match (req.method(), segments.as_slice()) {
         (&Method::POST, ["campaigns"]) => start(deps, req.body()).await,
         (&Method::POST, ["campaigns", id, "resume"]) => resume(deps, id).await,
-        _ => Err(ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: ErrorCode::NotFound,
-            message: format!("no route {} {}", req.method(), req.uri().path()),
-        }),
+        _ => Err(ApiError::not_found(format!("no route {} {}", req.method(), req.uri().path()))),
     };
     Ok(result.unwrap_or_else(ApiError::into_response))
 }
 
 fn internal(context: &str, err: &dyn std::error::Error) -> ApiError {
-    tracing::error!(error = %err, context, "request failed");
-    ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: ErrorCode::Internal,
-        message: ErrorCode::Internal.sentence().into(),
-    }
+    ApiError::internal(context, err)
 }
 
 async fn start(deps: &Deps, body: &Body) -> Result<Response<Body>, ApiError> {

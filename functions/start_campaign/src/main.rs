@@ -11,9 +11,13 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let aws = platform::aws_config().await;
     let deps = Deps {
-        store: Arc::new(DynamoCampaignStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)),
-        queue: Arc::new(SqsMessageQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url)),
+        store: Arc::new(DynamoCampaignStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            config.table_name.clone(),
+        )),
+        queue: Arc::new(SqsMessageQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url.clone())),
         clock: Arc::new(start_campaign::utc_now),
+        api_key: config.api_key,
     };
     run(service_fn(|req| handle(&deps, req))).await
 }

@@ -15,6 +15,7 @@ fn deps() -> (Deps, Arc<InMemoryCampaignStore>, Arc<InMemoryMessageQueue>) {
         store: store.clone(),
         queue: queue.clone(),
         clock: Arc::new(|| "2026-11-29T14:36:36Z".into()),
+        api_key: http_api::ApiKey::for_secret("fixture-key"),
     };
     (deps, store, queue)
 }
@@ -40,6 +41,17 @@ async fn an_api_gateway_request_is_accepted_with_duplicates_collapsed_and_bad_nu
     let id = domain::CampaignId::parse(body["campaign_id"].as_str().unwrap()).unwrap();
     let view = store.campaign(&id).await.unwrap().unwrap();
     assert_eq!((view.counts.total, view.counts.queued, view.counts.failed), (2, 1, 1));
+}
+
+#[tokio::test]
+async fn a_request_without_the_api_key_is_refused_before_anything_is_written() {
+    let (deps, _, queue) = deps();
+    let text =
+        include_str!("fixtures/apigw_v2_post_campaigns.json").replace("\"x-api-key\": \"fixture-key\",", "");
+    let resp = handle(&deps, lambda_http::request::from_str(&text).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(body_json(resp.body())["code"], "UNAUTHORIZED");
+    assert!(queue.queued.lock().unwrap().is_empty());
 }
 
 #[tokio::test]

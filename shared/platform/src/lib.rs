@@ -47,6 +47,20 @@ where
     }
 }
 
+/// A required variable parsed as `T`.
+pub fn parsed<T>(name: &'static str) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    let raw = required(name)?;
+    raw.trim().parse::<T>().map_err(|e| ConfigError::Invalid {
+        name,
+        value: "<redacted>".into(),
+        reason: e.to_string(),
+    })
+}
+
 /// An optional duration given in whole seconds.
 pub fn seconds(name: &'static str, default_secs: u64) -> Result<Duration, ConfigError> {
     optional::<u64>(name, default_secs).map(Duration::from_secs)

@@ -20,6 +20,16 @@ pub fn root() -> PathBuf {
         .unwrap_or_else(|_| PathBuf::from("../.."))
 }
 
+/// The API key the test stacks are deployed with.
+pub const API_KEY: &str = "e2e-test-key";
+
+/// An HTTP client that sends the test stacks' API key.
+pub fn http() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-api-key", reqwest::header::HeaderValue::from_static(API_KEY));
+    reqwest::Client::builder().default_headers(headers).build().unwrap_or_default()
+}
+
 /// The outputs of a deployed stack.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -82,6 +92,7 @@ pub fn stack(name: &str) -> &'static Stack {
                 "--param",
                 "LogLevel=debug",
             ])
+            .env("WACAMP_API_KEY", API_KEY)
             .env("AWS_ENDPOINT_URL", endpoint())
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")

@@ -78,7 +78,7 @@ async fn the_profile_bucket_is_versioned_encrypted_and_not_public() {
 #[tokio::test]
 async fn a_campaign_started_over_http_reaches_the_sender_and_pauses_without_a_session() {
     let st = stack(STACK);
-    let http = reqwest::Client::new();
+    let http = e2e::http();
     let account = format!("world-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     // Given an account that was never set up, when a campaign starts through the HTTP API
     let resp = http
@@ -155,7 +155,7 @@ async fn a_campaign_started_over_http_reaches_the_sender_and_pauses_without_a_se
 #[tokio::test]
 async fn bad_requests_get_a_json_error_naming_the_field() {
     let st = stack(STACK);
-    let http = reqwest::Client::new();
+    let http = e2e::http();
     let post = |body: String| {
         let http = http.clone();
         let url = format!("{}/campaigns", st.http_base_url);
@@ -180,8 +180,27 @@ async fn bad_requests_get_a_json_error_naming_the_field() {
     assert_eq!(body["code"], "TEMPLATE_VARIABLE_MISSING");
     assert_eq!(body["message"], "recipients[0]: variable 'name' is missing");
 
-    let missing = reqwest::get(format!("{}/campaigns/c-does-not-exist", st.http_base_url)).await.unwrap();
+    let missing = http.get(format!("{}/campaigns/c-does-not-exist", st.http_base_url)).send().await.unwrap();
     assert_eq!(missing.status(), 404);
+    assert_eq!(missing.json::<Value>().await.unwrap()["code"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn every_route_refuses_a_missing_or_wrong_api_key() {
+    let st = stack(STACK);
+    let anonymous = reqwest::Client::new();
+    let routes = [
+        anonymous.post(format!("{}/campaigns", st.http_base_url)).body("{}"),
+        anonymous.post(format!("{}/campaigns/c-1/resume", st.http_base_url)),
+        anonymous.get(format!("{}/campaigns/c-1", st.http_base_url)).header("x-api-key", "wrong"),
+    ];
+    for route in routes {
+        let resp = route.send().await.unwrap();
+        assert_eq!(resp.status(), 401);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "UNAUTHORIZED");
+        assert!(body["message"].as_str().unwrap().starts_with("header x-api-key is"), "{body}");
+    }
 }
 
 #[tokio::test]

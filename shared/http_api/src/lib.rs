@@ -1,0 +1,156 @@
+//! What both HTTP functions share: JSON responses, the `{code, message, hint}` error body with
+//! the stable codes, path routing, and API-key authentication.
+//!
+//! The key itself is never configured: only its SHA-256 (hex) is, in `API_KEY_SHA256` (in AWS,
+//! from the template's `ApiKeySha256` parameter, which a deployment fills from Secrets Manager).
+//! A request's `x-api-key` is hashed and compared in constant time.
+
+use domain::ErrorCode;
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// An API failure: a status, a stable code, and a message naming the field or row at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: ErrorCode,
+    /// What is wrong (for 5xx: the generic sentence, never internals).
+    pub message: String,
+}
+
+impl ApiError {
+    /// A 400 naming the problem.
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, code, message: message.into() }
+    }
+
+    /// A 404 for a missing resource.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::NOT_FOUND, code: ErrorCode::NotFound, message: message.into() }
+    }
+
+    /// A 500 that logs `err` once and tells the caller nothing about it.
+    pub fn internal(context: &str, err: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %err, context, "request failed");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: ErrorCode::Internal,
+            message: ErrorCode::Internal.sentence().into(),
+        }
+    }
+
+    /// The JSON error response.
+    pub fn into_response(self) -> Response<Body> {
+        json_response(
+            self.status,
+            &json!({ "code": self.code, "message": self.message, "hint": self.code.hint() }),
+        )
+    }
+}
+
+/// A JSON response with `status`.
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+    let mut resp = Response::new(Body::Text(body.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// The request path split into its non-empty segments (`/campaigns/c-1` → `["campaigns", "c-1"]`).
+pub fn segments(req: &Request) -> Vec<String> {
+    req.uri().path().split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// The configured API key, as its SHA-256.
+#[derive(Clone)]
+pub struct ApiKey {
+    sha256: [u8; 32],
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(<sha256>)")
+    }
+}
+
+/// The configured hash is not 64 hex characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadKeyHash;
+
+impl std::fmt::Display for BadKeyHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("expected the SHA-256 of the API key as 64 hex characters")
+    }
+}
+
+impl std::str::FromStr for ApiKey {
+    type Err = BadKeyHash;
+    fn from_str(hex_sha256: &str) -> Result<Self, BadKeyHash> {
+        let bytes = hex::decode(hex_sha256.trim()).map_err(|_| BadKeyHash)?;
+        let sha256: [u8; 32] = bytes.try_into().map_err(|_| BadKeyHash)?;
+        Ok(Self { sha256 })
+    }
+}
+
+impl ApiKey {
+    /// The key whose hash is configured, for tests and the CLI's `hash-key` helper.
+    pub fn for_secret(secret: &str) -> Self {
+        Self { sha256: Sha256::digest(secret.as_bytes()).into() }
+    }
+
+    /// The hex SHA-256 to put in configuration.
+    pub fn hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+
+    /// Refuses a request without the right `x-api-key` (401, JSON body).
+    pub fn check(&self, req: &Request) -> Result<(), ApiError> {
+        let presented = req.headers().get("x-api-key").map(HeaderValue::as_bytes).unwrap_or_default();
+        let digest: [u8; 32] = Sha256::digest(presented).into();
+        if presented.is_empty() || !bool::from(digest.ct_eq(&self.sha256)) {
+            return Err(ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                code: ErrorCode::Unauthorized,
+                message: if presented.is_empty() {
+                    "header x-api-key is missing".into()
+                } else {
+                    "header x-api-key is not a valid key".into()
+                },
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(key: Option<&str>) -> Request {
+        let mut b = lambda_http::http::Request::builder().uri("/campaigns");
+        if let Some(k) = key {
+            b = b.header("x-api-key", k);
+        }
+        b.body(Body::Empty).unwrap()
+    }
+
+    #[test]
+    fn only_the_configured_key_passes() {
+        let key: ApiKey = ApiKey::for_secret("s3cret").hex().parse().unwrap();
+        assert!(key.check(&request(Some("s3cret"))).is_ok());
+        let wrong = key.check(&request(Some("guess"))).unwrap_err();
+        assert_eq!((wrong.status, wrong.code), (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized));
+        assert_eq!(key.check(&request(None)).unwrap_err().message, "header x-api-key is missing");
+    }
+
+    #[test]
+    fn a_malformed_hash_is_refused_at_configuration_time() {
+        assert_eq!("abc".parse::<ApiKey>().unwrap_err(), BadKeyHash);
+        assert!(format!("{:?}", ApiKey::for_secret("x")).contains("<sha256>"));
+    }
+}
