@@ -85,6 +85,7 @@ pub fn view_json(v: &CampaignView) -> serde_json::Value {
         "percent": percent,
         "reason": v.reason,
         "hint": v.hint,
+        "notice": v.notice,
         "created_at": v.created_at,
         "updated_at": v.updated_at,
     })

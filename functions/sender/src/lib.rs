@@ -1,19 +1,34 @@
-//! `sender`: takes SQS FIFO batches (group = account) and moves each message row forward,
-//! reporting the records to retry as batch-item failures.
+//! `sender`: takes SQS FIFO batches (group = sending account) and sends each message exactly
+//! once through WhatsApp Web, or pauses it with the command that lets it continue.
+//!
+//! Per batch and account: a session is opened (restore the current profile generation, check it,
+//! fall back to older generations — see [`session`]); each record's row is claimed under a lease
+//! (QUEUED → SENDING) before anything is sent; a row found SENDING with an expired lease was
+//! maybe sent, so the chat is checked before sending again; SENT / FAILED and the counters are
+//! written in one transaction. After a batch that sent something the browser is closed with a
+//! flush and the profile is backed up as a new generation.
 //!
 //! Rules kept here: a malformed record is logged and acknowledged (it can never succeed); once a
 //! record of a group is given back, every later record of that group in the batch is given back
-//! too, so FIFO order holds; a record whose row is final or paused is acknowledged and skipped;
-//! when the account has no usable session the message is PAUSED with the command that fixes it
-//! — the row keeps the work, nothing is lost.
+//! too, so FIFO order holds; when no generation logs in, the messages are PAUSED with the commands
+//! that fix it and the records acknowledged — the rows keep the work, nothing is lost; "could not
+//! tell" (unreachable, timeout) is retried and never treated as expired.
+
+pub mod browser;
+pub mod session;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use campaign_store::{CampaignStore, MessageQueue, PauseReason, QueuedMessage, Transition};
-use domain::{ErrorCode, MessageStatus, SessionState};
+use browser::{Browser, Launcher, SendOutcome};
+use campaign_store::{
+    CampaignStore, Claim, Finish, Lease, MessageQueue, PauseReason, QueuedMessage, Transition,
+};
+use domain::{CampaignId, ErrorCode, PhoneNumber, Template};
 use lambda_runtime::LambdaEvent;
-use std::collections::HashSet;
+use session_store::{GenerationState, ProfileStore};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use time::OffsetDateTime;
 
 /// Settings read once at cold start.
 #[derive(Debug, Clone)]
@@ -24,15 +39,34 @@ pub struct Config {
     pub queue_url: String,
     /// How long a record given back for a retry stays invisible.
     pub retry_delay: Duration,
+    /// How long a claim (SENDING) holds before another sender may take it over.
+    pub lease: Duration,
+    /// Attempts after which an uncertain send ends FAILED with its code.
+    pub max_attempts: u32,
+    /// Older generations tried when the current one does not log in.
+    pub max_fallback: usize,
+    /// Random pause between two messages, lower and upper bound.
+    pub pace: (Duration, Duration),
+    /// Time kept free at the end of an invocation to close the browser and back up.
+    pub deadline_reserve: Duration,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `QUEUE_URL` and `RETRY_DELAY_SECONDS` (default 30).
+    /// Reads `TABLE_NAME`, `QUEUE_URL`, `RETRY_DELAY_SECONDS` (30), `CLAIM_LEASE_SECONDS` (120),
+    /// `MAX_SEND_ATTEMPTS` (3), `MAX_BACKUP_FALLBACK` (3), `PACE_MIN_MS` (2000), `PACE_MAX_MS`
+    /// (6000) and `DEADLINE_RESERVE_SECONDS` (25).
     pub fn from_env() -> Result<Self, platform::ConfigError> {
+        let min = Duration::from_millis(platform::optional("PACE_MIN_MS", 2000u64)?);
+        let max = Duration::from_millis(platform::optional("PACE_MAX_MS", 6000u64)?);
         Ok(Self {
             table_name: platform::required("TABLE_NAME")?,
             queue_url: platform::required("QUEUE_URL")?,
             retry_delay: platform::seconds("RETRY_DELAY_SECONDS", 30)?,
+            lease: platform::seconds("CLAIM_LEASE_SECONDS", 120)?,
+            max_attempts: platform::optional("MAX_SEND_ATTEMPTS", 3u32)?,
+            max_fallback: platform::optional("MAX_BACKUP_FALLBACK", 3usize)?,
+            pace: (min, max.max(min)),
+            deadline_reserve: platform::seconds("DEADLINE_RESERVE_SECONDS", 25)?,
         })
     }
 }
@@ -45,71 +79,43 @@ pub struct Deps {
     pub store: Arc<dyn CampaignStore>,
     /// The queue, for retry delays.
     pub queue: Arc<dyn MessageQueue>,
-    /// The current time, RFC 3339.
-    pub clock: Arc<dyn Fn() -> String + Send + Sync>,
+    /// Session profile generations.
+    pub profiles: Arc<dyn ProfileStore>,
+    /// Starts browsers.
+    pub launcher: Arc<dyn Launcher>,
+    /// The current time (a parameter so tests control it).
+    pub clock: Arc<dyn Fn() -> OffsetDateTime + Send + Sync>,
 }
 
-/// The current UTC time in RFC 3339.
-pub fn utc_now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
+/// The current UTC time.
+pub fn utc_now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
 /// What became of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Done with it (sent, paused, skipped, or unusable): acknowledge.
+    /// Done with it (sent, failed, paused, skipped, or unusable): acknowledge.
     Ack(&'static str),
-    /// Give it back to the queue for a later attempt.
-    Retry(String),
+    /// Give it back to the queue, visible again after the delay (the configured one if `None`).
+    Retry(String, Option<Duration>),
 }
 
-/// Handles one SQS batch.
-pub async fn handle(
-    deps: &Deps,
-    event: LambdaEvent<SqsEvent>,
-) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let started = Instant::now();
-    let mut failures = Vec::new();
-    let mut failed_groups: HashSet<String> = HashSet::new();
-    let (mut acked, mut retried) = (0usize, 0usize);
-    for record in &event.payload.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let group = record.attributes.get("MessageGroupId").cloned().unwrap_or_default();
-        if failed_groups.contains(&group) {
-            failures.push(item_failure(id));
-            retried += 1;
-            continue;
-        }
-        match process_record(deps, record).await {
-            Outcome::Ack(what) => {
-                tracing::debug!(message_id = %id, what, "record acknowledged");
-                acked += 1;
-            }
-            Outcome::Retry(why) => {
-                tracing::warn!(message_id = %id, reason = %why, "record given back for retry");
-                if let Some(handle) = &record.receipt_handle
-                    && let Err(e) = deps.queue.retry_later(handle, deps.config.retry_delay).await
-                {
-                    tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
-                }
-                failed_groups.insert(group);
-                failures.push(item_failure(id));
-                retried += 1;
-            }
-        }
-    }
-    tracing::info!(
-        records = event.payload.records.len(),
-        acked,
-        retried,
-        ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        "batch done"
-    );
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = failures;
-    Ok(response)
+/// Counts for the batch's metric line.
+#[derive(Debug, Default)]
+struct Tally {
+    sent: u32,
+    failed: u32,
+    paused: u32,
+    retried: u32,
+    acked: u32,
+    open_ms: u128,
+    send_ms: u128,
 }
 
 fn item_failure(id: String) -> BatchItemFailure {
@@ -118,92 +124,571 @@ fn item_failure(id: String) -> BatchItemFailure {
     failure
 }
 
-/// Decides one record's fate.
-pub async fn process_record(deps: &Deps, record: &SqsMessage) -> Outcome {
-    let body = record.body.as_deref().unwrap_or_default();
-    let msg: QueuedMessage = match serde_json::from_str(body) {
-        Ok(m) => m,
-        Err(e) => {
-            // It can never succeed: log it (without its content) and drop it.
-            tracing::error!(error = %e, bytes = body.len(), "malformed queue record acknowledged");
-            return Outcome::Ack("malformed");
-        }
-    };
-    let row = match deps.store.message(&msg.campaign_id, msg.seq).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return Outcome::Retry(format!("row {}#{} not found", msg.campaign_id, msg.seq)),
-        Err(e) => return Outcome::Retry(e.to_string()),
-    };
-    if row.status.is_final() || row.status == MessageStatus::Paused {
-        return Outcome::Ack("already settled");
-    }
-    let session = match deps.store.session(&msg.account).await {
-        Ok(s) => s,
-        Err(e) => return Outcome::Retry(e.to_string()),
-    };
-    let usable =
-        session.as_ref().is_some_and(|s| s.current_key.is_some() && s.state != SessionState::Expired);
-    if !usable {
-        let reason = PauseReason {
-            code: ErrorCode::SessionExpired,
-            hint: ErrorCode::SessionExpired.hint_for(msg.account.as_str(), msg.campaign_id.as_str()),
-            at: (deps.clock)(),
+/// One parsed record.
+struct Item<'a> {
+    record: &'a SqsMessage,
+    message: QueuedMessage,
+}
+
+/// Handles one SQS batch.
+pub async fn handle(
+    deps: &Deps,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let started = Instant::now();
+    let deadline = deadline_instant(event.context.deadline);
+    let mut tally = Tally::default();
+    // Records by group, in order of first appearance; malformed ones are acknowledged at once.
+    let mut groups: Vec<(String, Vec<Item<'_>>)> = Vec::new();
+    for record in &event.payload.records {
+        let body = record.body.as_deref().unwrap_or_default();
+        let message: QueuedMessage = match serde_json::from_str(body) {
+            Ok(m) => m,
+            Err(e) => {
+                // It can never succeed: log it (without its content) and drop it.
+                tracing::error!(error = %e, bytes = body.len(), "malformed queue record acknowledged");
+                tally.acked += 1;
+                continue;
+            }
         };
-        return match deps.store.pause_message(&msg.campaign_id, msg.seq, &reason).await {
+        let group =
+            record.attributes.get("MessageGroupId").cloned().unwrap_or_else(|| message.account.to_string());
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, items)) => items.push(Item { record, message }),
+            None => groups.push((group, vec![Item { record, message }])),
+        }
+    }
+    let mut failures = Vec::new();
+    for (_, items) in groups {
+        let outcomes = process_group(deps, &items, deadline, &mut tally).await;
+        let mut given_back = false;
+        for (item, outcome) in items.iter().zip(outcomes) {
+            let id = item.record.message_id.clone().unwrap_or_default();
+            let outcome = if given_back {
+                Outcome::Retry("an earlier record of its group was given back".into(), None)
+            } else {
+                outcome
+            };
+            match outcome {
+                Outcome::Ack(what) => {
+                    tracing::debug!(message_id = %id, what, "record acknowledged");
+                    tally.acked += 1;
+                }
+                Outcome::Retry(why, delay) => {
+                    tracing::warn!(message_id = %id, reason = %why, "record given back for retry");
+                    if let Some(handle) = &item.record.receipt_handle
+                        && let Err(e) =
+                            deps.queue.retry_later(handle, delay.unwrap_or(deps.config.retry_delay)).await
+                    {
+                        tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
+                    }
+                    given_back = true;
+                    tally.retried += 1;
+                    failures.push(item_failure(id));
+                }
+            }
+        }
+    }
+    let per_message = if tally.sent > 0 { tally.send_ms / u128::from(tally.sent) } else { 0 };
+    tracing::info!(
+        records = event.payload.records.len(),
+        sent = tally.sent,
+        failed = tally.failed,
+        paused = tally.paused,
+        acked = tally.acked,
+        retried = tally.retried,
+        open_ms = u64::try_from(tally.open_ms).unwrap_or(u64::MAX),
+        ms_per_message = u64::try_from(per_message).unwrap_or(u64::MAX),
+        ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "batch done"
+    );
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failures;
+    Ok(response)
+}
+
+/// The invocation deadline (epoch millis from the runtime) as an `Instant`.
+fn deadline_instant(deadline_ms: u64) -> Instant {
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let left = u128::from(deadline_ms).saturating_sub(now_ms);
+    Instant::now() + Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX).min(15 * 60 * 1000))
+}
+
+/// Handles the records of one account, in order; returns one outcome per item.
+async fn process_group(
+    deps: &Deps,
+    items: &[Item<'_>],
+    deadline: Instant,
+    tally: &mut Tally,
+) -> Vec<Outcome> {
+    let Some(first) = items.first() else { return Vec::new() };
+    let account = first.message.account.clone();
+    // Preflight: an account known to have no usable session pauses without a browser.
+    match deps.store.session(&account).await {
+        Err(e) => return retry_all(items, &e.to_string()),
+        Ok(s)
+            if s.as_ref()
+                .is_none_or(|s| s.current_key.is_none() || s.state == domain::SessionState::Expired) =>
+        {
+            return pause_all(deps, items, ErrorCode::SessionExpired, tally).await;
+        }
+        Ok(_) => {}
+    }
+    let opened = match session::open(&deps.profiles, &deps.launcher, &account, deps.config.max_fallback).await
+    {
+        Ok(o) => o,
+        Err(session::NotOpened::Transient(why)) => return retry_all(items, &why),
+        Err(session::NotOpened::Unusable(code)) => return pause_all(deps, items, code, tally).await,
+    };
+    tally.open_ms += opened.took.as_millis();
+    let session::Opened { mut browser, profile, from_backup, .. } = opened;
+    let mut campaigns: HashMap<CampaignId, Option<Template>> = HashMap::new();
+    let mut outcomes = Vec::with_capacity(items.len());
+    let mut sent_any = false;
+    let mut stopped: Option<String> = None;
+    for item in items {
+        if let Some(why) = &stopped {
+            outcomes.push(Outcome::Retry(why.clone(), None));
+            continue;
+        }
+        if Instant::now() + deps.config.deadline_reserve >= deadline {
+            stopped = Some("the invocation is about to time out".into());
+            outcomes.push(Outcome::Retry("the invocation is about to time out".into(), Some(Duration::ZERO)));
+            continue;
+        }
+        if from_backup && !campaigns.contains_key(&item.message.campaign_id) {
+            let at = rfc3339((deps.clock)());
+            let _ = deps
+                .store
+                .record_notice(&item.message.campaign_id, ErrorCode::SessionRestoredFromBackup, &at)
+                .await;
+        }
+        let template = match campaigns.get(&item.message.campaign_id) {
+            Some(t) => t.clone(),
+            None => {
+                let t = match deps.store.campaign(&item.message.campaign_id).await {
+                    Ok(view) => view.and_then(|v| Template::parse(&v.template).ok()),
+                    Err(e) => {
+                        outcomes.push(Outcome::Retry(e.to_string(), None));
+                        stopped = Some("an earlier record could not be read".into());
+                        continue;
+                    }
+                };
+                campaigns.insert(item.message.campaign_id.clone(), t.clone());
+                t
+            }
+        };
+        let sending_started = Instant::now();
+        let (b, outcome, stop) = send_one(deps, browser, &item.message, template.as_ref(), tally).await;
+        browser = b;
+        if matches!(outcome, Outcome::Ack("sent")) {
+            sent_any = true;
+            tally.send_ms += sending_started.elapsed().as_millis();
+            pace(deps).await;
+        }
+        // FIFO: once a record goes back, the later ones of the group must not overtake it.
+        let given_back = matches!(outcome, Outcome::Retry(..));
+        outcomes.push(outcome);
+        if let Some(why) = stop {
+            stopped = Some(why);
+        } else if given_back {
+            stopped = Some("an earlier record of its group was given back".into());
+        }
+    }
+    // Close with a flush before anything reads the profile; back up only what just worked.
+    let closed = tokio::task::spawn_blocking(move || browser.close()).await;
+    match closed {
+        Ok(Ok(())) if sent_any => {
+            match deps.profiles.backup(&account, profile.path(), GenerationState::Ready).await {
+                Ok(b) => {
+                    tracing::info!(%account, generation = %b.generation.id.as_str(), current = b.current, "profile backed up")
+                }
+                Err(e) => {
+                    tracing::warn!(%account, code = e.code(), error = %e, "profile backup failed; the previous generation stays current")
+                }
+            }
+        }
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(%account, error = %e, "browser did not close cleanly; no backup taken"),
+        Err(e) => tracing::warn!(%account, error = %e, "browser close task failed; no backup taken"),
+    }
+    drop(profile);
+    outcomes
+}
+
+async fn pace(deps: &Deps) {
+    let (min, max) = deps.config.pace;
+    if max.is_zero() {
+        return;
+    }
+    let wait = if max > min {
+        use rand::Rng;
+        let span = u64::try_from((max - min).as_millis()).unwrap_or(u64::MAX);
+        min + Duration::from_millis(rand::rng().random_range(0..=span))
+    } else {
+        min
+    };
+    tokio::time::sleep(wait).await;
+}
+
+fn retry_all(items: &[Item<'_>], why: &str) -> Vec<Outcome> {
+    items.iter().map(|_| Outcome::Retry(why.to_owned(), None)).collect()
+}
+
+async fn pause_all(deps: &Deps, items: &[Item<'_>], code: ErrorCode, tally: &mut Tally) -> Vec<Outcome> {
+    let mut outcomes = Vec::with_capacity(items.len());
+    for item in items {
+        let m = &item.message;
+        if outcomes.iter().any(|o| matches!(o, Outcome::Retry(..))) {
+            outcomes.push(Outcome::Retry("an earlier record of its group was given back".into(), None));
+            continue;
+        }
+        match deps.store.message(&m.campaign_id, m.seq).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                outcomes.push(Outcome::Retry(format!("row {}#{} not found", m.campaign_id, m.seq), None));
+                continue;
+            }
+            Err(e) => {
+                outcomes.push(Outcome::Retry(e.to_string(), None));
+                continue;
+            }
+        }
+        let reason = PauseReason {
+            code,
+            hint: code.hint_for(m.account.as_str(), m.campaign_id.as_str()),
+            at: rfc3339((deps.clock)()),
+        };
+        outcomes.push(match deps.store.pause_message(&m.campaign_id, m.seq, &reason).await {
             Ok(Transition::Applied) => {
-                tracing::info!(campaign = %msg.campaign_id, seq = %msg.seq, account = %msg.account, code = %reason.code, "message paused");
+                tracing::info!(campaign = %m.campaign_id, seq = %m.seq, account = %m.account, code = %code, "message paused");
+                tally.paused += 1;
                 Outcome::Ack("paused")
             }
             Ok(Transition::NotApplicable) => Outcome::Ack("already settled"),
-            Err(e) => Outcome::Retry(e.to_string()),
-        };
+            Err(e) => Outcome::Retry(e.to_string(), None),
+        });
     }
-    Outcome::Retry("sending through WhatsApp Web is not part of this build yet".into())
+    outcomes
+}
+
+/// Claims, sends (or verifies) and settles one message. Returns the browser back, the record's
+/// outcome, and a reason to stop the group when the session stopped being usable.
+async fn send_one(
+    deps: &Deps,
+    browser: Box<dyn Browser>,
+    m: &QueuedMessage,
+    template: Option<&Template>,
+    tally: &mut Tally,
+) -> (Box<dyn Browser>, Outcome, Option<String>) {
+    let now = (deps.clock)();
+    let lease = Lease {
+        now: now.unix_timestamp(),
+        until: now.unix_timestamp() + i64::try_from(deps.config.lease.as_secs()).unwrap_or(i64::MAX / 2),
+        at: rfc3339(now),
+    };
+    let (row, ambiguous) = match deps.store.claim_message(&m.campaign_id, m.seq, &lease).await {
+        Err(e) => return (browser, Outcome::Retry(e.to_string(), None), None),
+        Ok(Claim::Settled) => return (browser, Outcome::Ack("already settled"), None),
+        Ok(Claim::Missing) => {
+            return (
+                browser,
+                Outcome::Retry(format!("row {}#{} not found", m.campaign_id, m.seq), None),
+                None,
+            );
+        }
+        Ok(Claim::Busy { lease_until }) => {
+            let wait = u64::try_from(lease_until - lease.now + 1).unwrap_or(1);
+            return (
+                browser,
+                Outcome::Retry("another sender holds the claim".into(), Some(Duration::from_secs(wait))),
+                None,
+            );
+        }
+        Ok(Claim::Fresh(row)) => (row, false),
+        Ok(Claim::Ambiguous(row)) => (row, true),
+    };
+    let finish = |f: Finish| {
+        let at = lease.at.clone();
+        async move { deps.store.finish_message(&m.campaign_id, m.seq, row.attempts, &f, &at).await }
+    };
+    let text = match template.map(|t| t.render(&row.vars)) {
+        Some(Ok(text)) => text,
+        _ => {
+            tally.failed += 1;
+            return settle(
+                finish(Finish::Failed(ErrorCode::TemplateVariableMissing)).await,
+                browser,
+                "failed",
+            );
+        }
+    };
+    let Ok(phone) = PhoneNumber::parse(&row.phone, None) else {
+        tally.failed += 1;
+        return settle(finish(Finish::Failed(ErrorCode::InvalidPhone)).await, browser, "failed");
+    };
+    let (mut browser, verified) = if ambiguous {
+        // An earlier attempt may have gone out: look in the chat before sending again.
+        let (phone2, text2) = (phone.clone(), text.clone());
+        match tokio::task::spawn_blocking(move || {
+            let mut b = browser;
+            let r = b.already_sent(&phone2, &text2);
+            (b, r)
+        })
+        .await
+        {
+            Ok((b, Ok(found))) => (b, found),
+            Ok((b, Err(e))) => {
+                return (
+                    b,
+                    Outcome::Retry(format!("could not verify an earlier attempt: {e}"), None),
+                    Some(e),
+                );
+            }
+            Err(e) => {
+                return (
+                    Box::new(Gone) as Box<dyn Browser>,
+                    Outcome::Retry(e.to_string(), None),
+                    Some(e.to_string()),
+                );
+            }
+        }
+    } else {
+        (browser, false)
+    };
+    if verified {
+        tracing::info!(campaign = %m.campaign_id, seq = %m.seq, "earlier attempt was delivered; not sent again");
+        tally.sent += 1;
+        return settle(finish(Finish::Sent).await, browser, "sent");
+    }
+    let sent = tokio::task::spawn_blocking(move || {
+        let outcome = browser.send(&phone, &text);
+        (browser, outcome)
+    })
+    .await;
+    let (b, outcome) = match sent {
+        Ok(pair) => pair,
+        Err(e) => return (Box::new(Gone), Outcome::Retry(e.to_string(), None), Some(e.to_string())),
+    };
+    browser = b;
+    match outcome {
+        SendOutcome::Sent => {
+            tracing::info!(campaign = %m.campaign_id, seq = %m.seq, account = %m.account, "message sent");
+            tally.sent += 1;
+            settle(finish(Finish::Sent).await, browser, "sent")
+        }
+        SendOutcome::NotOnWhatsapp => {
+            tally.failed += 1;
+            settle(finish(Finish::Failed(ErrorCode::NotOnWhatsapp)).await, browser, "failed")
+        }
+        SendOutcome::Uncertain(code) if row.attempts >= deps.config.max_attempts => {
+            tally.failed += 1;
+            settle(finish(Finish::Failed(code)).await, browser, "failed")
+        }
+        SendOutcome::Uncertain(code) => {
+            // Left SENDING under its lease: the next attempt verifies in the chat first.
+            let stop = matches!(
+                code,
+                ErrorCode::SessionExpired | ErrorCode::SessionConflict | ErrorCode::AccountBanned
+            )
+            .then(|| format!("the session stopped being usable ({code})"));
+            let wait = deps.config.lease + Duration::from_secs(1);
+            (browser, Outcome::Retry(format!("{code}: delivery not confirmed"), Some(wait)), stop)
+        }
+        SendOutcome::Crashed(why) => {
+            let wait = deps.config.lease + Duration::from_secs(1);
+            (browser, Outcome::Retry(format!("browser crashed: {why}"), Some(wait)), Some(why))
+        }
+    }
+}
+
+fn settle(
+    result: Result<Transition, campaign_store::StoreError>,
+    browser: Box<dyn Browser>,
+    what: &'static str,
+) -> (Box<dyn Browser>, Outcome, Option<String>) {
+    match result {
+        Ok(Transition::Applied) => (browser, Outcome::Ack(what), None),
+        Ok(Transition::NotApplicable) => (browser, Outcome::Ack("claim lost to another sender"), None),
+        Err(e) => (browser, Outcome::Retry(e.to_string(), None), None),
+    }
+}
+
+/// Stands in for a browser whose thread died: every call fails, closing does nothing.
+struct Gone;
+
+impl Browser for Gone {
+    fn check(&mut self) -> browser::Check {
+        browser::Check::Unknown("browser gone".into())
+    }
+    fn send(&mut self, _: &PhoneNumber, _: &str) -> SendOutcome {
+        SendOutcome::Crashed("browser gone".into())
+    }
+    fn already_sent(&mut self, _: &PhoneNumber, _: &str) -> Result<bool, String> {
+        Err("browser gone".into())
+    }
+    fn close(self: Box<Self>) -> Result<(), String> {
+        Err("browser gone".into())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use browser::Check;
     use campaign_store::{
         InMemoryCampaignStore, InMemoryMessageQueue, NewCampaign, NewMessage, SessionRecord,
     };
-    use domain::{AccountId, CampaignId, MessageSeq, PhoneNumber, Template};
-    use std::collections::HashMap;
+    use domain::{AccountId, MessageSeq, MessageStatus, SessionState};
+    use session_store::{InMemoryProfileStore, StoreConfig};
+    use std::collections::VecDeque;
+    use std::path::Path;
+    use std::sync::Mutex;
 
-    fn deps(store: Arc<InMemoryCampaignStore>, queue: Arc<InMemoryMessageQueue>) -> Deps {
-        Deps {
+    /// What the fake WhatsApp Web does; shared by every browser the launcher starts.
+    #[derive(Default)]
+    struct Script {
+        /// Messages that reached a recipient, as (phone, text).
+        delivered: Vec<(String, String)>,
+        /// Outcomes to play for the next sends (then `Sent`).
+        next: VecDeque<SendOutcome>,
+        launches: u32,
+    }
+
+    /// Logs in when the profile's marker file says "good".
+    struct FakeLauncher(Arc<Mutex<Script>>);
+
+    struct FakeBrowser {
+        ready: bool,
+        script: Arc<Mutex<Script>>,
+    }
+
+    impl Launcher for FakeLauncher {
+        fn launch(&self, profile_dir: &Path) -> Result<Box<dyn Browser>, String> {
+            let marker =
+                std::fs::read_to_string(profile_dir.join("Default/Local Storage/leveldb/marker.log"))
+                    .map_err(|e| e.to_string())?;
+            self.0.lock().unwrap().launches += 1;
+            Ok(Box::new(FakeBrowser { ready: marker == "good", script: self.0.clone() }))
+        }
+    }
+
+    impl Browser for FakeBrowser {
+        fn check(&mut self) -> Check {
+            if self.ready { Check::Ready } else { Check::NeedsQr }
+        }
+        fn send(&mut self, phone: &PhoneNumber, text: &str) -> SendOutcome {
+            let mut s = self.script.lock().unwrap();
+            let outcome = s.next.pop_front().unwrap_or(SendOutcome::Sent);
+            if matches!(outcome, SendOutcome::Sent | SendOutcome::Uncertain(ErrorCode::SendTimeout)) {
+                s.delivered.push((phone.e164().to_owned(), text.to_owned()));
+            }
+            outcome
+        }
+        fn already_sent(&mut self, phone: &PhoneNumber, text: &str) -> Result<bool, String> {
+            let s = self.script.lock().unwrap();
+            Ok(s.delivered.iter().any(|(p, t)| p == phone.e164() && t == text))
+        }
+        fn close(self: Box<Self>) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    struct World {
+        deps: Deps,
+        store: Arc<InMemoryCampaignStore>,
+        queue: Arc<InMemoryMessageQueue>,
+        profiles: Arc<InMemoryProfileStore>,
+        script: Arc<Mutex<Script>>,
+        now: Arc<Mutex<i64>>,
+    }
+
+    fn world() -> World {
+        let store = Arc::new(InMemoryCampaignStore::default());
+        let queue = Arc::new(InMemoryMessageQueue::default());
+        let profiles = Arc::new(InMemoryProfileStore::new(StoreConfig::new("bucket", "table")));
+        let script = Arc::new(Mutex::new(Script::default()));
+        let now = Arc::new(Mutex::new(1_800_000_000i64));
+        let clock_now = now.clone();
+        let deps = Deps {
             config: Config {
                 table_name: "t".into(),
                 queue_url: "q".into(),
                 retry_delay: Duration::from_secs(7),
+                lease: Duration::from_secs(60),
+                max_attempts: 3,
+                max_fallback: 3,
+                pace: (Duration::ZERO, Duration::ZERO),
+                deadline_reserve: Duration::ZERO,
             },
-            store,
-            queue,
-            clock: Arc::new(|| "2026-11-29T00:00:00Z".into()),
-        }
+            store: store.clone(),
+            queue: queue.clone(),
+            profiles: profiles.clone(),
+            launcher: Arc::new(FakeLauncher(script.clone())),
+            clock: Arc::new(move || {
+                OffsetDateTime::from_unix_timestamp(*clock_now.lock().unwrap())
+                    .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+            }),
+        };
+        World { deps, store, queue, profiles, script, now }
     }
 
-    async fn campaign(store: &InMemoryCampaignStore, n: u32) -> CampaignId {
-        let id = CampaignId::parse("c-1").unwrap();
-        let messages = (0..n)
-            .map(|i| NewMessage {
-                seq: MessageSeq(i),
-                phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string()),
-                vars: Default::default(),
-            })
-            .collect();
-        store
-            .create_campaign(&NewCampaign {
-                id: id.clone(),
-                name: "n".into(),
-                account: AccountId::parse("shop").unwrap(),
-                template: Template::parse("hi").unwrap(),
-                messages,
-                created_at: "2026-11-29T00:00:00Z".into(),
-            })
-            .await
-            .unwrap();
-        id
+    fn shop() -> AccountId {
+        AccountId::parse("shop").unwrap()
+    }
+
+    impl World {
+        async fn campaign(&self, n: u32) -> CampaignId {
+            let id = CampaignId::parse("c-1").unwrap();
+            let messages = (0..n)
+                .map(|i| NewMessage {
+                    seq: MessageSeq(i),
+                    phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None)
+                        .map_err(|e| e.to_string()),
+                    vars: [("name".to_string(), format!("R{i}"))].into(),
+                })
+                .collect();
+            self.store
+                .create_campaign(&NewCampaign {
+                    id: id.clone(),
+                    name: "n".into(),
+                    account: shop(),
+                    template: Template::parse("Hi {{name}}").unwrap(),
+                    messages,
+                    created_at: "2026-11-29T00:00:00Z".into(),
+                })
+                .await
+                .unwrap();
+            id
+        }
+
+        /// Stores a generation whose browser logs in ("good") or shows the QR ("bad").
+        async fn generation(&self, marker: &str) {
+            let dir = tempfile::tempdir().unwrap();
+            let leveldb = dir.path().join("Default/Local Storage/leveldb");
+            std::fs::create_dir_all(&leveldb).unwrap();
+            std::fs::write(leveldb.join("marker.log"), marker).unwrap();
+            self.profiles.backup(&shop(), dir.path(), GenerationState::Ready).await.unwrap();
+            self.store.set_session(
+                shop(),
+                SessionRecord { state: SessionState::Ready, current_key: Some("k".into()), version: 1 },
+            );
+        }
+
+        async fn run(&self, records: Vec<SqsMessage>) -> Vec<String> {
+            let mut ev = SqsEvent::default();
+            ev.records = records;
+            let mut ctx = lambda_runtime::Context::default();
+            ctx.deadline = u64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis())
+                .unwrap()
+                + 60_000;
+            let resp = handle(&self.deps, LambdaEvent::new(ev, ctx)).await.unwrap();
+            resp.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+        }
+
+        fn delivered(&self) -> Vec<(String, String)> {
+            self.script.lock().unwrap().delivered.clone()
+        }
     }
 
     fn record(id: &str, group: &str, body: &str) -> SqsMessage {
@@ -219,83 +704,127 @@ mod tests {
         serde_json::to_string(&QueuedMessage {
             campaign_id: campaign.clone(),
             seq: MessageSeq(seq),
-            account: AccountId::parse("shop").unwrap(),
+            account: shop(),
             round: 0,
         })
         .unwrap()
     }
 
-    async fn run(d: &Deps, records: Vec<SqsMessage>) -> Vec<String> {
-        let mut ev = SqsEvent::default();
-        ev.records = records;
-        let resp = handle(d, LambdaEvent::new(ev, Default::default())).await.unwrap();
-        resp.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+    fn records(campaign: &CampaignId, n: u32) -> Vec<SqsMessage> {
+        (0..n).map(|i| record(&format!("r{i}"), "shop", &body(campaign, i))).collect()
     }
 
     #[tokio::test]
     async fn without_a_session_every_message_is_paused_with_the_setup_hint() {
-        let store = Arc::new(InMemoryCampaignStore::default());
-        let id = campaign(&store, 2).await;
-        let d = deps(store.clone(), Arc::default());
-        let failed =
-            run(&d, vec![record("a", "shop", &body(&id, 0)), record("b", "shop", &body(&id, 1))]).await;
-        assert!(failed.is_empty());
-        let view = store.campaign(&id).await.unwrap().unwrap();
+        let w = world();
+        let id = w.campaign(2).await;
+        assert!(w.run(records(&id, 2)).await.is_empty());
+        let view = w.store.campaign(&id).await.unwrap().unwrap();
         assert_eq!((view.counts.paused, view.counts.queued), (2, 0));
         assert_eq!(view.reason, Some(ErrorCode::SessionExpired));
         assert_eq!(
             view.hint.as_deref(),
             Some("Run `wacamp setup --account shop --force`, then `wacamp resume c-1`.")
         );
+        assert_eq!(w.script.lock().unwrap().launches, 0, "no browser without a session");
     }
 
     #[tokio::test]
-    async fn malformed_records_are_acknowledged_and_do_not_stop_the_batch() {
-        let store = Arc::new(InMemoryCampaignStore::default());
-        let id = campaign(&store, 1).await;
-        let d = deps(store.clone(), Arc::default());
-        let failed =
-            run(&d, vec![record("x", "shop", "{not json"), record("a", "shop", &body(&id, 0))]).await;
-        assert!(failed.is_empty());
-        assert_eq!(store.campaign(&id).await.unwrap().unwrap().counts.paused, 1);
-    }
-
-    #[tokio::test]
-    async fn after_a_retry_later_records_of_the_same_group_are_given_back_too() {
-        let store = Arc::new(InMemoryCampaignStore::default());
-        let id = campaign(&store, 1).await;
-        let queue = Arc::new(InMemoryMessageQueue::default());
-        let d = deps(store.clone(), queue.clone());
-        let missing = body(&CampaignId::parse("c-missing").unwrap(), 0);
-        let failed = run(
-            &d,
-            vec![
-                record("m", "shop", &missing),
-                record("a", "shop", &body(&id, 0)),
-                record("o", "other", "{}"),
-            ],
-        )
-        .await;
-        assert_eq!(failed, vec!["m".to_string(), "a".to_string()]);
+    async fn every_message_is_sent_once_and_a_redelivered_batch_sends_nothing_again() {
+        let w = world();
+        w.generation("good").await;
+        let id = w.campaign(3).await;
+        assert!(w.run(records(&id, 3)).await.is_empty());
+        assert!(w.run(records(&id, 3)).await.is_empty(), "the duplicate batch is acknowledged");
+        let delivered = w.delivered();
+        assert_eq!(delivered.len(), 3, "{delivered:?}");
+        assert_eq!(delivered[1], ("+4915112345601".to_string(), "Hi R1".to_string()));
+        let view = w.store.campaign(&id).await.unwrap().unwrap();
+        assert_eq!((view.counts.sent, view.status), (3, domain::CampaignStatus::Completed));
         assert_eq!(
-            store.campaign(&id).await.unwrap().unwrap().counts.queued,
+            w.profiles.list(&shop()).await.unwrap().len(),
+            2,
+            "a batch that sent backs the profile up"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_current_generation_that_needs_the_qr_falls_back_to_an_older_one_and_promotes_it() {
+        let w = world();
+        w.generation("good").await;
+        *w.now.lock().unwrap() += 10;
+        w.generation("bad").await;
+        let id = w.campaign(1).await;
+        assert!(w.run(records(&id, 1)).await.is_empty());
+        assert_eq!(w.delivered().len(), 1);
+        let view = w.store.campaign(&id).await.unwrap().unwrap();
+        assert_eq!(view.notice, Some(ErrorCode::SessionRestoredFromBackup));
+        let gens = w.profiles.list(&shop()).await.unwrap();
+        assert_eq!(gens.iter().filter(|g| g.state == GenerationState::NeedsQr).count(), 1, "{gens:?}");
+    }
+
+    #[tokio::test]
+    async fn when_no_generation_logs_in_the_session_expires_and_messages_pause() {
+        let w = world();
+        w.generation("bad").await;
+        let id = w.campaign(2).await;
+        assert!(w.run(records(&id, 2)).await.is_empty(), "records are acknowledged; rows keep the work");
+        assert!(w.delivered().is_empty());
+        let view = w.store.campaign(&id).await.unwrap().unwrap();
+        assert_eq!((view.status, view.counts.paused), (domain::CampaignStatus::Paused, 2));
+        assert_eq!(w.profiles.pointer(&shop()).await.unwrap().unwrap().state, SessionState::Expired);
+    }
+
+    #[tokio::test]
+    async fn an_unconfirmed_send_is_verified_in_the_chat_before_any_second_send() {
+        let w = world();
+        w.generation("good").await;
+        let id = w.campaign(2).await;
+        w.script.lock().unwrap().next.push_back(SendOutcome::Uncertain(ErrorCode::SendTimeout));
+        // The first send goes out without an ack: its record and the rest of the group go back.
+        assert_eq!(w.run(records(&id, 2)).await, vec!["r0".to_string(), "r1".to_string()]);
+        assert_eq!(
+            w.store.message(&id, MessageSeq(0)).await.unwrap().unwrap().status,
+            MessageStatus::Sending
+        );
+        // Before the lease ends the row is left alone; after it, the chat shows the message.
+        assert_eq!(w.run(records(&id, 2)).await, vec!["r0".to_string(), "r1".to_string()]);
+        *w.now.lock().unwrap() += 61;
+        assert!(w.run(records(&id, 2)).await.is_empty());
+        assert_eq!(w.delivered().len(), 2, "{:?}", w.delivered());
+        assert_eq!(w.store.campaign(&id).await.unwrap().unwrap().counts.sent, 2);
+    }
+
+    #[tokio::test]
+    async fn a_number_not_on_whatsapp_fails_with_its_code_and_the_rest_is_sent() {
+        let w = world();
+        w.generation("good").await;
+        let id = w.campaign(2).await;
+        w.script.lock().unwrap().next.push_back(SendOutcome::NotOnWhatsapp);
+        assert!(w.run(records(&id, 2)).await.is_empty());
+        let row = w.store.message(&id, MessageSeq(0)).await.unwrap().unwrap();
+        assert_eq!((row.status, row.error), (MessageStatus::Failed, Some(ErrorCode::NotOnWhatsapp)));
+        assert_eq!(w.delivered().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn malformed_and_stray_records_never_stop_the_batch() {
+        let w = world();
+        let id = w.campaign(1).await;
+        let stray = body(&CampaignId::parse("c-missing").unwrap(), 0);
+        let failed = w
+            .run(vec![
+                record("x", "shop", "{not json"),
+                record("m", "shop", &stray),
+                record("a", "shop", &body(&id, 0)),
+            ])
+            .await;
+        assert_eq!(failed, vec!["m".to_string(), "a".to_string()], "the stray is kept; FIFO order holds");
+        assert_eq!(w.queue.retried.lock().unwrap()[0], ("rh-m".to_string(), Duration::from_secs(7)));
+        assert_eq!(
+            w.store.campaign(&id).await.unwrap().unwrap().counts.queued,
             1,
             "the later record was not touched"
         );
-        assert_eq!(queue.retried.lock().unwrap().as_slice(), &[("rh-m".to_string(), Duration::from_secs(7))]);
-    }
-
-    #[tokio::test]
-    async fn a_settled_row_is_acknowledged_without_changes() {
-        let store = Arc::new(InMemoryCampaignStore::default());
-        let id = campaign(&store, 1).await;
-        store.set_session(
-            AccountId::parse("shop").unwrap(),
-            SessionRecord { state: SessionState::Expired, current_key: None, version: 1 },
-        );
-        let d = deps(store.clone(), Arc::default());
-        assert!(run(&d, vec![record("a", "shop", &body(&id, 0))]).await.is_empty());
-        assert!(run(&d, vec![record("a", "shop", &body(&id, 0))]).await.is_empty(), "redelivery is harmless");
-        assert_eq!(store.campaign(&id).await.unwrap().unwrap().counts.paused, 1);
     }
 }

@@ -100,6 +100,12 @@ fn row_from_item(id: &CampaignId, item: &Item) -> Result<MessageRow, StoreError>
         error: parse_code(item, "error_code"),
         round: count("round")?,
         lease_until: i64::try_from(get_n(item, &key, "lease_until")?).unwrap_or(i64::MAX),
+        vars: match item.get("vars") {
+            Some(AttributeValue::M(m)) => {
+                m.iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k.clone(), v.clone()))).collect()
+            }
+            _ => domain::Vars::new(),
+        },
     })
 }
 
@@ -420,6 +426,8 @@ impl CampaignStore for DynamoCampaignStore {
             },
             reason: parse_code(&item, "reason"),
             hint: item.get("hint").and_then(|v| v.as_s().ok()).cloned(),
+            notice: parse_code(&item, "notice"),
+            template: get_s(&item, &key, "template")?.to_owned(),
             created_at: get_s(&item, &key, "created_at")?.to_owned(),
             updated_at: get_s(&item, &key, "updated_at")?.to_owned(),
         }))
@@ -559,7 +567,7 @@ impl CampaignStore for DynamoCampaignStore {
         lease: &Lease,
     ) -> Result<Claim, StoreError> {
         for _ in 0..MAX_ATTEMPTS {
-            let Some(row) = self.message(id, seq).await? else { return Ok(Claim::Settled) };
+            let Some(row) = self.message(id, seq).await? else { return Ok(Claim::Missing) };
             match row.status {
                 MessageStatus::Queued => {
                     let mv = RowMove::new(MessageStatus::Queued, MessageStatus::Sending, &lease.at)
@@ -638,6 +646,22 @@ impl CampaignStore for DynamoCampaignStore {
             self.complete_if_done(id, at).await?;
         }
         Ok(done)
+    }
+
+    async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(campaign_pk(id)))
+            .key("SK", s("META"))
+            .update_expression("SET notice = :notice, notice_at = :at, updated_at = :at")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":notice", s(notice.as_str()))
+            .expression_attribute_values(":at", s(at))
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(())
     }
 
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError> {

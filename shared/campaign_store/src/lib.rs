@@ -20,7 +20,7 @@ pub use model::{
 pub use sqs::SqsMessageQueue;
 
 use async_trait::async_trait;
-use domain::{AccountId, CampaignId, MessageSeq};
+use domain::{AccountId, CampaignId, ErrorCode, MessageSeq};
 use std::time::Duration;
 
 /// A failure of the campaign store, with the SDK error kept as the source.
@@ -128,6 +128,8 @@ pub trait CampaignStore: Send + Sync {
         finish: &Finish,
         at: &str,
     ) -> Result<Transition, StoreError>;
+    /// Notes something on the campaign that needed no action (e.g. a session restored from a backup).
+    async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError>;
     /// The account's session pointer, if setup ever ran.
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError>;
 }

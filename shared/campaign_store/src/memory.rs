@@ -68,6 +68,7 @@ impl CampaignStore for InMemoryCampaignStore {
                 error: msg.phone.is_err().then_some(domain::ErrorCode::InvalidPhone),
                 round: 0,
                 lease_until: 0,
+                vars: msg.vars.clone(),
             };
             m.messages.insert((c.id.clone(), msg.seq), row);
         }
@@ -81,6 +82,8 @@ impl CampaignStore for InMemoryCampaignStore {
                 counts,
                 reason: None,
                 hint: None,
+                notice: None,
+                template: c.template.as_str().to_owned(),
                 created_at: c.created_at.clone(),
                 updated_at: c.created_at.clone(),
             },
@@ -192,7 +195,7 @@ impl CampaignStore for InMemoryCampaignStore {
     ) -> Result<Claim, StoreError> {
         let mut m = self.lock();
         let cancelled = m.campaigns.get(id).is_none_or(|c| c.status == CampaignStatus::Cancelled);
-        let Some(row) = m.messages.get_mut(&(id.clone(), seq)) else { return Ok(Claim::Settled) };
+        let Some(row) = m.messages.get_mut(&(id.clone(), seq)) else { return Ok(Claim::Missing) };
         let claim = match row.status {
             _ if cancelled => return Ok(Claim::Settled),
             MessageStatus::Queued => {
@@ -249,6 +252,19 @@ impl CampaignStore for InMemoryCampaignStore {
             }
         }
         Ok(Transition::Applied)
+    }
+
+    async fn record_notice(
+        &self,
+        id: &CampaignId,
+        notice: domain::ErrorCode,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        if let Some(c) = self.lock().campaigns.get_mut(id) {
+            c.notice = Some(notice);
+            c.updated_at = at.to_owned();
+        }
+        Ok(())
     }
 
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError> {

@@ -90,6 +90,10 @@ pub struct CampaignView {
     pub reason: Option<ErrorCode>,
     /// What to run to continue.
     pub hint: Option<String>,
+    /// Something the operator should know that needed no action (e.g. SESSION_RESTORED_FROM_BACKUP).
+    pub notice: Option<ErrorCode>,
+    /// The message template.
+    pub template: String,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -117,6 +121,8 @@ pub struct MessageRow {
     pub round: u32,
     /// While SENDING: the claim holds until this Unix time (seconds).
     pub lease_until: i64,
+    /// The recipient's template variables.
+    pub vars: domain::Vars,
 }
 
 /// A claim's time window.
@@ -142,8 +148,10 @@ pub enum Claim {
         /// When that lease ends.
         lease_until: i64,
     },
-    /// SENT, FAILED, CANCELLED, PAUSED or gone: acknowledge and skip.
+    /// SENT, FAILED, CANCELLED or PAUSED (or the campaign was cancelled): acknowledge and skip.
     Settled,
+    /// No such row: a stray record, kept for inspection (it ends in the dead-letter queue).
+    Missing,
 }
 
 /// How a claimed row ends.

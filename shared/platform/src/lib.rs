@@ -87,6 +87,12 @@ pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }
 
+/// Whether S3 must be addressed path-style: true when `AWS_ENDPOINT_URL` points at a local
+/// emulator (it has no per-bucket host names), false on AWS.
+pub fn path_style_s3() -> bool {
+    std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.trim().is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,7 +72,13 @@ fn check_local_aws() {
 /// The binaries must be built first (`make build`): a test cannot run cargo while cargo runs it.
 pub fn stack(name: &str) -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
-    STACK.get_or_init(|| {
+    STACK.get_or_init(|| deploy(name, &[]))
+}
+
+/// Deploys (creates or updates) `name` with the test-friendly parameters plus `extra`
+/// (`Key=Value`), and returns its outputs.
+pub fn deploy(name: &str, extra: &[&str]) -> Stack {
+    {
         check_local_aws();
         let root = root();
         let python = root.join(".venv/bin/python");
@@ -92,6 +98,7 @@ pub fn stack(name: &str) -> &'static Stack {
                 "--param",
                 "LogLevel=debug",
             ])
+            .args(extra.iter().flat_map(|p| ["--param", p]))
             .env("WACAMP_API_KEY", API_KEY)
             .env("AWS_ENDPOINT_URL", endpoint())
             .env("AWS_ACCESS_KEY_ID", "test")
@@ -102,7 +109,7 @@ pub fn stack(name: &str) -> &'static Stack {
         assert!(status.success(), "deploying {name} failed (binaries missing? run `make build`)");
         let text = std::fs::read_to_string(&outputs).unwrap_or_else(|e| panic!("{}: {e}", outputs.display()));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", outputs.display()))
-    })
+    }
 }
 
 /// SDK configuration for the emulator: fixed test credentials, few retries (a 5xx should fail

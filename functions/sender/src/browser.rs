@@ -1,0 +1,110 @@
+//! The sender's view of a browser session, as a small synchronous port (the driver underneath is
+//! synchronous; the sender calls it on blocking threads), and its adapter on the WhatsApp Web
+//! driver. Unit tests of the batch logic use a scripted fake; end-to-end tests use real Chromium.
+
+use domain::{ErrorCode, PhoneNumber};
+use std::path::Path;
+
+/// What the session check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// Logged in: messages can go out.
+    Ready,
+    /// The profile does not log in (QR shown): an older generation may.
+    NeedsQr,
+    /// The account cannot send for a reason no backup fixes (conflict without take-over, ban,
+    /// outdated browser): pause with this code.
+    Blocked(ErrorCode),
+    /// Could not tell (unreachable, timeout): try again later; never treated as expired.
+    Unknown(String),
+}
+
+/// What one send attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// WhatsApp acknowledged it.
+    Sent,
+    /// The number has no WhatsApp account; nothing was sent.
+    NotOnWhatsapp,
+    /// It may or may not have gone out (no ack, session lost mid-send): verify before sending again.
+    Uncertain(ErrorCode),
+    /// The browser is gone.
+    Crashed(String),
+}
+
+/// One live browser on one restored profile.
+pub trait Browser: Send {
+    /// Opens WhatsApp Web and classifies the session.
+    fn check(&mut self) -> Check;
+    /// Sends `text` to `phone` and waits for the server ack.
+    fn send(&mut self, phone: &PhoneNumber, text: &str) -> SendOutcome;
+    /// Whether `text` already is among the outgoing messages in the chat with `phone`.
+    fn already_sent(&mut self, phone: &PhoneNumber, text: &str) -> Result<bool, String>;
+    /// Closes the browser so the profile is flushed to disk (the only safe way before a backup).
+    fn close(self: Box<Self>) -> Result<(), String>;
+}
+
+/// Starts browsers.
+pub trait Launcher: Send + Sync {
+    /// Launches a browser on `profile_dir`.
+    fn launch(&self, profile_dir: &Path) -> Result<Box<dyn Browser>, String>;
+}
+
+/// The launcher on the WhatsApp Web driver (real Chromium).
+pub struct ChromiumLauncher {
+    /// Everything but the profile directory.
+    pub template: wa_driver::DriverConfig,
+    /// Click "Use here" when WhatsApp Web is open in another window.
+    pub take_over_conflict: bool,
+}
+
+impl Launcher for ChromiumLauncher {
+    fn launch(&self, profile_dir: &Path) -> Result<Box<dyn Browser>, String> {
+        let mut config = self.template.clone();
+        config.profile_dir = profile_dir.to_path_buf();
+        let driver = wa_driver::WaDriver::launch(config).map_err(|e| format!("{}: {e}", e.code()))?;
+        Ok(Box::new(ChromiumBrowser { driver, take_over: self.take_over_conflict }))
+    }
+}
+
+struct ChromiumBrowser {
+    driver: wa_driver::WaDriver,
+    take_over: bool,
+}
+
+impl Browser for ChromiumBrowser {
+    fn check(&mut self) -> Check {
+        use wa_driver::SessionState as S;
+        match self.driver.open(self.take_over) {
+            Ok(S::Ready) => Check::Ready,
+            Ok(S::NeedsQr) => Check::NeedsQr,
+            Ok(S::Conflict) => Check::Blocked(ErrorCode::SessionConflict),
+            Ok(S::Banned) => Check::Blocked(ErrorCode::AccountBanned),
+            Ok(S::Outdated) => Check::Blocked(ErrorCode::WaOutdated),
+            Ok(other @ (S::Loading | S::Unknown)) => Check::Unknown(format!("WhatsApp Web showed {other}")),
+            Err(e) => Check::Unknown(format!("{}: {e}", e.code())),
+        }
+    }
+
+    fn send(&mut self, phone: &PhoneNumber, text: &str) -> SendOutcome {
+        use wa_driver::DriverError as E;
+        match self.driver.send(phone, text) {
+            Ok(_) => SendOutcome::Sent,
+            Err(E::NotOnWhatsapp) => SendOutcome::NotOnWhatsapp,
+            Err(E::SendTimeout { .. }) => SendOutcome::Uncertain(ErrorCode::SendTimeout),
+            Err(E::SessionLost { state }) => {
+                SendOutcome::Uncertain(state.error_code().unwrap_or(ErrorCode::SessionExpired))
+            }
+            Err(E::WaUnreachable { .. }) => SendOutcome::Uncertain(ErrorCode::WaUnreachable),
+            Err(e) => SendOutcome::Crashed(format!("{}: {e}", e.code())),
+        }
+    }
+
+    fn already_sent(&mut self, phone: &PhoneNumber, text: &str) -> Result<bool, String> {
+        self.driver.already_sent(phone, text).map_err(|e| format!("{}: {e}", e.code()))
+    }
+
+    fn close(self: Box<Self>) -> Result<(), String> {
+        self.driver.close().map_err(|e| format!("{}: {e}", e.code()))
+    }
+}

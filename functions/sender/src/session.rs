@@ -1,0 +1,118 @@
+//! Opening a working WhatsApp Web session for an account: restore the current profile
+//! generation, check it, and when it no longer logs in, fall back to older verified generations
+//! (newest first, bounded) and promote the first that works. Only when none works is the session
+//! EXPIRED — and only a check that saw the QR code counts; "could not tell" never does.
+
+use crate::browser::{Browser, Check, Launcher};
+use domain::{AccountId, ErrorCode, SessionState};
+use session_store::{GenerationId, GenerationState, ProfileStore, RestoredProfile, SessionStoreError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A logged-in browser on a restored profile.
+pub struct Opened {
+    /// The browser, showing WhatsApp Web's chat list.
+    pub browser: Box<dyn Browser>,
+    /// The profile directory it runs on (deleted when dropped: close the browser first).
+    pub profile: RestoredProfile,
+    /// The generation that worked.
+    pub generation: GenerationId,
+    /// True when the current generation failed and an older one took over.
+    pub from_backup: bool,
+    /// Restore + launch + check time.
+    pub took: Duration,
+}
+
+/// Why no session could be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotOpened {
+    /// Nothing an automatic retry can fix: pause with this code.
+    Unusable(ErrorCode),
+    /// Could not tell or could not reach something: retry later.
+    Transient(String),
+}
+
+/// Opens a session for `account`, trying at most `max_fallback` generations older than the current.
+pub async fn open(
+    profiles: &Arc<dyn ProfileStore>,
+    launcher: &Arc<dyn Launcher>,
+    account: &AccountId,
+    max_fallback: usize,
+) -> Result<Opened, NotOpened> {
+    let started = Instant::now();
+    let transient = |e: SessionStoreError| NotOpened::Transient(format!("{}: {e}", e.code()));
+    let pointer = profiles.pointer(account).await.map_err(transient)?;
+    let Some(pointer) = pointer else { return Err(NotOpened::Unusable(ErrorCode::SessionExpired)) };
+    let Some(current) = pointer.current.clone() else {
+        return Err(NotOpened::Unusable(ErrorCode::SessionExpired));
+    };
+    let older: Vec<GenerationId> = profiles
+        .list(account)
+        .await
+        .map_err(transient)?
+        .into_iter()
+        .filter(|g| !g.bad && g.id < current && g.state != GenerationState::NeedsQr)
+        .map(|g| g.id)
+        .take(max_fallback)
+        .collect();
+    let candidates = std::iter::once(current.clone()).chain(older);
+    for (i, generation) in candidates.enumerate() {
+        let profile = match profiles.restore(account, Some(&generation)).await {
+            Ok(p) => p,
+            Err(e @ (SessionStoreError::Corrupt(_) | SessionStoreError::Hostile { .. })) => {
+                tracing::warn!(%account, generation = %generation.as_str(), code = e.code(), "generation unusable; marked bad");
+                let _ = profiles.mark_bad(account, &generation).await;
+                continue;
+            }
+            Err(e) => return Err(transient(e)),
+        };
+        let launcher = Arc::clone(launcher);
+        let dir = profile.path().to_path_buf();
+        let checked = tokio::task::spawn_blocking(move || {
+            let mut browser = launcher.launch(&dir)?;
+            let check = browser.check();
+            Ok::<_, String>((browser, check))
+        })
+        .await
+        .map_err(|e| NotOpened::Transient(format!("browser task failed: {e}")))?;
+        let (browser, check) = checked.map_err(NotOpened::Transient)?;
+        match check {
+            Check::Ready => {
+                let _ = profiles.record_state(account, &generation, GenerationState::Ready).await;
+                if i > 0 {
+                    profiles.promote(account, &generation).await.map_err(transient)?;
+                    tracing::info!(%account, generation = %generation.as_str(), code = %ErrorCode::SessionRestoredFromBackup, "older generation promoted");
+                }
+                return Ok(Opened {
+                    browser,
+                    profile,
+                    generation,
+                    from_backup: i > 0,
+                    took: started.elapsed(),
+                });
+            }
+            Check::NeedsQr => {
+                tracing::info!(%account, generation = %generation.as_str(), "generation does not log in");
+                let _ = profiles.record_state(account, &generation, GenerationState::NeedsQr).await;
+                close_quietly(browser).await;
+            }
+            Check::Blocked(code) => {
+                close_quietly(browser).await;
+                return Err(NotOpened::Unusable(code));
+            }
+            Check::Unknown(why) => {
+                close_quietly(browser).await;
+                return Err(NotOpened::Transient(why));
+            }
+        }
+    }
+    profiles.set_session_state(account, SessionState::Expired).await.map_err(transient)?;
+    Err(NotOpened::Unusable(ErrorCode::SessionExpired))
+}
+
+/// Closes a browser whose profile will not be kept.
+pub async fn close_quietly(browser: Box<dyn Browser>) {
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || browser.close()).await {
+        tracing::debug!(error = %e, "browser close failed");
+    }
+}

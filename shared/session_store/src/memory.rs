@@ -1,0 +1,264 @@
+//! `InMemoryProfileStore`: the same engine over maps, for unit tests of code that uses the
+//! `ProfileStore` port (and of the engine's own rules) without AWS.
+
+use crate::engine::{Backend, Engine, delegate_profile_store};
+use crate::model::{GenerationId, GenerationInfo, GenerationState, SessionPointer};
+use crate::{Clock, SessionStoreError, StoreConfig, system_clock};
+use async_trait::async_trait;
+use domain::{AccountId, SessionState};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use time::OffsetDateTime;
+
+#[derive(Default)]
+struct Maps {
+    objects: HashMap<String, Vec<u8>>,
+    pointers: HashMap<AccountId, SessionPointer>,
+    generations: HashMap<AccountId, BTreeMap<GenerationId, GenerationInfo>>,
+}
+
+/// The map-backed backend.
+#[derive(Default)]
+pub(crate) struct MemoryBackend(Mutex<Maps>);
+
+impl MemoryBackend {
+    fn with<T>(&self, f: impl FnOnce(&mut Maps) -> T) -> T {
+        let mut guard = match self.0.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+}
+
+/// A `ProfileStore` in memory; objects can be read and altered to simulate corruption.
+pub struct InMemoryProfileStore(Engine<MemoryBackend>);
+
+impl InMemoryProfileStore {
+    /// A store with `config` (bucket and table names are ignored) and the wall clock.
+    pub fn new(config: StoreConfig) -> Self {
+        Self(Engine::new(MemoryBackend::default(), config, system_clock()))
+    }
+
+    /// Replaces the clock (generation ids and timestamps come from it).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.0.set_clock(clock);
+        self
+    }
+
+    /// Changes a stored object in place, as a faulty disk or a hostile writer would.
+    pub fn tamper(&self, key: &str, f: impl FnOnce(&mut Vec<u8>)) -> bool {
+        self.0.backend.with(|m| m.objects.get_mut(key).map(f).is_some())
+    }
+
+    /// The stored object at `key`.
+    pub fn object(&self, key: &str) -> Option<Vec<u8>> {
+        self.0.backend.with(|m| m.objects.get(key).cloned())
+    }
+}
+
+delegate_profile_store!(InMemoryProfileStore);
+
+#[async_trait]
+impl Backend for MemoryBackend {
+    async fn put_new_object(&self, key: &str, bytes: Vec<u8>) -> Result<(), SessionStoreError> {
+        self.with(|m| {
+            if m.objects.contains_key(key) {
+                return Err(SessionStoreError::Conflict(format!("object {key} already exists")));
+            }
+            m.objects.insert(key.to_owned(), bytes);
+            Ok(())
+        })
+    }
+
+    async fn get_object(&self, key: &str, max: u64) -> Result<Vec<u8>, SessionStoreError> {
+        self.with(|m| match m.objects.get(key) {
+            None => Err(SessionStoreError::NotFound(format!("object {key}"))),
+            Some(b) if b.len() as u64 > max => Err(SessionStoreError::hostile(
+                key,
+                format!("stored object of {} bytes is too large", b.len()),
+            )),
+            Some(b) => Ok(b.clone()),
+        })
+    }
+
+    async fn delete_object(&self, key: &str) -> Result<(), SessionStoreError> {
+        self.with(|m| m.objects.remove(key));
+        Ok(())
+    }
+
+    async fn get_pointer(&self, account: &AccountId) -> Result<Option<SessionPointer>, SessionStoreError> {
+        Ok(self.with(|m| m.pointers.get(account).cloned()))
+    }
+
+    async fn move_pointer(
+        &self,
+        account: &AccountId,
+        expected: u64,
+        to: &GenerationInfo,
+        backup_time: Option<OffsetDateTime>,
+    ) -> Result<bool, SessionStoreError> {
+        Ok(self.with(|m| {
+            let p = m.pointers.entry(account.clone()).or_insert_with(|| SessionPointer {
+                state: SessionState::Unknown,
+                current: None,
+                current_key: None,
+                sha256: None,
+                version: 0,
+                last_check: None,
+                last_backup: None,
+            });
+            if p.version != expected {
+                return false;
+            }
+            p.version += 1;
+            p.current = Some(to.id.clone());
+            p.current_key = Some(to.key.clone());
+            p.sha256 = Some(to.sha256.clone());
+            if to.state == GenerationState::Ready {
+                p.state = SessionState::Ready;
+            }
+            if backup_time.is_some() {
+                p.last_backup = backup_time;
+            }
+            true
+        }))
+    }
+
+    async fn set_state(
+        &self,
+        account: &AccountId,
+        state: SessionState,
+        now: OffsetDateTime,
+    ) -> Result<(), SessionStoreError> {
+        self.with(|m| {
+            let p = m.pointers.entry(account.clone()).or_insert_with(|| SessionPointer {
+                state,
+                current: None,
+                current_key: None,
+                sha256: None,
+                version: 0,
+                last_check: None,
+                last_backup: None,
+            });
+            p.state = state;
+            p.last_check = Some(now);
+        });
+        Ok(())
+    }
+
+    async fn put_generation(
+        &self,
+        account: &AccountId,
+        info: &GenerationInfo,
+    ) -> Result<(), SessionStoreError> {
+        self.with(|m| {
+            let gens = m.generations.entry(account.clone()).or_default();
+            if gens.contains_key(&info.id) {
+                return Err(SessionStoreError::Conflict(format!("generation {} already exists", info.id)));
+            }
+            gens.insert(info.id.clone(), info.clone());
+            Ok(())
+        })
+    }
+
+    async fn get_generation(
+        &self,
+        account: &AccountId,
+        id: &GenerationId,
+    ) -> Result<Option<GenerationInfo>, SessionStoreError> {
+        Ok(self.with(|m| m.generations.get(account).and_then(|g| g.get(id)).cloned()))
+    }
+
+    async fn list_generations(&self, account: &AccountId) -> Result<Vec<GenerationInfo>, SessionStoreError> {
+        Ok(self.with(|m| {
+            m.generations.get(account).map(|g| g.values().rev().cloned().collect()).unwrap_or_default()
+        }))
+    }
+
+    async fn update_generation(
+        &self,
+        account: &AccountId,
+        id: &GenerationId,
+        state: Option<GenerationState>,
+        bad: Option<bool>,
+    ) -> Result<bool, SessionStoreError> {
+        Ok(self.with(|m| match m.generations.get_mut(account).and_then(|g| g.get_mut(id)) {
+            None => false,
+            Some(g) => {
+                if let Some(s) = state {
+                    g.state = s;
+                }
+                if let Some(b) = bad {
+                    g.bad = b;
+                }
+                true
+            }
+        }))
+    }
+
+    async fn delete_generation(
+        &self,
+        account: &AccountId,
+        id: &GenerationId,
+    ) -> Result<(), SessionStoreError> {
+        self.with(|m| m.generations.get_mut(account).map(|g| g.remove(id)));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ProfileStore;
+    use std::path::Path;
+
+    fn profile(root: &Path, marker: &str) {
+        let ldb = root.join("Default/Local Storage/leveldb");
+        std::fs::create_dir_all(&ldb).unwrap();
+        std::fs::write(ldb.join("000003.log"), marker).unwrap();
+        std::fs::create_dir_all(root.join("Default/Cache")).unwrap();
+        std::fs::write(root.join("Default/Cache/junk"), "junk").unwrap();
+    }
+
+    fn account() -> AccountId {
+        AccountId::parse("shop").unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_backup_becomes_current_and_restores_what_was_kept() {
+        let src = tempfile::tempdir().unwrap();
+        profile(src.path(), "login-1");
+        let store = InMemoryProfileStore::new(StoreConfig::new("b", "t"));
+        let out = store.backup(&account(), src.path(), GenerationState::Ready).await.unwrap();
+        assert!(out.current);
+        assert_eq!(out.version, 1);
+        let p = store.pointer(&account()).await.unwrap().unwrap();
+        assert_eq!(p.state, SessionState::Ready);
+        assert_eq!(p.current_key.as_deref(), Some(out.generation.key.as_str()));
+        let restored = store.restore(&account(), None).await.unwrap();
+        let log = restored.path().join("Default/Local Storage/leveldb/000003.log");
+        assert_eq!(std::fs::read_to_string(log).unwrap(), "login-1");
+        assert!(!restored.path().join("Default/Cache").exists());
+    }
+
+    #[tokio::test]
+    async fn a_tampered_object_is_corrupt_and_a_missing_account_is_not_found() {
+        let src = tempfile::tempdir().unwrap();
+        profile(src.path(), "x");
+        let store = InMemoryProfileStore::new(StoreConfig::new("b", "t"));
+        assert_eq!(store.restore(&account(), None).await.unwrap_err().code(), "PROFILE_NOT_FOUND");
+        let out = store.backup(&account(), src.path(), GenerationState::Unknown).await.unwrap();
+        assert!(store.tamper(&out.generation.key, |b| b[10] ^= 0x01));
+        assert_eq!(store.restore(&account(), None).await.unwrap_err().code(), "PROFILE_CORRUPT");
+    }
+
+    #[tokio::test]
+    async fn an_empty_profile_is_not_stored() {
+        let src = tempfile::tempdir().unwrap();
+        let store = InMemoryProfileStore::new(StoreConfig::new("b", "t"));
+        let err = store.backup(&account(), src.path(), GenerationState::Ready).await.unwrap_err();
+        assert_eq!(err.code(), "PROFILE_NOT_FOUND");
+        assert!(store.list(&account()).await.unwrap().is_empty());
+    }
+}

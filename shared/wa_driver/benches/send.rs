@@ -1,0 +1,82 @@
+//! Benchmark: per-message time on one loaded page (in-app `wa.me` link) versus a full `/send?phone=`
+//! load per message, against the simulator with fixed latencies, plus launch → READY of a linked profile.
+//!
+//! Run with `cargo bench -p wa_driver --bench send` (needs Debian's Chromium). `WA_BENCH_MESSAGES` sets
+//! how many messages each way (default 10).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use domain::PhoneNumber;
+use wa_driver::{ChatOpening, DEFAULT_CHROMIUM, DriverConfig, SessionState, WaDriver};
+use wa_sim::{Latency, SimConfig, Simulator};
+
+fn main() {
+    assert!(
+        std::path::Path::new(DEFAULT_CHROMIUM).exists(),
+        "Chromium not found at {DEFAULT_CHROMIUM}: run `apt-get install -y chromium`"
+    );
+    let messages: u32 = std::env::var("WA_BENCH_MESSAGES").ok().and_then(|n| n.parse().ok()).unwrap_or(10);
+    // Fixed latencies, so both ways pay the same network and WhatsApp costs.
+    let latency = Latency {
+        page_load: Duration::from_millis(100),
+        api: Duration::from_millis(20),
+        server_ack: Duration::from_millis(100),
+        delivery: Duration::from_millis(100),
+    };
+    let sim = Simulator::start(SimConfig {
+        latency,
+        sync_duration: Duration::from_millis(1000),
+        ..SimConfig::for_tests()
+    })
+    .expect("simulator starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = DriverConfig::new(dir.path().join("profile"));
+    config.wa_url = format!("{}/", sim.base_url());
+    config.scratch_dir = Some(dir.path().join("home"));
+
+    // Link once, close with flush.
+    let driver = WaDriver::launch(config.clone()).expect("Chromium starts");
+    assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
+    let linked =
+        driver.link_with_qr(&mut |qr| drop(sim.link_qr(qr, "15550000001")), Duration::from_secs(30)).unwrap();
+    assert_eq!(linked, SessionState::Ready);
+    driver.close().unwrap();
+
+    // Launch -> READY on the linked profile.
+    let started = Instant::now();
+    let driver = WaDriver::launch(config).expect("Chromium starts");
+    let launched = started.elapsed();
+    assert_eq!(driver.open(false).unwrap(), SessionState::Ready);
+    let ready = started.elapsed();
+
+    let started = Instant::now();
+    for _ in 0..20 {
+        assert_eq!(driver.current_state().unwrap(), SessionState::Ready);
+    }
+    let round_trip = started.elapsed() / 20;
+    let in_app = run(&driver, ChatOpening::InAppLink, messages, 0);
+    let by_url = run(&driver, ChatOpening::SendUrl, messages, 50);
+    driver.close().unwrap();
+    assert_eq!(sim.deliveries().len(), usize::try_from(2 * messages).unwrap_or(usize::MAX));
+
+    println!("latencies: {latency:?}, sync 1000 ms, {messages} messages each way");
+    println!("launch -> browser up: {:>7.0} ms", launched.as_secs_f64() * 1e3);
+    println!("launch -> READY:      {:>7.0} ms", ready.as_secs_f64() * 1e3);
+    println!("page state poll:      {:>7.1} ms/evaluation", round_trip.as_secs_f64() * 1e3);
+    println!("in-app link:          {:>7.0} ms/message", in_app.as_secs_f64() * 1e3);
+    println!("/send full load:      {:>7.0} ms/message", by_url.as_secs_f64() * 1e3);
+    println!("ratio (/send / in-app): {:.1}x", by_url.as_secs_f64() / in_app.as_secs_f64());
+}
+
+/// Sends `count` messages one way; returns the mean time per message.
+fn run(driver: &WaDriver, opening: ChatOpening, count: u32, offset: u32) -> Duration {
+    let started = Instant::now();
+    for n in 0..count {
+        let phone = PhoneNumber::parse(&format!("+49151123456{:02}", n + offset), None).unwrap();
+        let sent = driver.send_with(&phone, &format!("Hello #{n}, your order is ready"), opening).unwrap();
+        assert_eq!(sent.opened_via, opening);
+    }
+    started.elapsed() / count.max(1)
+}

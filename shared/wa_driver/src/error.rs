@@ -1,0 +1,89 @@
+//! The driver's one error type, with stable codes shared with the rest of wacamp.
+
+use domain::ErrorCode;
+
+use crate::state::SessionState;
+
+/// Everything that can go wrong while driving WhatsApp Web; [`DriverError::code`] is the stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// Chromium did not start in time, crashed, or the DevTools connection is gone.
+    #[error("Chromium crashed or could not start: {message}")]
+    BrowserCrashed {
+        /// What failed (no message text or phone numbers).
+        message: String,
+    },
+    /// The profile directory is locked by another Chromium (possibly on another host).
+    #[error("the browser profile {profile} is locked by {holder}")]
+    ProfileLocked {
+        /// The profile directory.
+        profile: String,
+        /// The `SingletonLock` target (`host-pid`).
+        holder: String,
+    },
+    /// WhatsApp Web did not answer or the page never showed a known screen within the bound.
+    #[error("WhatsApp Web did not answer in time: {message}")]
+    WaUnreachable {
+        /// What was being waited for.
+        message: String,
+    },
+    /// The recipient has no WhatsApp account (WhatsApp showed the invalid-number popup).
+    #[error("the number is not on WhatsApp")]
+    NotOnWhatsapp,
+    /// The message left the composer but the server acknowledgement did not arrive within the bound.
+    #[error("the server did not acknowledge the message within {waited_ms} ms")]
+    SendTimeout {
+        /// How long the driver waited for the ack.
+        waited_ms: u128,
+    },
+    /// The session stopped being usable during the operation (QR, conflict, ban...).
+    #[error("the WhatsApp session was lost mid-operation: the page now shows {state}")]
+    SessionLost {
+        /// What the page shows now.
+        state: SessionState,
+    },
+    /// The selectors file or override is unreadable or malformed.
+    #[error("invalid selectors configuration: {message}")]
+    Selectors {
+        /// The parse or read error.
+        message: String,
+    },
+    /// The driver configuration is unusable (e.g. a directory cannot be created).
+    #[error("invalid driver configuration: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl DriverError {
+    /// The stable code for logs, rows and API answers (the `domain::ErrorCode` string where one exists).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BrowserCrashed { .. } => ErrorCode::BrowserCrashed.as_str(),
+            Self::ProfileLocked { .. } => "PROFILE_LOCKED",
+            Self::WaUnreachable { .. } => ErrorCode::WaUnreachable.as_str(),
+            Self::NotOnWhatsapp => ErrorCode::NotOnWhatsapp.as_str(),
+            Self::SendTimeout { .. } => ErrorCode::SendTimeout.as_str(),
+            Self::SessionLost { .. } => "SESSION_LOST",
+            Self::Selectors { .. } => "SELECTORS_INVALID",
+            Self::Config { .. } => "DRIVER_CONFIG_INVALID",
+        }
+    }
+
+    /// The `domain::ErrorCode` this maps to, when there is one.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::BrowserCrashed { .. } => Some(ErrorCode::BrowserCrashed),
+            Self::WaUnreachable { .. } => Some(ErrorCode::WaUnreachable),
+            Self::NotOnWhatsapp => Some(ErrorCode::NotOnWhatsapp),
+            Self::SendTimeout { .. } => Some(ErrorCode::SendTimeout),
+            Self::SessionLost { state } => state.error_code(),
+            Self::ProfileLocked { .. } | Self::Selectors { .. } | Self::Config { .. } => None,
+        }
+    }
+
+    pub(crate) fn crashed(message: impl Into<String>) -> Self {
+        Self::BrowserCrashed { message: message.into() }
+    }
+}

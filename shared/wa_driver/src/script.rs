@@ -1,0 +1,235 @@
+//! The JavaScript the driver evaluates in the page, built from [`Selectors`] so an override reaches it.
+//!
+//! Every script is one expression returning a primitive (a string or a boolean), so a poll is one CDP
+//! round trip and never holds a reference into a page that may reload under it.
+
+use crate::selectors::Selectors;
+
+/// A JS string literal (JSON is a subset of JS for strings).
+pub(crate) fn js(value: &str) -> String {
+    serde_json::Value::String(value.to_owned()).to_string()
+}
+
+/// Shared prelude: `C` (css), `T` (texts), `q` (querySelector that tolerates a bad selector) and
+/// `screen()` (the session screen name, as `SessionState` names it, or NAVIGATING / UNREACHABLE / NONE).
+fn prelude(selectors: &Selectors) -> String {
+    let css = serde_json::to_string(&selectors.css).unwrap_or_else(|_| "{}".to_owned());
+    let text = serde_json::to_string(&selectors.text).unwrap_or_else(|_| "{}".to_owned());
+    format!(
+        r#"const C = {css}; const T = {text};
+        const q = (s, root) => {{ try {{ return (root || document).querySelector(s); }} catch (e) {{ return null; }} }};
+        const qa = (s, root) => {{ try {{ return Array.from((root || document).querySelectorAll(s)); }} catch (e) {{ return []; }} }};
+        const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
+        const screen = () => {{
+            if (window.__wacampLeaving) return 'NAVIGATING';
+            if (location.protocol === 'chrome-error:') return 'UNREACHABLE';
+            if (location.href === 'about:blank' || !document.body) return 'NAVIGATING';
+            const body = document.body.innerText || '';
+            const popup = q(C.popup);
+            const popupText = popup ? (popup.innerText || '') : '';
+            if (popupText.includes(T.conflict)) return 'CONFLICT';
+            if (body.includes(T.banned)) return 'BANNED';
+            if (body.includes(T.outdated)) return 'OUTDATED';
+            if (body.includes(T.conflict)) return 'CONFLICT';
+            if (q(C.qr_canvas) || q(C.qr_reload_button)) return 'NEEDS_QR';
+            if (q(C.chat_list)) return 'READY';
+            if (q(C.loading_progress) || body.includes(T.loading)) return 'LOADING';
+            return 'NONE';
+        }};
+        const invalidPopup = () => {{
+            const popup = q(C.popup);
+            return !!popup && (popup.innerText || '').includes(T.invalid_phone);
+        }};"#
+    )
+}
+
+/// Returns JSON `{"s": screen, "qr": payload|null, "idle": bool, "logout": bool, "invalid": bool}`.
+pub(crate) fn classify(selectors: &Selectors) -> String {
+    format!(
+        r#"(() => {{ {prelude}
+            const s = screen();
+            const box = q(C.qr_container);
+            const qr = box ? box.getAttribute(C.qr_ref_attribute) : null;
+            const idle = !!q(C.qr_reload_button) && !q(C.qr_canvas);
+            const logout = location.search.includes(T.post_logout_param);
+            const invalid = invalidPopup();
+            return JSON.stringify({{ s, qr: qr || null, idle, logout, invalid }});
+        }})()"#,
+        prelude = prelude(selectors)
+    )
+}
+
+/// Marks the current document as left behind and starts loading `url` (returns at once, even when the
+/// server never answers; the marker tells a stale document from the new one).
+pub(crate) fn navigate(url: &str) -> String {
+    format!("(() => {{ window.__wacampLeaving = true; location.assign({}); return true; }})()", js(url))
+}
+
+/// Clicks the first popup button labelled `label` (exactly, whitespace-normalised); true if clicked.
+pub(crate) fn click_popup_button(selectors: &Selectors, label: &str) -> String {
+    format!(
+        r#"(() => {{ {prelude}
+            const button = qa(C.popup_button).find((b) => norm(b.innerText) === norm({label}));
+            if (!button) return false;
+            button.click();
+            return true;
+        }})()"#,
+        prelude = prelude(selectors),
+        label = js(label)
+    )
+}
+
+/// Clicks the idle QR's reload button; true if clicked.
+pub(crate) fn click_qr_reload(selectors: &Selectors) -> String {
+    format!(
+        r#"(() => {{ {prelude}
+            const button = q(C.qr_reload_button);
+            if (!button) return false;
+            button.click();
+            return true;
+        }})()"#,
+        prelude = prelude(selectors)
+    )
+}
+
+/// Remembers the open conversation, then injects a document-attached chat link and clicks it, as a
+/// browser extension does: WhatsApp Web opens the chat in place, without a page load.
+pub(crate) fn open_chat_link(selectors: &Selectors, href: &str) -> String {
+    format!(
+        r#"(() => {{ {prelude}
+            window.__wacampPrevMain = q(C.main) || null;
+            const a = document.createElement('a');
+            a.href = {href};
+            a.style.display = 'none';
+            document.body.appendChild(a);
+            a.click();
+            a.remove();
+            return true;
+        }})()"#,
+        prelude = prelude(selectors),
+        href = js(href)
+    )
+}
+
+/// While a chat opens: OPEN (a new conversation with a composer), INVALID (not on WhatsApp), or the screen.
+pub(crate) fn chat_opening(selectors: &Selectors) -> String {
+    format!(
+        r#"(() => {{ {prelude}
+            if (window.__wacampLeaving) return 'NAVIGATING';
+            if (invalidPopup()) return 'INVALID';
+            const main = q(C.main);
+            if (main && main !== window.__wacampPrevMain && q(C.composer)) return 'OPEN';
+            return screen();
+        }})()"#,
+        prelude = prelude(selectors)
+    )
+}
+
+/// Focuses the composer and empties it, leaving the caret inside for `Input.insertText`.
+pub(crate) fn clear_composer(selectors: &Selectors) -> String {
+    format!(
+        r#"(() => {{ {prelude}
+            const c = q(C.composer);
+            if (!c) return false;
+            c.focus();
+            const range = document.createRange();
+            range.selectNodeContents(c);
+            const selection = window.getSelection();
+            selection.removeAllRanges();
+            selection.addRange(range);
+            document.execCommand('delete');
+            return true;
+        }})()"#,
+        prelude = prelude(selectors)
+    )
+}
+
+/// If the composer holds `text` (whitespace-normalised): notes how many outgoing bubbles the conversation
+/// has and clicks send (CLICKED, or NO_BUTTON); otherwise FILL (the composer needs typing first).
+pub(crate) fn click_send(selectors: &Selectors, text: &str) -> String {
+    format!(
+        r#"(() => {{ {prelude}
+            const main = q(C.main);
+            const composer = q(C.composer);
+            if (!main || !composer) return 'NO_BUTTON';
+            if (norm(composer.innerText) !== norm({text})) return 'FILL';
+            window.__wacampMain = main;
+            window.__wacampBase = qa(C.outgoing_message, main).length;
+            let button = q(C.send_button);
+            if (!button) {{
+                const icon = q(C.send_icon);
+                button = icon && (icon.closest('button, [role="button"]') || icon);
+            }}
+            if (!button) return 'NO_BUTTON';
+            button.click();
+            return 'CLICKED';
+        }})()"#,
+        prelude = prelude(selectors),
+        text = js(text)
+    )
+}
+
+/// After send: ACK (one check or more on the new bubble), PENDING, NO_BUBBLE, INVALID, or the screen.
+pub(crate) fn ack_state(selectors: &Selectors) -> String {
+    format!(
+        r#"(() => {{ {prelude}
+            if (invalidPopup()) return 'INVALID';
+            const s = screen();
+            if (s !== 'READY') return s;
+            const main = window.__wacampMain;
+            if (!main || !main.isConnected) return 'NO_BUBBLE';
+            const row = qa(C.outgoing_message, main)[window.__wacampBase];
+            if (!row) return 'NO_BUBBLE';
+            const acked = [C.ack_sent, C.ack_delivered, C.ack_read].some((sel) => !!q(sel, row));
+            return acked ? 'ACK' : 'PENDING';
+        }})()"#,
+        prelude = prelude(selectors)
+    )
+}
+
+/// Whether the open conversation shows an outgoing bubble with exactly `text` (whitespace-normalised).
+pub(crate) fn has_outgoing(selectors: &Selectors, text: &str) -> String {
+    format!(
+        r#"(() => {{ {prelude}
+            const main = q(C.main);
+            if (!main) return false;
+            const wanted = norm({text});
+            return qa(C.outgoing_message, main).some((row) => {{
+                const node = q(C.outgoing_text, row) || row;
+                return norm(node.innerText) === wanted;
+            }});
+        }})()"#,
+        prelude = prelude(selectors),
+        text = js(text)
+    )
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters are kept).
+pub(crate) fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(percent_encode("Hi Ana & co/ü"), "Hi%20Ana%20%26%20co%2F%C3%BC");
+    }
+
+    #[test]
+    fn scripts_carry_the_selectors_in_force() {
+        let selectors = Selectors::with_override("[css]\nchat_list = \"#pane-side-v2\"\n");
+        let script = classify(&selectors.unwrap_or_default());
+        assert!(script.contains("#pane-side-v2"));
+    }
+}

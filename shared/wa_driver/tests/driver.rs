@@ -1,0 +1,348 @@
+//! The driver against the WhatsApp Web simulator in real headless Chromium: every session state, setup
+//! through the self-reload, sending and its failure modes, crashes, profile locks, close with flush and
+//! runtime selector overrides. Browser tests run one at a time (see `helpers::serial`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+use std::time::{Duration, Instant};
+
+use helpers::{ACCOUNT, KEPT_PARTS, TestWorld, copy_profile, page_bool, phone, serial};
+use wa_driver::{ChatOpening, DriverError, SessionState, Timeouts, WaDriver};
+use wa_sim::{SimConfig, percent_encode};
+
+#[test]
+fn a_scanned_qr_survives_the_self_reload_and_an_in_app_link_sends_exactly_once() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let driver = world.launch("main");
+
+    // Given a fresh profile showing the QR, scanned by the phone (the page reloads itself after link)
+    let mut shown = Vec::new();
+    assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
+    let state = driver
+        .link_with_qr(
+            &mut |qr| {
+                shown.push(qr.to_owned());
+                world.scan(qr);
+            },
+            Duration::from_secs(15),
+        )
+        .unwrap();
+    assert_eq!(state, SessionState::Ready);
+    assert!(!shown.is_empty() && shown[0].starts_with("2@"), "QR payloads handed out: {shown:?}");
+    assert_eq!(world.sim.sessions()[0].latest_generation, 2, "the reload after link stored generation 2");
+
+    // When a message is sent through the in-app link
+    page_bool(&driver, "window.__same_document = true; true");
+    let to = phone(1);
+    let text = "Hello Ana, your order #42 is ready & waiting";
+    let sent = driver.send(&to, text).unwrap();
+
+    // Then it was acknowledged in place (no page load) and delivered exactly once
+    assert_eq!(sent.opened_via, ChatOpening::InAppLink);
+    assert_eq!(page_bool(&driver, "window.__same_document === true"), Some(true));
+    let deliveries = world.sim.deliveries();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].to, to.digits());
+    assert_eq!(deliveries[0].text, text);
+
+    // And verify-before-resend finds it, and only it
+    assert!(driver.already_sent(&to, text).unwrap());
+    assert!(!driver.already_sent(&to, "another text").unwrap());
+    assert!(!driver.already_sent(&phone(2), text).unwrap());
+    assert_eq!(world.sim.deliveries().len(), 1);
+}
+
+#[test]
+fn a_fresh_profile_and_a_revoked_one_need_the_qr() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let driver = world.launch("main");
+    world.link(&driver);
+
+    // When the phone logs the device out
+    world.sim.revoke(ACCOUNT).unwrap();
+
+    // Then the page (post_logout) and a fresh load both need the QR
+    assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
+    assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
+}
+
+#[test]
+fn a_long_sync_is_loading_until_the_chat_list_shows() {
+    let _serial = serial();
+    let world =
+        TestWorld::start(SimConfig { sync_duration: Duration::from_millis(2500), ..SimConfig::for_tests() });
+    let mut driver = world.launch("main");
+    world.link(&driver);
+
+    // Given a loading limit shorter than the sync, the state is LOADING (not UNKNOWN, not expired)
+    driver.set_timeouts(Timeouts { loading: Duration::from_millis(500), ..helpers::test_timeouts() });
+    assert_eq!(driver.open(false).unwrap(), SessionState::Loading);
+
+    // And with a longer limit the same load ends READY
+    driver.set_timeouts(helpers::test_timeouts());
+    assert_eq!(driver.wait_for_session(false).unwrap(), SessionState::Ready);
+}
+
+#[test]
+fn a_conflict_is_reported_and_taken_over_with_use_here() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let driver = world.launch("main");
+    world.link(&driver);
+
+    // When another window takes the session
+    world.sim.conflict(ACCOUNT).unwrap();
+
+    // Then a load shows CONFLICT, and a take-over clicks "Use here" and reaches READY
+    assert_eq!(driver.open(false).unwrap(), SessionState::Conflict);
+    assert_eq!(driver.open(true).unwrap(), SessionState::Ready);
+    assert!(!world.sim.sessions()[0].held_elsewhere);
+
+    // And a conflict during a send is SESSION_LOST
+    world.sim.conflict(ACCOUNT).unwrap();
+    let started = Instant::now();
+    let error = loop {
+        match driver.send(&phone(3), "hi") {
+            Err(error) => break error,
+            Ok(_) => {
+                assert!(started.elapsed() < Duration::from_secs(10), "the conflict never reached the page")
+            }
+        }
+    };
+    assert_eq!(error.code(), "SESSION_LOST", "{error}");
+}
+
+#[test]
+fn banned_and_outdated_screens_are_reported() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let driver = world.launch("main");
+    world.link(&driver);
+
+    world.sim.ban(ACCOUNT).unwrap();
+    assert_eq!(driver.open(false).unwrap(), SessionState::Banned);
+    world.sim.unban(ACCOUNT).unwrap();
+
+    world.sim.set_outdated(true);
+    assert_eq!(driver.open(false).unwrap(), SessionState::Outdated);
+}
+
+#[test]
+fn a_hung_or_unreachable_whatsapp_is_unknown_within_the_bound_and_never_needs_qr() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let mut driver = world.launch("main");
+    world.link(&driver);
+    let bound = Duration::from_secs(3);
+    driver.set_timeouts(Timeouts { first_screen: bound, ..helpers::test_timeouts() });
+
+    // When the next page load never answers
+    world.sim.hang_next_load();
+    let started = Instant::now();
+    let state = driver.open(false).unwrap();
+
+    // Then the state is UNKNOWN within the bound (the old page is not mistaken for READY)
+    assert_eq!(state, SessionState::Unknown);
+    let took = started.elapsed();
+    assert!(took >= bound && took < bound + Duration::from_secs(3), "took {took:?}");
+    assert!(std::fs::read_dir(world.diagnostics()).unwrap().count() >= 2, "screenshot and URL captured");
+
+    // And with WhatsApp unreachable (closed port) it is UNKNOWN too, without waiting out the bound
+    world.sim.release_hangs();
+    let TestWorld { sim, dir: _dir } = world;
+    sim.shutdown();
+    let started = Instant::now();
+    assert_eq!(driver.open(false).unwrap(), SessionState::Unknown);
+    assert!(started.elapsed() < bound + Duration::from_secs(3));
+}
+
+#[test]
+fn a_number_not_on_whatsapp_is_reported_and_nothing_is_delivered() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let driver = world.launch("main");
+    world.link(&driver);
+    let nobody = phone(4);
+    world.sim.mark_not_on_whatsapp(nobody.digits()).unwrap();
+
+    let error = driver.send(&nobody, "hello").unwrap_err();
+    assert!(matches!(error, DriverError::NotOnWhatsapp), "{error}");
+    assert_eq!(error.code(), "NOT_ON_WHATSAPP");
+    assert!(world.sim.deliveries().is_empty());
+
+    // And the popup was dismissed: the next send works
+    driver.send(&phone(5), "hello").unwrap();
+    assert_eq!(world.sim.deliveries().len(), 1);
+}
+
+#[test]
+fn an_ack_that_never_comes_is_a_send_timeout_within_the_bound() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let mut driver = world.launch("main");
+    world.link(&driver);
+    let bound = Duration::from_secs(2);
+    driver.set_timeouts(Timeouts { ack: bound, ..helpers::test_timeouts() });
+    world.sim.set_never_ack(true);
+
+    let started = Instant::now();
+    let error = driver.send(&phone(6), "are you there?").unwrap_err();
+    let took = started.elapsed();
+
+    assert!(matches!(error, DriverError::SendTimeout { .. }), "{error}");
+    assert_eq!(error.code(), "SEND_TIMEOUT");
+    assert!(took >= bound && took < bound + Duration::from_secs(4), "took {took:?}");
+    // The message did leave: a resend must verify first, and already_sent sees it
+    assert!(driver.already_sent(&phone(6), "are you there?").unwrap());
+}
+
+#[test]
+fn a_crashed_renderer_or_a_killed_browser_is_browser_crashed() {
+    let _serial = serial();
+    let world = TestWorld::new();
+
+    // Given a renderer that crashes
+    let driver = world.launch("crash");
+    world.link(&driver);
+    let tab = std::sync::Arc::clone(driver.tab());
+    std::thread::spawn(move || {
+        let _ = tab.navigate_to("chrome://crash");
+    });
+    let started = Instant::now();
+    let error = loop {
+        match driver.current_state() {
+            Err(error) => break error,
+            Ok(_) => assert!(started.elapsed() < Duration::from_secs(10), "the crash was never noticed"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(error.code(), "BROWSER_CRASHED", "{error}");
+    assert_eq!(driver.send(&phone(7), "hi").unwrap_err().code(), "BROWSER_CRASHED");
+    drop(driver);
+
+    // Given a browser process killed under the driver
+    let driver = world.launch("kill");
+    let pid = driver.browser_pid().unwrap();
+    let status = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let error = driver.open(false).unwrap_err();
+    assert_eq!(error.code(), "BROWSER_CRASHED", "{error}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_stale_singleton_lock_from_another_host_never_hangs_the_launch() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let profile = world.profile("restored");
+    std::fs::create_dir_all(&profile).unwrap();
+    std::os::unix::fs::symlink("otherhost-12345", profile.join("SingletonLock")).unwrap();
+
+    // When the lock may not be removed: a bounded PROFILE_LOCKED
+    let started = Instant::now();
+    let error = WaDriver::launch(world.config("restored")).unwrap_err();
+    assert_eq!(error.code(), "PROFILE_LOCKED", "{error}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // When it may: a clean start (here also in the Lambda-friendly single-process mode)
+    let mut config = world.config("restored");
+    config.remove_stale_lock = true;
+    config.single_process = true;
+    let driver = WaDriver::launch(config).unwrap();
+    assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
+    driver.close().unwrap();
+}
+
+#[test]
+fn close_flushes_the_profile_so_a_copy_of_the_kept_folders_logs_in_again() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let probe = "localStorage.getItem('wacamp-flush-probe') === 'written-just-before-shutdown'";
+    let write_probe = "localStorage.setItem('wacamp-flush-probe', 'written-just-before-shutdown'); true";
+
+    // Given two linked profiles, each with a key written to localStorage just before shutdown (it reaches
+    // the disk only ~5 s after a change unless Chromium is closed with flush)
+    let flushed = world.launch("flushed");
+    world.link(&flushed);
+    assert_eq!(page_bool(&flushed, write_probe), Some(true));
+    // When one is closed with flush
+    flushed.close().unwrap();
+
+    let killed = world.launch("killed");
+    world.link(&killed);
+    assert_eq!(page_bool(&killed, write_probe), Some(true));
+    // And the other is killed without a flush (SIGKILL to every process on the profile, as an OOM kill or
+    // a frozen Lambda does; a plain drop kills only the browser process, and a surviving storage helper
+    // sometimes still flushes, so it is not a reliable way to lose data, nor to keep it)
+    helpers::kill_profile_processes(&world.profile("killed"));
+    drop(killed);
+
+    // Then a copy of only the kept folders of the closed one logs in again on the same origin, with
+    // the last localStorage write
+    copy_profile(&world.profile("flushed"), &world.profile("flushed-copy"), &KEPT_PARTS);
+    let restored = world.launch("flushed-copy");
+    assert_eq!(restored.open(false).unwrap(), SessionState::Ready);
+    assert_eq!(page_bool(&restored, probe), Some(true), "the write just before close reached the disk");
+    restored.close().unwrap();
+
+    // And the killed one's copy lost that write (so only a flushed close may be archived)
+    copy_profile(&world.profile("killed"), &world.profile("killed-copy"), &KEPT_PARTS);
+    let restored = world.launch("killed-copy");
+    let state = restored.open(false).unwrap();
+    assert_eq!(
+        page_bool(&restored, probe),
+        Some(false),
+        "a killed Chromium kept the last write (state {state})"
+    );
+}
+
+#[test]
+fn a_runtime_selector_override_follows_a_whatsapp_dom_change() {
+    let _serial = serial();
+    let mut sim_config = SimConfig::for_tests();
+    sim_config.selectors.chat_list_id = "pane-side-v2".to_owned();
+    let world = TestWorld::start(sim_config);
+
+    // Given a driver with the compiled-in selectors: the new chat list is not recognised
+    let mut config = world.config("main");
+    config.timeouts.first_screen = Duration::from_secs(3);
+    let stale = WaDriver::launch(config).unwrap();
+    assert_eq!(stale.open(false).unwrap(), SessionState::NeedsQr);
+    let state = stale.link_with_qr(&mut |qr| world.scan(qr), Duration::from_secs(4)).unwrap();
+    assert_ne!(state, SessionState::Ready);
+    let state = stale.open(false).unwrap();
+    assert!(matches!(state, SessionState::Unknown | SessionState::Loading), "{state}");
+    stale.close().unwrap();
+
+    // When the operator writes only the changed key into an override file
+    let file = world.dir.path().join("selectors-override.toml");
+    std::fs::write(&file, "version = \"wa-web-2026.12\"\n[css]\nchat_list = \"#pane-side-v2\"\n").unwrap();
+    let mut config = world.config("main");
+    config.selectors = wa_driver::Selectors::load(Some(&file)).unwrap();
+
+    // Then the same profile is READY, and sending works
+    let driver = WaDriver::launch(config).unwrap();
+    assert_eq!(driver.open(false).unwrap(), SessionState::Ready);
+    driver.send(&phone(8), "after the DOM change").unwrap();
+    assert_eq!(world.sim.deliveries().len(), 1);
+}
+
+#[test]
+fn a_send_url_load_is_the_fallback_way_to_open_a_chat() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let driver = world.launch("main");
+    world.link(&driver);
+    let text = "via /send & a full load";
+
+    let sent = driver.send_with(&phone(9), text, ChatOpening::SendUrl).unwrap();
+
+    assert_eq!(sent.opened_via, ChatOpening::SendUrl);
+    assert!(driver.current_url().contains(&format!("text={}", percent_encode(text))));
+    assert_eq!(world.sim.deliveries_to(phone(9).digits()).len(), 1);
+}

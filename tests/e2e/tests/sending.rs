@@ -1,0 +1,203 @@
+//! Sending end to end: the real `sender` bootstrap run by the local AWS through the event-source
+//! mapping, real Chromium, and the WhatsApp Web simulator; every count is taken from the
+//! simulator's delivery record, i.e. from the recipients' side.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+use e2e::{Stack, aws, deploy, eventually, s3};
+use serde_json::{Value, json};
+use session_store::{GenerationState, ProfileStore, S3ProfileStore, StoreConfig};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+use wa_sim::{SimConfig, SimHandle, Simulator};
+
+const STACK: &str = "wacamp-send";
+
+struct World {
+    stack: Stack,
+    sim: SimHandle,
+}
+
+/// One simulator for the whole binary (its origin is baked into the deployed stack) and the
+/// stack deployed against it.
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let sim = Simulator::start(SimConfig::for_tests()).expect("simulator starts");
+        let url = format!("WhatsAppUrl={}/", sim.base_url());
+        let stack = deploy(
+            STACK,
+            &[
+                "SenderTimeoutSeconds=120",
+                "MaxReceiveCount=20",
+                "PaceMinMs=0",
+                "PaceMaxMs=0",
+                "ClaimLeaseSeconds=15",
+                &url,
+            ],
+        );
+        World { stack, sim }
+    })
+}
+
+/// Tests here share one sender; one at a time keeps Chromium launches within the machine.
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
+fn account() -> String {
+    format!("acct-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+}
+
+async fn profiles(stack: &Stack) -> S3ProfileStore {
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws().await);
+    S3ProfileStore::new(s3().await, dynamo, StoreConfig::new(&stack.profile_bucket_name, &stack.table_name))
+}
+
+/// What `wacamp setup` does: a fresh Chromium shows the QR code, the phone scans it, the
+/// profile is closed with a flush and stored as a new generation.
+async fn link_new_generation(w: &'static World, account: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile");
+    let base = format!("{}/", w.sim.base_url());
+    let account_owned = account.to_owned();
+    let profile_for_browser = profile.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut config = wa_driver::DriverConfig::new(&profile_for_browser);
+        config.wa_url = base;
+        let driver =
+            wa_driver::WaDriver::launch(config).expect("Chromium starts (apt-get install -y chromium)");
+        assert_eq!(driver.open(false).expect("WhatsApp Web opens"), wa_driver::SessionState::NeedsQr);
+        let state = driver
+            .link_with_qr(&mut |qr| drop(w.sim.link_qr(qr, &account_owned)), Duration::from_secs(60))
+            .expect("link");
+        assert_eq!(state, wa_driver::SessionState::Ready);
+        driver.close().expect("close with flush");
+    })
+    .await
+    .unwrap();
+    let account = domain::AccountId::parse(account).unwrap();
+    profiles(&w.stack).await.backup(&account, &profile, GenerationState::Ready).await.expect("backup");
+}
+
+fn recipients(n: u32) -> Vec<Value> {
+    (0..n)
+        .map(|i| json!({"phone": format!("+4915112{:06}", 340_000 + i), "vars": {"n": i.to_string()}}))
+        .collect()
+}
+
+async fn start(stack: &Stack, account: &str, recipients: Vec<Value>) -> String {
+    let resp = e2e::http()
+        .post(format!("{}/campaigns", stack.http_base_url))
+        .json(
+            &json!({"name": "e2e", "account": account, "template": "Hello #{{n}}", "recipients": recipients}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    resp.json::<Value>().await.unwrap()["campaign_id"].as_str().unwrap().to_owned()
+}
+
+async fn wait_status(stack: &Stack, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let http = e2e::http();
+    eventually(what, Duration::from_secs(300), || {
+        let url = format!("{}/campaigns/{id}", stack.http_base_url);
+        let http = http.clone();
+        let done = &done;
+        async move {
+            let body: Value = http.get(url).send().await.ok()?.json().await.ok()?;
+            done(&body).then_some(body)
+        }
+    })
+    .await
+}
+
+/// Deliveries of `account`, counted per recipient.
+fn delivered(sim: &SimHandle, account: &str) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for d in sim.deliveries().into_iter().filter(|d| d.account == account) {
+        *counts.entry(d.to).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn fifty_recipients_each_get_exactly_one_message() {
+    let _serial = serial().await;
+    let w = world();
+    let account = account();
+    link_new_generation(w, &account).await;
+    let id = start(&w.stack, &account, recipients(50)).await;
+    let status = wait_status(&w.stack, &id, "the campaign to complete", |s| s["status"] == "COMPLETED").await;
+    assert_eq!(status["counts"]["sent"], 50, "{status}");
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.len(), 50, "every recipient got a message");
+    assert!(counts.values().all(|&c| c == 1), "nobody got a message twice: {counts:?}");
+    let texts: Vec<String> =
+        w.sim.deliveries().into_iter().filter(|d| d.account == account).map(|d| d.text).collect();
+    assert!(texts.contains(&"Hello #49".to_string()));
+    // The batches that sent backed the profile up: the account now has more than the setup generation.
+    let gens = profiles(&w.stack).await.list(&domain::AccountId::parse(&account).unwrap()).await.unwrap();
+    assert!(gens.len() >= 2, "{gens:?}");
+}
+
+#[tokio::test]
+async fn a_damaged_current_generation_is_replaced_by_an_older_one_that_still_logs_in() {
+    let _serial = serial().await;
+    let w = world();
+    let account = account();
+    link_new_generation(w, &account).await;
+    let linked_at = w.sim.latest_generation(&account).unwrap();
+    // A first campaign makes a newer generation current (its backup).
+    let first = start(&w.stack, &account, recipients(2)).await;
+    wait_status(&w.stack, &first, "the first campaign to complete", |s| s["status"] == "COMPLETED").await;
+    // When WhatsApp stops accepting every credential issued after setup,
+    w.sim.damage_after_generation(&account, linked_at).unwrap();
+    let second = start(&w.stack, &account, recipients(3)).await;
+    // then the sender falls back to the setup generation, promotes it, and the campaign completes.
+    let status =
+        wait_status(&w.stack, &second, "the second campaign to complete", |s| s["status"] == "COMPLETED")
+            .await;
+    assert_eq!(status["notice"], "SESSION_RESTORED_FROM_BACKUP", "{status}");
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    assert_eq!(counts.values().sum::<usize>(), 2 + 3, "the first two recipients of each campaign overlap");
+}
+
+#[tokio::test]
+async fn a_revoked_session_pauses_everything_and_resume_after_a_new_setup_delivers_each_once() {
+    let _serial = serial().await;
+    let w = world();
+    let account = account();
+    link_new_generation(w, &account).await;
+    // Given the phone logged the device out (no backup can help),
+    w.sim.revoke(&account).unwrap();
+    let id = start(&w.stack, &account, recipients(5)).await;
+    // then nothing is sent and the campaign pauses with the commands that fix it.
+    let paused = wait_status(&w.stack, &id, "the campaign to pause", |s| s["counts"]["paused"] == 5).await;
+    assert_eq!(paused["status"], "PAUSED");
+    assert_eq!(paused["reason"], "SESSION_EXPIRED");
+    assert!(paused["hint"].as_str().unwrap().contains(&format!("wacamp setup --account {account} --force")));
+    assert!(delivered(&w.sim, &account).is_empty());
+
+    // When setup links a new device and the operator resumes,
+    link_new_generation(w, &account).await;
+    let resumed: Value = e2e::http()
+        .post(format!("{}/campaigns/{id}/resume", w.stack.http_base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resumed["requeued"], 5);
+    // then every recipient gets the message exactly once.
+    let done =
+        wait_status(&w.stack, &id, "the resumed campaign to complete", |s| s["status"] == "COMPLETED").await;
+    assert_eq!(done["counts"]["sent"], 5, "{done}");
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.len(), 5);
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+}
