@@ -11,7 +11,7 @@ export AWS_ACCESS_KEY_ID ?= test
 export AWS_SECRET_ACCESS_KEY ?= test
 export AWS_REGION ?= us-east-1
 
-.PHONY: help setup build local-up local-down local-status deploy lint test demo deny clean-local
+.PHONY: help setup build local-up local-down local-status deploy lint test demo bench fuzz deny clean-local
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -44,6 +44,16 @@ test: ## everything CI checks: lint and all tests against the local AWS and Chro
 
 demo: ## deploy to the local AWS and run one campaign end to end
 	@scripts/demo.sh
+
+bench: setup ## benchmarks, each reported as ratios against its baseline in the same run
+	rm -rf .local/bench-profile && mkdir -p .local
+	cargo run -q -p wa_driver --example real_profile -- .local/bench-profile
+	WACAMP_BENCH_PROFILE=$(CURDIR)/.local/bench-profile cargo bench -p session_store --bench profile --profile dev
+	cargo bench -p session_store --bench profile --profile dev
+	cargo bench -p wa_driver --bench send --profile dev
+
+fuzz: ## fuzz the profile archive unpacker for a bounded time (FUZZ_SECONDS, default 60)
+	shared/session_store/fuzz/run.sh $${FUZZ_SECONDS:-60}
 
 deny: ## licence and ban checks (offline; advisories need the network: cargo deny check advisories)
 	@command -v cargo-deny >/dev/null || cargo install --locked cargo-deny

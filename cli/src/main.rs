@@ -2,6 +2,7 @@
 //! progress through the HTTP API.
 
 mod recipients;
+mod setup;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -47,6 +48,21 @@ enum Command {
         /// Refuse the whole list when any number is invalid.
         #[arg(long)]
         strict: bool,
+    },
+    /// Link a WhatsApp account: scan the QR code with the phone; the session is stored for the sender.
+    Setup {
+        /// The account to link.
+        #[arg(long)]
+        account: String,
+        /// Link a new device even when the stored session still works.
+        #[arg(long)]
+        force: bool,
+        /// WhatsApp Web's address (default: the real one, or WA_URL).
+        #[arg(long)]
+        wa_url: Option<String>,
+        /// Seconds to wait for the scan.
+        #[arg(long, default_value_t = 180)]
+        timeout: u64,
     },
     /// Queue a paused campaign's messages again (after `wacamp setup` fixed the session).
     Resume {
@@ -122,9 +138,36 @@ fn settled(s: &Value) -> bool {
     c["queued"].as_u64() == Some(0) && c["sending"].as_u64() == Some(0)
 }
 
+/// A value from the local stack's outputs (`make deploy`), for commands that talk to AWS directly.
+fn stack_output(cli: &Cli, env: &str, key: &str) -> Result<String> {
+    if let Ok(v) = std::env::var(env)
+        && !v.is_empty()
+    {
+        return Ok(v);
+    }
+    let path = PathBuf::from(format!(".local/stacks/{}.json", cli.stack));
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!("set {env}, or deploy locally first (`make deploy`, writes {})", path.display())
+    })?;
+    let outputs: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    outputs[key].as_str().map(str::to_owned).with_context(|| format!("{} has no {key}", path.display()))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Command::Setup { account, force, wa_url, timeout } = &cli.command {
+        return setup::run(setup::SetupArgs {
+            account: account.clone(),
+            force: *force,
+            wa_url: wa_url.clone(),
+            timeout: Duration::from_secs(*timeout),
+            bucket: stack_output(&cli, "PROFILE_BUCKET", "ProfileBucketName")?,
+            table: stack_output(&cli, "TABLE_NAME", "TableName")?,
+        })
+        .await;
+    }
     let base = api_url(&cli)?;
     let key = cli.api_key.clone().context("no API key: set WACAMP_API_KEY or pass --api-key")?;
     let mut headers = reqwest::header::HeaderMap::new();
@@ -164,6 +207,7 @@ async fn main() -> Result<()> {
                 );
             }
         }
+        Command::Setup { .. } => unreachable!("handled above"),
         Command::Resume { campaign } => {
             let out = call(http.post(format!("{base}/campaigns/{campaign}/resume"))).await?;
             println!("campaign {campaign} resumed: {} messages queued again", out["requeued"]);

@@ -198,6 +198,21 @@ fn set_clause(
 }
 
 impl DynamoCampaignStore {
+    /// One item by key, read consistently.
+    async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(out.item)
+    }
+
     async fn apply(&self, id: &CampaignId, seq: MessageSeq, mv: RowMove) -> Result<TxOutcome, StoreError> {
         let (extra_set, mut row_names, mut row_values) = set_clause(&mv.row_set, "r");
         let mut row_expr = "SET #st = :to, GSI1PK = :gsi, updated_at = :at".to_owned();
@@ -280,13 +295,24 @@ impl DynamoCampaignStore {
             .expression_attribute_values(":at", s(at))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(())
-            }
-            Err(e) => Err(StoreError::unavailable(e)),
+        conditional(result).map(|_| ())
+    }
+}
+
+/// A conditional update's result: a failed condition means "does not apply", not an error.
+fn conditional<T, E>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E>>,
+) -> Result<Transition, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    aws_sdk_dynamodb::error::SdkError<E>: std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(Transition::Applied),
+        Err(e) if e.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") => {
+            Ok(Transition::NotApplicable)
         }
+        Err(e) => Err(StoreError::unavailable(e)),
     }
 }
 
@@ -397,17 +423,7 @@ impl CampaignStore for DynamoCampaignStore {
     }
 
     async fn campaign(&self, id: &CampaignId) -> Result<Option<CampaignView>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(campaign_pk(id)))
-            .key("SK", s("META"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
-        let Some(item) = out.item else { return Ok(None) };
+        let Some(item) = self.get(campaign_pk(id), "META".into()).await? else { return Ok(None) };
         let key = campaign_pk(id);
         Ok(Some(CampaignView {
             id: id.clone(),
@@ -434,17 +450,7 @@ impl CampaignStore for DynamoCampaignStore {
     }
 
     async fn message(&self, id: &CampaignId, seq: MessageSeq) -> Result<Option<MessageRow>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(campaign_pk(id)))
-            .key("SK", s(message_sk(seq)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
-        out.item.map(|item| row_from_item(id, &item)).transpose()
+        self.get(campaign_pk(id), message_sk(seq)).await?.map(|item| row_from_item(id, &item)).transpose()
     }
 
     async fn resume_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
@@ -462,13 +468,7 @@ impl CampaignStore for DynamoCampaignStore {
             .expression_attribute_values(":at", s(at))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Transition::Applied),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(Transition::NotApplicable)
-            }
-            Err(e) => Err(StoreError::unavailable(e)),
-        }
+        conditional(result)
     }
 
     async fn messages_in_status(
@@ -665,17 +665,9 @@ impl CampaignStore for DynamoCampaignStore {
     }
 
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(format!("ACCOUNT#{account}")))
-            .key("SK", s("SESSION"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
-        let Some(item) = out.item else { return Ok(None) };
+        let Some(item) = self.get(format!("ACCOUNT#{account}"), "SESSION".into()).await? else {
+            return Ok(None);
+        };
         let key = format!("ACCOUNT#{account}/SESSION");
         Ok(Some(SessionRecord {
             state: parse_field::<SessionState>(&item, &key, "state")?,

@@ -82,8 +82,14 @@ async fn link_new_generation(w: &'static World, account: &str) {
 }
 
 fn recipients(n: u32) -> Vec<Value> {
+    numbered(340_000, n)
+}
+
+/// `n` recipients from `first` on; a test that changes how the simulator treats a number uses a
+/// range of its own, because the simulator is shared by the whole binary.
+fn numbered(first: u32, n: u32) -> Vec<Value> {
     (0..n)
-        .map(|i| json!({"phone": format!("+4915112{:06}", 340_000 + i), "vars": {"n": i.to_string()}}))
+        .map(|i| json!({"phone": format!("+4915112{:06}", first + i), "vars": {"n": i.to_string()}}))
         .collect()
 }
 
@@ -200,4 +206,73 @@ async fn a_revoked_session_pauses_everything_and_resume_after_a_new_setup_delive
     let counts = delivered(&w.sim, &account);
     assert_eq!(counts.len(), 5);
     assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+}
+
+#[tokio::test]
+async fn every_record_delivered_twice_by_the_queue_still_sends_each_message_once() {
+    let _serial = serial().await;
+    let w = world();
+    let account = account();
+    link_new_generation(w, &account).await;
+    let id = start(&w.stack, &account, recipients(6)).await;
+    // Given the queue delivers every record a second time (at-least-once delivery),
+    let sqs = aws_sdk_sqs::Client::new(&aws().await);
+    for seq in 0..6 {
+        let body = json!({"campaign_id": id, "seq": seq, "account": account}).to_string();
+        sqs.send_message()
+            .queue_url(&w.stack.queue_url)
+            .message_body(body)
+            .message_group_id(&account)
+            .message_deduplication_id(format!("duplicate-{id}-{seq}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    // then, once the queue has drained, each recipient got exactly one message.
+    wait_status(&w.stack, &id, "the campaign to complete", |s| s["status"] == "COMPLETED").await;
+    eventually("the queue to drain", Duration::from_secs(120), || {
+        let sqs = sqs.clone();
+        let url = w.stack.queue_url.clone();
+        async move {
+            let attrs = sqs
+                .get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+                .attribute_names(
+                    aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+                )
+                .send()
+                .await
+                .ok()?
+                .attributes
+                .unwrap_or_default();
+            let left: u64 = attrs.values().filter_map(|v| v.parse::<u64>().ok()).sum();
+            (left == 0).then_some(())
+        }
+    })
+    .await;
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.len(), 6);
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+}
+
+#[tokio::test]
+async fn a_number_not_on_whatsapp_fails_with_its_code_and_the_others_are_sent() {
+    let _serial = serial().await;
+    let w = world();
+    let account = account();
+    link_new_generation(w, &account).await;
+    let all = numbered(900_000, 3);
+    let missing = all[1]["phone"].as_str().unwrap().trim_start_matches('+').to_owned();
+    w.sim.mark_not_on_whatsapp(&missing).unwrap();
+    let id = start(&w.stack, &account, all).await;
+    let status = wait_status(&w.stack, &id, "the campaign to complete", |s| s["status"] == "COMPLETED").await;
+    assert_eq!(
+        (status["counts"]["sent"].as_u64(), status["counts"]["failed"].as_u64()),
+        (Some(2), Some(1)),
+        "{status}"
+    );
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.len(), 2);
+    assert!(!counts.contains_key(&missing));
 }

@@ -1,0 +1,89 @@
+//! `wacamp setup`: link a WhatsApp account by scanning a QR code, and store the logged-in
+//! profile as the account's new current generation — what the sender restores for every batch.
+
+use anyhow::{Context, Result, bail};
+use domain::{AccountId, SessionState};
+use qrcode::QrCode;
+use qrcode::render::unicode::Dense1x2;
+use session_store::{GenerationState, ProfileStore, S3ProfileStore, StoreConfig};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where setup finds WhatsApp Web, Chromium and the profile store.
+pub struct SetupArgs {
+    /// The account to link.
+    pub account: String,
+    /// Link a new device even when the current generation is known to work.
+    pub force: bool,
+    /// WhatsApp Web's origin (the simulator's in the demo).
+    pub wa_url: Option<String>,
+    /// How long to wait for the scan.
+    pub timeout: Duration,
+    /// Profile bucket and table; from the local stack outputs when not given.
+    pub bucket: String,
+    /// The campaign table (it also holds the session pointer).
+    pub table: String,
+}
+
+/// Runs setup; prints the QR code to the terminal as it rotates.
+pub async fn run(args: SetupArgs) -> Result<()> {
+    let account = AccountId::parse(&args.account).with_context(|| format!("--account '{}'", args.account))?;
+    let aws = platform::aws_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws).force_path_style(platform::path_style_s3()).build(),
+    );
+    let mut config = StoreConfig::new(&args.bucket, &args.table);
+    config.key = session_store::ProfileKey::from_env().context("PROFILE_ENCRYPTION_KEY")?;
+    let store = S3ProfileStore::new(s3, aws_sdk_dynamodb::Client::new(&aws), config);
+
+    if let Some(pointer) = store.pointer(&account).await.context("reading the session pointer")?
+        && pointer.state == SessionState::Ready
+        && !args.force
+    {
+        println!(
+            "account {account} already has a working session (generation {}); pass --force to link a new device",
+            pointer.current.as_ref().map_or("?", |g| g.as_str())
+        );
+        return Ok(());
+    }
+
+    let dir = tempfile::tempdir().context("temp dir for the new profile")?;
+    let profile: PathBuf = dir.path().join("profile");
+    let mut driver_config = wa_driver::DriverConfig::from_env(&profile)?;
+    if let Some(url) = args.wa_url {
+        driver_config.wa_url = if url.ends_with('/') { url } else { format!("{url}/") };
+    }
+    let timeout = args.timeout;
+    let linked = tokio::task::spawn_blocking(move || -> Result<wa_driver::SessionState> {
+        let driver = wa_driver::WaDriver::launch(driver_config)?;
+        let first = driver.open(false)?;
+        if first != wa_driver::SessionState::NeedsQr {
+            let _ = driver.close();
+            bail!("WhatsApp Web showed {first} instead of the QR code");
+        }
+        println!("Open WhatsApp on the phone > Linked devices > Link a device, and scan:");
+        let state = driver.link_with_qr(&mut print_qr, timeout)?;
+        driver.close()?;
+        Ok(state)
+    })
+    .await
+    .context("the browser task failed")??;
+    if linked != wa_driver::SessionState::Ready {
+        bail!("not linked: WhatsApp Web shows {linked} after {} s", timeout.as_secs());
+    }
+    let stored =
+        store.backup(&account, &profile, GenerationState::Ready).await.context("storing the new profile")?;
+    println!("linked: account {account}, generation {} is now current", stored.generation.id.as_str());
+    println!("paused campaigns continue with `wacamp resume <campaign>`");
+    Ok(())
+}
+
+fn print_qr(payload: &str) {
+    match QrCode::new(payload.as_bytes()) {
+        Ok(code) => {
+            let image = code.render::<Dense1x2>().quiet_zone(true).build();
+            println!("\n{image}\n(the code changes every ~20 s; the newest one counts)");
+        }
+        Err(e) => eprintln!("cannot draw the QR code ({e}); payload: {payload}"),
+    }
+}
