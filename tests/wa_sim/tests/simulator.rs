@@ -498,8 +498,14 @@ fn the_admin_http_api_drives_the_same_world_as_the_rust_api() {
 
 #[test]
 fn a_simulator_restarts_on_the_same_port() {
-    let first = wa_sim::Simulator::start(SimConfig::for_tests()).unwrap();
-    let port = first.port();
+    // A port below the kernel's ephemeral range: the other tests (port 0) can never take it
+    // between the shutdown and the restart.
+    let (first, port) = (0..500u16)
+        .map(|i| 20_000 + (u16::try_from(std::process::id() % 5_000).unwrap() + i * 7) % 10_000)
+        .find_map(|port| {
+            wa_sim::Simulator::start(SimConfig::for_tests().with_port(port)).ok().map(|s| (s, port))
+        })
+        .expect("a free port below the ephemeral range");
     first.shutdown();
     let second = wa_sim::Simulator::start(SimConfig::for_tests().with_port(port)).unwrap();
     assert_eq!(second.base_url(), format!("http://127.0.0.1:{port}"));
