@@ -136,7 +136,11 @@ pub async fn handle(
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     let started = Instant::now();
+    // Stop sending early enough to close and back up; with a short function timeout the reserve
+    // shrinks to a third of the invocation, so a small timeout still sends something.
     let deadline = deadline_instant(event.context.deadline);
+    let reserve = deps.config.deadline_reserve.min(deadline.saturating_duration_since(started) / 3);
+    let stop_sending_at = deadline.checked_sub(reserve).unwrap_or(started);
     let mut tally = Tally::default();
     // Records by group, in order of first appearance; malformed ones are acknowledged at once.
     let mut groups: Vec<(String, Vec<Item<'_>>)> = Vec::new();
@@ -160,7 +164,7 @@ pub async fn handle(
     }
     let mut failures = Vec::new();
     for (_, items) in groups {
-        let outcomes = process_group(deps, &items, deadline, &mut tally).await;
+        let outcomes = process_group(deps, &items, stop_sending_at, &mut tally).await;
         let mut given_back = false;
         for (item, outcome) in items.iter().zip(outcomes) {
             let id = item.record.message_id.clone().unwrap_or_default();
@@ -214,11 +218,12 @@ fn deadline_instant(deadline_ms: u64) -> Instant {
     Instant::now() + Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX).min(15 * 60 * 1000))
 }
 
-/// Handles the records of one account, in order; returns one outcome per item.
+/// Handles the records of one account, in order, sending none after `stop_sending_at`; returns
+/// one outcome per item.
 async fn process_group(
     deps: &Deps,
     items: &[Item<'_>],
-    deadline: Instant,
+    stop_sending_at: Instant,
     tally: &mut Tally,
 ) -> Vec<Outcome> {
     let Some(first) = items.first() else { return Vec::new() };
@@ -251,7 +256,7 @@ async fn process_group(
             outcomes.push(Outcome::Retry(why.clone(), None));
             continue;
         }
-        if Instant::now() + deps.config.deadline_reserve >= deadline {
+        if Instant::now() >= stop_sending_at {
             stopped = Some("the invocation is about to time out".into());
             outcomes.push(Outcome::Retry("the invocation is about to time out".into(), Some(Duration::ZERO)));
             continue;
@@ -676,12 +681,17 @@ mod tests {
         }
 
         async fn run(&self, records: Vec<SqsMessage>) -> Vec<String> {
+            self.run_with(records, 60_000).await
+        }
+
+        /// Runs a batch with `left_ms` milliseconds left before the invocation's deadline.
+        async fn run_with(&self, records: Vec<SqsMessage>, left_ms: u64) -> Vec<String> {
             let mut ev = SqsEvent::default();
             ev.records = records;
             let mut ctx = lambda_runtime::Context::default();
             ctx.deadline = u64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis())
                 .unwrap()
-                + 60_000;
+                + left_ms;
             let resp = handle(&self.deps, LambdaEvent::new(ev, ctx)).await.unwrap();
             resp.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
         }
@@ -805,6 +815,19 @@ mod tests {
         let row = w.store.message(&id, MessageSeq(0)).await.unwrap().unwrap();
         assert_eq!((row.status, row.error), (MessageStatus::Failed, Some(ErrorCode::NotOnWhatsapp)));
         assert_eq!(w.delivered().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_invocation_at_its_deadline_gives_every_unsent_record_back_untouched() {
+        let w = world();
+        w.generation("good").await;
+        let id = w.campaign(2).await;
+        assert_eq!(w.run_with(records(&id, 2), 0).await, vec!["r0".to_string(), "r1".to_string()]);
+        assert!(w.delivered().is_empty());
+        let view = w.store.campaign(&id).await.unwrap().unwrap();
+        assert_eq!((view.counts.queued, view.counts.sending), (2, 0), "nothing was claimed");
+        assert!(w.run(records(&id, 2)).await.is_empty(), "a later invocation sends them");
+        assert_eq!(w.delivered().len(), 2);
     }
 
     #[tokio::test]
