@@ -348,17 +348,6 @@ async fn pause_all(deps: &Deps, items: &[Item<'_>], code: ErrorCode, tally: &mut
             outcomes.push(Outcome::Retry("an earlier record of its group was given back".into(), None));
             continue;
         }
-        match deps.store.message(&m.campaign_id, m.seq).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                outcomes.push(Outcome::Retry(format!("row {}#{} not found", m.campaign_id, m.seq), None));
-                continue;
-            }
-            Err(e) => {
-                outcomes.push(Outcome::Retry(e.to_string(), None));
-                continue;
-            }
-        }
         let reason = PauseReason {
             code,
             hint: code.hint_for(m.account.as_str(), m.campaign_id.as_str()),
@@ -371,6 +360,7 @@ async fn pause_all(deps: &Deps, items: &[Item<'_>], code: ErrorCode, tally: &mut
                 Outcome::Ack("paused")
             }
             Ok(Transition::NotApplicable) => Outcome::Ack("already settled"),
+            Ok(Transition::Missing) => Outcome::Retry(format!("row {}#{} not found", m.campaign_id, m.seq), None),
             Err(e) => Outcome::Retry(e.to_string(), None),
         });
     }
@@ -514,7 +504,9 @@ fn settle(
 ) -> (Box<dyn Browser>, Outcome, Option<String>) {
     match result {
         Ok(Transition::Applied) => (browser, Outcome::Ack(what), None),
-        Ok(Transition::NotApplicable) => (browser, Outcome::Ack("claim lost to another sender"), None),
+        Ok(Transition::NotApplicable | Transition::Missing) => {
+            (browser, Outcome::Ack("claim lost to another sender"), None)
+        }
         Err(e) => (browser, Outcome::Retry(e.to_string(), None), None),
     }
 }

@@ -77,10 +77,6 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::co
     Ok(result.unwrap_or_else(ApiError::into_response))
 }
 
-fn internal(context: &str, err: &dyn std::error::Error) -> ApiError {
-    ApiError::internal(context, err)
-}
-
 async fn start(deps: &Deps, body: &Body) -> Result<Response<Body>, ApiError> {
     let bytes: &[u8] = body.as_ref();
     if bytes.len() > MAX_BODY_BYTES {
@@ -93,8 +89,9 @@ async fn start(deps: &Deps, body: &Body) -> Result<Response<Body>, ApiError> {
     let request = CampaignRequest::parse(bytes)?;
     let campaign = validate(&request, CampaignId::generate(uuid::Uuid::new_v4().as_u128()), (deps.clock)())?;
 
-    let session = deps.store.session(&campaign.account).await.map_err(|e| internal("session lookup", &e))?;
-    deps.store.create_campaign(&campaign).await.map_err(|e| internal("create campaign", &e))?;
+    let session =
+        deps.store.session(&campaign.account).await.map_err(|e| ApiError::internal("session lookup", &e))?;
+    deps.store.create_campaign(&campaign).await.map_err(|e| ApiError::internal("create campaign", &e))?;
     let queued: Vec<QueuedMessage> = campaign
         .messages
         .iter()
@@ -106,7 +103,7 @@ async fn start(deps: &Deps, body: &Body) -> Result<Response<Body>, ApiError> {
             round: 0,
         })
         .collect();
-    deps.queue.enqueue(&queued).await.map_err(|e| internal("enqueue", &e))?;
+    deps.queue.enqueue(&queued).await.map_err(|e| ApiError::internal("enqueue", &e))?;
     tracing::info!(campaign = %campaign.id, account = %campaign.account, queued = queued.len(), "campaign accepted");
 
     let invalid: Vec<serde_json::Value> = campaign
@@ -141,13 +138,13 @@ async fn resume(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
     let id = CampaignId::parse(id)
         .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("id: {e}")))?;
     let campaign =
-        deps.store.campaign(&id).await.map_err(|e| internal("read campaign", &e))?.ok_or_else(|| {
-            ApiError {
+        deps.store.campaign(&id).await.map_err(|e| ApiError::internal("read campaign", &e))?.ok_or_else(
+            || ApiError {
                 status: StatusCode::NOT_FOUND,
                 code: ErrorCode::NotFound,
                 message: format!("campaign '{id}' does not exist"),
-            }
-        })?;
+            },
+        )?;
     if matches!(campaign.status, domain::CampaignStatus::Completed | domain::CampaignStatus::Cancelled) {
         return Err(ApiError {
             status: StatusCode::CONFLICT,
@@ -157,7 +154,7 @@ async fn resume(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
     }
     let now = (deps.clock)();
     // RUNNING first: a sender that pauses a row again from here on marks the campaign PAUSED again.
-    deps.store.resume_campaign(&id, &now).await.map_err(|e| internal("resume campaign", &e))?;
+    deps.store.resume_campaign(&id, &now).await.map_err(|e| ApiError::internal("resume campaign", &e))?;
     let mut requeued = 0usize;
     let mut after = None;
     loop {
@@ -165,18 +162,21 @@ async fn resume(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
             .store
             .messages_in_status(&id, domain::MessageStatus::Paused, after, RESUME_PAGE)
             .await
-            .map_err(|e| internal("list paused rows", &e))?;
+            .map_err(|e| ApiError::internal("list paused rows", &e))?;
         let Some(last) = page.last() else { break };
         after = Some(last.seq);
         let mut batch = Vec::with_capacity(page.len());
         for row in &page {
-            if let Some(q) =
-                deps.store.requeue_message(&id, row.seq, &now).await.map_err(|e| internal("requeue", &e))?
+            if let Some(q) = deps
+                .store
+                .requeue_message(&id, row.seq, &now)
+                .await
+                .map_err(|e| ApiError::internal("requeue", &e))?
             {
                 batch.push(q);
             }
         }
-        deps.queue.enqueue(&batch).await.map_err(|e| internal("enqueue", &e))?;
+        deps.queue.enqueue(&batch).await.map_err(|e| ApiError::internal("enqueue", &e))?;
         requeued += batch.len();
         if page.len() < RESUME_PAGE as usize {
             break;

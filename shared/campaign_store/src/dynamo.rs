@@ -198,6 +198,14 @@ fn set_clause(
 }
 
 impl DynamoCampaignStore {
+    /// An update of the campaign row (`CAMPAIGN#<id>/META`).
+    fn update_meta(
+        &self,
+        id: &CampaignId,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client.update_item().table_name(&self.table).key("PK", s(campaign_pk(id))).key("SK", s("META"))
+    }
+
     /// One item by key, read consistently.
     async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
         let out = self
@@ -281,11 +289,7 @@ impl DynamoCampaignStore {
     /// Marks the campaign COMPLETED once nothing is queued, sending or paused.
     async fn complete_if_done(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(campaign_pk(id)))
-            .key("SK", s("META"))
+            .update_meta(id)
             .update_expression("SET #st = :completed, updated_at = :at")
             .condition_expression("#st = :running AND queued = :zero AND sending = :zero AND paused = :zero")
             .expression_attribute_names("#st", "status")
@@ -455,11 +459,7 @@ impl CampaignStore for DynamoCampaignStore {
 
     async fn resume_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(campaign_pk(id)))
-            .key("SK", s("META"))
+            .update_meta(id)
             .update_expression("SET #st = :running, updated_at = :at REMOVE reason, hint")
             .condition_expression("#st = :paused")
             .expression_attribute_names("#st", "status")
@@ -514,7 +514,7 @@ impl CampaignStore for DynamoCampaignStore {
         reason: &PauseReason,
     ) -> Result<Transition, StoreError> {
         for _ in 0..MAX_ATTEMPTS {
-            let Some(row) = self.message(id, seq).await? else { return Ok(Transition::NotApplicable) };
+            let Some(row) = self.message(id, seq).await? else { return Ok(Transition::Missing) };
             if !matches!(row.status, MessageStatus::Queued | MessageStatus::Sending) {
                 return Ok(Transition::NotApplicable);
             }
@@ -649,11 +649,7 @@ impl CampaignStore for DynamoCampaignStore {
     }
 
     async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(campaign_pk(id)))
-            .key("SK", s("META"))
+        self.update_meta(id)
             .update_expression("SET notice = :notice, notice_at = :at, updated_at = :at")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":notice", s(notice.as_str()))

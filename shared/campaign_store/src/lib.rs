@@ -71,6 +71,8 @@ pub enum Transition {
     Applied,
     /// The row was already in a state the transition does not apply to (e.g. SENT); nothing changed.
     NotApplicable,
+    /// There is no such row (a stray queue record); nothing changed.
+    Missing,
 }
 
 /// Campaign rows and counters.

@@ -107,7 +107,7 @@ impl CampaignStore for InMemoryCampaignStore {
     ) -> Result<Transition, StoreError> {
         let mut m = self.lock();
         let Some(row) = m.messages.get(&(id.clone(), seq)).cloned() else {
-            return Ok(Transition::NotApplicable);
+            return Ok(Transition::Missing);
         };
         if !matches!(row.status, MessageStatus::Queued | MessageStatus::Sending) {
             return Ok(Transition::NotApplicable);

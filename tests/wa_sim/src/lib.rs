@@ -78,11 +78,13 @@
 mod admin;
 mod app;
 pub mod config;
+pub mod profile;
 pub mod selectors;
 mod server;
 pub mod world;
 
 pub use config::{Latency, SimConfig};
+pub use profile::copy_profile;
 pub use selectors::{Css, Selectors};
 pub use server::{SimHandle, Simulator, percent_encode};
 pub use world::{Delivery, Fault, LinkedDevice, QrInfo, SessionInfo, SimError};

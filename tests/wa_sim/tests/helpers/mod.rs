@@ -196,27 +196,7 @@ fn processes_with_arg(arg: &str) -> usize {
 
 /// Copies the named parts (files or directories, relative to the profile) into a fresh profile.
 pub fn copy_profile(from: &Path, to: &Path, parts: &[&str]) {
-    for part in parts {
-        let source = from.join(part);
-        if source.exists() {
-            copy_recursive(&source, &to.join(part));
-        }
-    }
-}
-
-fn copy_recursive(from: &Path, to: &Path) {
-    if from.is_dir() {
-        std::fs::create_dir_all(to).expect("create dir");
-        for entry in std::fs::read_dir(from).expect("read dir") {
-            let entry = entry.expect("dir entry");
-            copy_recursive(&entry.path(), &to.join(entry.file_name()));
-        }
-    } else {
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).expect("create parent");
-        }
-        std::fs::copy(from, to).expect("copy file");
-    }
+    wa_sim::copy_profile(from, to, parts).expect("copy profile parts");
 }
 
 /// Evaluates `expression` in the page; `None` while the page is (re)loading or on a script error.
