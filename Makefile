@@ -19,8 +19,8 @@ help: ## list the targets
 setup: ## install what the tests need: Chromium, the local AWS venv
 	@scripts/setup.sh
 
-build: ## build the Lambda bootstrap binaries and the CLI
-	cargo build $(FUNCTIONS) -p wacamp
+build: ## build the Lambda bootstrap binaries and the CLI (the sender with its test-only crash points)
+	cargo build $(FUNCTIONS) -p wacamp --features sender/failpoints
 
 local-up: setup ## start the local AWS (MiniStack) unless one answers
 	@localstack/ministack.sh start
@@ -45,12 +45,14 @@ test: ## everything CI checks: lint and all tests against the local AWS and Chro
 demo: ## deploy to the local AWS and run one campaign end to end
 	@scripts/demo.sh
 
-bench: setup ## benchmarks, each reported as ratios against its baseline in the same run
+bench: local-up ## benchmarks, each reported as ratios against its baseline in the same run
 	rm -rf .local/bench-profile && mkdir -p .local
 	cargo run -q -p wa_driver --example real_profile -- .local/bench-profile
 	WACAMP_BENCH_PROFILE=$(CURDIR)/.local/bench-profile cargo bench -p session_store --bench profile --profile dev
 	cargo bench -p session_store --bench profile --profile dev
 	cargo bench -p wa_driver --bench send --profile dev
+	cargo bench -p sender --bench cold_start --profile dev
+	cargo bench -p campaign_store --bench fanout --profile dev
 
 fuzz: ## fuzz the profile archive unpacker for a bounded time (FUZZ_SECONDS, default 60)
 	shared/session_store/fuzz/run.sh $${FUZZ_SECONDS:-60}

@@ -1,7 +1,9 @@
 //! `wacamp`: the operator's command line. Starts campaigns from a CSV and follows their
-//! progress through the HTTP API.
+//! progress through the HTTP API; links accounts and manages their stored sessions.
 
+mod messages;
 mod recipients;
+mod session;
 mod setup;
 
 use anyhow::{Context, Result, bail};
@@ -48,6 +50,10 @@ enum Command {
         /// Refuse the whole list when any number is invalid.
         #[arg(long)]
         strict: bool,
+        /// Makes the start safe to repeat: the same key (with the same list) returns the
+        /// campaign already started instead of starting a second one.
+        #[arg(long)]
+        idempotency_key: Option<String>,
     },
     /// Link a WhatsApp account: scan the QR code with the phone; the session is stored for the sender.
     Setup {
@@ -68,7 +74,29 @@ enum Command {
     Resume {
         /// The campaign id.
         campaign: String,
+        /// Also queue again the messages that failed with a retryable code (one more attempt each).
+        #[arg(long)]
+        retry_failed: bool,
     },
+    /// Stop a campaign: what is not sent yet is never sent (a message being sent finishes).
+    Cancel {
+        /// The campaign id.
+        campaign: String,
+    },
+    /// List a campaign's messages (phone, status, code, attempts), walking every page.
+    Messages {
+        /// The campaign id.
+        campaign: String,
+        /// Only messages in this status.
+        #[arg(long, ignore_case = true, value_parser = ["QUEUED", "SENDING", "SENT", "FAILED", "PAUSED", "CANCELLED"])]
+        status: Option<String>,
+        /// Messages fetched per request (1 to 1000).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        page_size: u32,
+    },
+    /// An account's stored WhatsApp Web session: generations, health, restoring an older one.
+    #[command(subcommand)]
+    Session(SessionCommand),
     /// Show a campaign's progress.
     Status {
         /// The campaign id printed by `wacamp start`.
@@ -79,6 +107,34 @@ enum Command {
         /// Give up watching after this many seconds.
         #[arg(long, default_value_t = 600)]
         timeout: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum SessionCommand {
+    /// List the stored profile generations, newest first (`*` marks the current one).
+    List {
+        /// The account.
+        #[arg(long)]
+        account: String,
+    },
+    /// Show the session's health as the API reports it: state, generations, last check and backup.
+    Check {
+        /// The account.
+        #[arg(long)]
+        account: String,
+    },
+    /// Make an older generation current again (e.g. one that still logs in).
+    Restore {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// The generation id, as `wacamp session list` shows it.
+        #[arg(long)]
+        generation: String,
+        /// Promote it even when it is marked bad.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -157,16 +213,30 @@ fn stack_output(cli: &Cli, env: &str, key: &str) -> Result<String> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
-    if let Command::Setup { account, force, wa_url, timeout } = &cli.command {
-        return setup::run(setup::SetupArgs {
-            account: account.clone(),
-            force: *force,
-            wa_url: wa_url.clone(),
-            timeout: Duration::from_secs(*timeout),
+    let store = || -> Result<session::StoreLocation> {
+        Ok(session::StoreLocation {
             bucket: stack_output(&cli, "PROFILE_BUCKET", "ProfileBucketName")?,
             table: stack_output(&cli, "TABLE_NAME", "TableName")?,
         })
-        .await;
+    };
+    match &cli.command {
+        Command::Setup { account, force, wa_url, timeout } => {
+            let at = store()?;
+            return setup::run(setup::SetupArgs {
+                account: account.clone(),
+                force: *force,
+                wa_url: wa_url.clone(),
+                timeout: Duration::from_secs(*timeout),
+                bucket: at.bucket,
+                table: at.table,
+            })
+            .await;
+        }
+        Command::Session(SessionCommand::List { account }) => return session::list(&store()?, account).await,
+        Command::Session(SessionCommand::Restore { account, generation, force }) => {
+            return session::restore(&store()?, account, generation, *force).await;
+        }
+        _ => {}
     }
     let base = api_url(&cli)?;
     let key = cli.api_key.clone().context("no API key: set WACAMP_API_KEY or pass --api-key")?;
@@ -178,19 +248,27 @@ async fn main() -> Result<()> {
     let http =
         reqwest::Client::builder().timeout(Duration::from_secs(30)).default_headers(headers).build()?;
     match &cli.command {
-        Command::Start { csv, account, template, name, region, strict } => {
+        Command::Start { csv, account, template, name, region, strict, idempotency_key } => {
             let recipients = recipients::from_csv(csv)?;
             let body = json!({
                 "name": name, "account": account, "template": template,
                 "default_region": region, "strict": strict, "recipients": recipients,
             });
-            let accepted = call(http.post(format!("{base}/campaigns")).json(&body)).await?;
+            let mut request = http.post(format!("{base}/campaigns")).json(&body);
+            if let Some(key) = idempotency_key {
+                request = request.header("idempotency-key", key);
+            }
+            let accepted = call(request).await?;
             println!(
-                "campaign {} accepted: {} queued, {} invalid",
+                "campaign {} accepted ({}): {} queued, {} invalid",
                 accepted["campaign_id"].as_str().unwrap_or("?"),
+                accepted["status"].as_str().unwrap_or("?"),
                 accepted["queued"],
                 accepted["invalid"].as_array().map_or(0, Vec::len)
             );
+            if accepted["replayed"] == true {
+                println!("  (started earlier with this idempotency key; nothing was queued again)");
+            }
             for bad in accepted["invalid"].as_array().into_iter().flatten() {
                 println!(
                     "  row {}: {} ({})",
@@ -207,10 +285,31 @@ async fn main() -> Result<()> {
                 );
             }
         }
-        Command::Setup { .. } => unreachable!("handled above"),
-        Command::Resume { campaign } => {
-            let out = call(http.post(format!("{base}/campaigns/{campaign}/resume"))).await?;
+        Command::Setup { .. }
+        | Command::Session(SessionCommand::List { .. } | SessionCommand::Restore { .. }) => {
+            unreachable!("handled above")
+        }
+        Command::Session(SessionCommand::Check { account }) => {
+            let health = call(http.get(format!("{base}/accounts/{account}/session"))).await?;
+            session::print_health(&health);
+        }
+        Command::Messages { campaign, status, page_size } => {
+            let status = status.as_deref().map(str::to_ascii_uppercase);
+            messages::walk(&http, &base, campaign, status.as_deref(), *page_size).await?;
+        }
+        Command::Resume { campaign, retry_failed } => {
+            let out =
+                call(http.post(format!("{base}/campaigns/{campaign}/resume?retry_failed={retry_failed}")))
+                    .await?;
             println!("campaign {campaign} resumed: {} messages queued again", out["requeued"]);
+        }
+        Command::Cancel { campaign } => {
+            let out = call(http.post(format!("{base}/campaigns/{campaign}/cancel"))).await?;
+            println!(
+                "campaign {campaign} {}: {} messages will not be sent",
+                out["status"].as_str().unwrap_or("?"),
+                out["cancelled"]
+            );
         }
         Command::Status { campaign, watch, timeout } => {
             let url = format!("{base}/campaigns/{campaign}");

@@ -1,5 +1,16 @@
-//! `campaign_status`: the read side of the HTTP API. `GET /campaigns/{id}` serves progress for
-//! polling from the campaign row alone (one read whatever the campaign's size).
+//! `campaign_status`: the read side of the HTTP API.
+//!
+//! - `GET /campaigns/{id}`: progress for polling from the campaign row alone (one read whatever
+//!   the campaign's size).
+//! - `GET /campaigns/{id}/messages?status=&limit=&cursor=`: the campaign's rows, a page at a time
+//!   ([`messages`]).
+//! - `GET /accounts/{account}/session`: the health of the account's WhatsApp Web session
+//!   ([`session`]).
+//!
+//! Phone numbers are returned to the caller (the operator who owns them) but never logged.
+
+pub mod messages;
+pub mod session;
 
 use campaign_store::{CampaignStore, CampaignView};
 use domain::{CampaignId, ErrorCode};
@@ -7,6 +18,7 @@ use http_api::{ApiError, ApiKey, json_response};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
+use session_store::ProfileStore;
 use std::sync::Arc;
 
 /// Settings read once at cold start.
@@ -14,61 +26,65 @@ use std::sync::Arc;
 pub struct Config {
     /// DynamoDB table.
     pub table_name: String,
+    /// The profile bucket (the session store is built with it; the read routes only read the
+    /// generation items in the table, never the objects).
+    pub profile_bucket: String,
     /// SHA-256 of the API key.
     pub api_key: ApiKey,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME` and `API_KEY_SHA256`.
+    /// Reads `TABLE_NAME`, `PROFILE_BUCKET` and `API_KEY_SHA256`.
     pub fn from_env() -> Result<Self, platform::ConfigError> {
         Ok(Self {
             table_name: platform::required("TABLE_NAME")?,
+            profile_bucket: platform::required("PROFILE_BUCKET")?,
             api_key: platform::parsed("API_KEY_SHA256")?,
         })
     }
 }
 
-/// What the handler needs.
+/// What the handler needs; built once per cold start, shared by every invocation.
 pub struct Deps {
     /// Campaign rows.
     pub store: Arc<dyn CampaignStore>,
+    /// Session pointers and profile generations.
+    pub profiles: Arc<dyn ProfileStore>,
     /// Who may call.
     pub api_key: ApiKey,
 }
 
-fn error(status: StatusCode, code: ErrorCode, message: String) -> Response<Body> {
-    ApiError { status, code, message }.into_response()
-}
-
-/// Handles one HTTP request; every outcome is a JSON response.
+/// Handles one HTTP request. Never fails: every outcome is a JSON response, 5xx ones are logged
+/// once and opaque to the caller.
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
     if let Err(e) = deps.api_key.check(&req) {
         return Ok(e.into_response());
     }
-    let path = req.uri().path().to_owned();
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    Ok(match (req.method(), segments.as_slice()) {
-        (&Method::GET, ["campaigns", id]) => match CampaignId::parse(id) {
-            Err(e) => error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, format!("id: {e}")),
-            Ok(id) => match deps.store.campaign(&id).await {
-                Ok(Some(view)) => json_response(StatusCode::OK, &view_json(&view)),
-                Ok(None) => error(
-                    StatusCode::NOT_FOUND,
-                    ErrorCode::NotFound,
-                    format!("campaign '{id}' does not exist"),
-                ),
-                Err(e) => {
-                    tracing::error!(error = %e, campaign = %id, "status read failed");
-                    error(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        ErrorCode::Internal,
-                        ErrorCode::Internal.sentence().into(),
-                    )
-                }
-            },
-        },
-        _ => error(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("no route {} {path}", req.method())),
-    })
+    let segments = http_api::segments(&req);
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let result = match (req.method(), segments.as_slice()) {
+        (&Method::GET, ["campaigns", id]) => status(deps, id).await,
+        (&Method::GET, ["campaigns", id, "messages"]) => messages::list(deps, id, req.uri().query()).await,
+        (&Method::GET, ["accounts", account, "session"]) => session::health(deps, account).await,
+        _ => Err(ApiError::not_found(format!("no route {} {}", req.method(), req.uri().path()))),
+    };
+    Ok(result.unwrap_or_else(ApiError::into_response))
+}
+
+/// The campaign named by a path segment, or the 400 / 404 / 500 that says why not.
+pub(crate) async fn existing_campaign(deps: &Deps, id: &str) -> Result<CampaignView, ApiError> {
+    let id = CampaignId::parse(id)
+        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("id: {e}")))?;
+    deps.store
+        .campaign(&id)
+        .await
+        .map_err(|e| ApiError::internal("read campaign", &e))?
+        .ok_or_else(|| ApiError::not_found(format!("campaign '{id}' does not exist")))
+}
+
+async fn status(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
+    let view = existing_campaign(deps, id).await?;
+    Ok(json_response(StatusCode::OK, &view_json(&view)))
 }
 
 /// The status body: the campaign, its counts and the share of final messages.

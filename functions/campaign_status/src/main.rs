@@ -3,6 +3,7 @@
 use campaign_status::{Config, Deps, handle};
 use campaign_store::DynamoCampaignStore;
 use lambda_http::{Error, run, service_fn};
+use session_store::{S3ProfileStore, StoreConfig};
 use std::sync::Arc;
 
 #[tokio::main]
@@ -10,8 +11,17 @@ async fn main() -> Result<(), Error> {
     platform::init_tracing();
     let config = Config::from_env()?;
     let aws = platform::aws_config().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws).force_path_style(platform::path_style_s3()).build(),
+    );
     let deps = Deps {
-        store: Arc::new(DynamoCampaignStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name)),
+        store: Arc::new(DynamoCampaignStore::new(dynamo.clone(), config.table_name.clone())),
+        profiles: Arc::new(S3ProfileStore::new(
+            s3,
+            dynamo,
+            StoreConfig::new(config.profile_bucket, config.table_name),
+        )),
         api_key: config.api_key,
     };
     run(service_fn(|req| handle(&deps, req))).await

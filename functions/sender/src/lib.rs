@@ -8,6 +8,13 @@
 //! written in one transaction. After a batch that sent something the browser is closed with a
 //! flush and the profile is backed up as a new generation.
 //!
+//! Across instances: one browser per account at a time (a lease in the table, taken before the
+//! browser starts, renewed while the batch runs, released at its end; a busy account's records
+//! go back until the lease ends), and the per-account caps per hour and day (a full window sends
+//! nothing more: the rest goes back until the next window opens, never FAILED). A browser that
+//! crashes mid-batch is relaunched once on the same profile; the message it was sending is
+//! verified in the chat before it is sent again.
+//!
 //! Rules kept here: a malformed record is logged and acknowledged (it can never succeed); once a
 //! record of a group is given back, every later record of that group in the batch is given back
 //! too, so FIFO order holds; when no generation logs in, the messages are PAUSED with the commands
@@ -15,17 +22,20 @@
 //! tell" (unreachable, timeout) is retried and never treated as expired.
 
 pub mod browser;
+pub mod crash;
 pub mod session;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use browser::{Browser, Launcher, SendOutcome};
 use campaign_store::{
-    CampaignStore, Claim, Finish, Lease, MessageQueue, PauseReason, QueuedMessage, Transition,
+    AccountGate, CampaignStore, Claim, Finish, Lease, LeaseGrant, MessageQueue, PauseReason, QueuedMessage,
+    SendCaps, SlotGrant, Transition,
 };
 use domain::{CampaignId, ErrorCode, PhoneNumber, Template};
 use lambda_runtime::LambdaEvent;
 use session_store::{GenerationState, ProfileStore};
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use time::OffsetDateTime;
@@ -49,13 +59,22 @@ pub struct Config {
     pub pace: (Duration, Duration),
     /// Time kept free at the end of an invocation to close the browser and back up.
     pub deadline_reserve: Duration,
+    /// How long the account's browser lease holds without renewal (renewed while a batch runs).
+    pub account_lease: Duration,
+    /// Sends allowed per account per hour and per day.
+    pub caps: SendCaps,
 }
+
+/// The longest visibility delay SQS accepts (12 hours).
+const MAX_DELAY: Duration = Duration::from_secs(12 * 3600);
 
 impl Config {
     /// Reads `TABLE_NAME`, `QUEUE_URL`, `RETRY_DELAY_SECONDS` (30), `CLAIM_LEASE_SECONDS` (120),
     /// `MAX_SEND_ATTEMPTS` (3), `MAX_BACKUP_FALLBACK` (3), `PACE_MIN_MS` (2000), `PACE_MAX_MS`
-    /// (6000) and `DEADLINE_RESERVE_SECONDS` (25).
+    /// (6000), `DEADLINE_RESERVE_SECONDS` (25), `ACCOUNT_LEASE_SECONDS` (90), `CAP_PER_HOUR` and
+    /// `CAP_PER_DAY` (0 or unset: no cap).
     pub fn from_env() -> Result<Self, platform::ConfigError> {
+        let cap = |name: &'static str| platform::optional(name, 0u32).map(|c| Some(c).filter(|c| *c > 0));
         let min = Duration::from_millis(platform::optional("PACE_MIN_MS", 2000u64)?);
         let max = Duration::from_millis(platform::optional("PACE_MAX_MS", 6000u64)?);
         Ok(Self {
@@ -67,6 +86,8 @@ impl Config {
             max_fallback: platform::optional("MAX_BACKUP_FALLBACK", 3usize)?,
             pace: (min, max.max(min)),
             deadline_reserve: platform::seconds("DEADLINE_RESERVE_SECONDS", 25)?,
+            account_lease: platform::seconds("ACCOUNT_LEASE_SECONDS", 90)?,
+            caps: SendCaps { per_hour: cap("CAP_PER_HOUR")?, per_day: cap("CAP_PER_DAY")? },
         })
     }
 }
@@ -77,6 +98,8 @@ pub struct Deps {
     pub config: Config,
     /// Campaign rows.
     pub store: Arc<dyn CampaignStore>,
+    /// The account's browser lease and send caps, shared by every instance.
+    pub gate: Arc<dyn AccountGate>,
     /// The queue, for retry delays.
     pub queue: Arc<dyn MessageQueue>,
     /// Session profile generations.
@@ -114,7 +137,10 @@ struct Tally {
     paused: u32,
     retried: u32,
     acked: u32,
+    relaunched: u32,
     open_ms: u128,
+    restore_ms: u128,
+    launch_ms: u128,
     send_ms: u128,
 }
 
@@ -163,15 +189,17 @@ pub async fn handle(
         }
     }
     let mut failures = Vec::new();
+    // The account's browser lease names this invocation.
+    let holder = format!("{}/{}", std::process::id(), event.context.request_id);
     for (_, items) in groups {
-        let outcomes = process_group(deps, &items, stop_sending_at, &mut tally).await;
-        let mut given_back = false;
+        let outcomes = process_group(deps, &items, stop_sending_at, &holder, &mut tally).await;
+        // Once a record goes back, the later ones of its group follow it, with its delay.
+        let mut given_back: Option<Option<Duration>> = None;
         for (item, outcome) in items.iter().zip(outcomes) {
             let id = item.record.message_id.clone().unwrap_or_default();
-            let outcome = if given_back {
-                Outcome::Retry("an earlier record of its group was given back".into(), None)
-            } else {
-                outcome
+            let outcome = match given_back {
+                Some(delay) => Outcome::Retry("an earlier record of its group was given back".into(), delay),
+                None => outcome,
             };
             match outcome {
                 Outcome::Ack(what) => {
@@ -186,7 +214,7 @@ pub async fn handle(
                     {
                         tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
                     }
-                    given_back = true;
+                    given_back.get_or_insert(delay);
                     tally.retried += 1;
                     failures.push(item_failure(id));
                 }
@@ -201,7 +229,10 @@ pub async fn handle(
         paused = tally.paused,
         acked = tally.acked,
         retried = tally.retried,
+        relaunched = tally.relaunched,
         open_ms = u64::try_from(tally.open_ms).unwrap_or(u64::MAX),
+        restore_ms = u64::try_from(tally.restore_ms).unwrap_or(u64::MAX),
+        launch_ms = u64::try_from(tally.launch_ms).unwrap_or(u64::MAX),
         ms_per_message = u64::try_from(per_message).unwrap_or(u64::MAX),
         ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "batch done"
@@ -224,6 +255,7 @@ async fn process_group(
     deps: &Deps,
     items: &[Item<'_>],
     stop_sending_at: Instant,
+    holder: &str,
     tally: &mut Tally,
 ) -> Vec<Outcome> {
     let Some(first) = items.first() else { return Vec::new() };
@@ -239,6 +271,47 @@ async fn process_group(
         }
         Ok(_) => {}
     }
+    // One browser per account across instances: without the lease, the records wait for it.
+    let now = (deps.clock)().unix_timestamp();
+    let lease = secs(deps.config.account_lease);
+    match deps.gate.acquire_browser(&account, holder, now, now + lease).await {
+        Err(e) => return retry_all(items, &e.to_string()),
+        Ok(LeaseGrant::Busy { until, .. }) => {
+            let wait = wait_until(until + 1, now);
+            tracing::info!(%account, wait_s = wait.as_secs(), "another instance holds the account's browser; records given back");
+            return items
+                .iter()
+                .map(|_| Outcome::Retry("another instance holds the account's browser".into(), Some(wait)))
+                .collect();
+        }
+        Ok(LeaseGrant::Acquired) => {}
+    }
+    let outcomes = with_browser(deps, items, stop_sending_at, holder, tally).await;
+    if let Err(e) = deps.gate.release_browser(&account, holder).await {
+        tracing::warn!(%account, error = %e, "could not release the account's browser lease; it expires on its own");
+    }
+    outcomes
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4)
+}
+
+/// The delay until epoch second `at`, from `now`: at least a second, at most what SQS accepts.
+fn wait_until(at: i64, now: i64) -> Duration {
+    Duration::from_secs(u64::try_from(at - now).unwrap_or(1).max(1)).min(MAX_DELAY)
+}
+
+/// Opens the account's session and sends the group's messages under the browser lease.
+async fn with_browser(
+    deps: &Deps,
+    items: &[Item<'_>],
+    stop_sending_at: Instant,
+    holder: &str,
+    tally: &mut Tally,
+) -> Vec<Outcome> {
+    let Some(first) = items.first() else { return Vec::new() };
+    let account = first.message.account.clone();
     let opened = match session::open(&deps.profiles, &deps.launcher, &account, deps.config.max_fallback).await
     {
         Ok(o) => o,
@@ -246,7 +319,12 @@ async fn process_group(
         Err(session::NotOpened::Unusable(code)) => return pause_all(deps, items, code, tally).await,
     };
     tally.open_ms += opened.took.as_millis();
+    tally.restore_ms += opened.restore.as_millis();
+    tally.launch_ms += opened.launch.as_millis();
     let session::Opened { mut browser, profile, from_backup, .. } = opened;
+    let mut relaunch = Relaunch { dir: profile.path(), left: true };
+    let lease = secs(deps.config.account_lease);
+    let mut renewed_at = (deps.clock)().unix_timestamp();
     let mut campaigns: HashMap<CampaignId, Option<Template>> = HashMap::new();
     let mut outcomes = Vec::with_capacity(items.len());
     let mut sent_any = false;
@@ -260,6 +338,24 @@ async fn process_group(
             stopped = Some("the invocation is about to time out".into());
             outcomes.push(Outcome::Retry("the invocation is about to time out".into(), Some(Duration::ZERO)));
             continue;
+        }
+        // Keep the browser lease while the batch runs; a lost lease means another instance may
+        // have a browser on this account now, so nothing more is sent here.
+        let now = (deps.clock)().unix_timestamp();
+        if now - renewed_at >= lease / 3 {
+            match deps.gate.renew_browser(&account, holder, now + lease).await {
+                Ok(true) => renewed_at = now,
+                Ok(false) => {
+                    stopped = Some("the account's browser lease was lost".into());
+                    outcomes.push(Outcome::Retry("the account's browser lease was lost".into(), None));
+                    continue;
+                }
+                Err(e) => {
+                    stopped = Some("the account's browser lease could not be renewed".into());
+                    outcomes.push(Outcome::Retry(e.to_string(), None));
+                    continue;
+                }
+            }
         }
         if from_backup && !campaigns.contains_key(&item.message.campaign_id) {
             let at = rfc3339((deps.clock)());
@@ -284,7 +380,8 @@ async fn process_group(
             }
         };
         let sending_started = Instant::now();
-        let (b, outcome, stop) = send_one(deps, browser, &item.message, template.as_ref(), tally).await;
+        let (b, outcome, stop) =
+            send_one(deps, browser, &item.message, template.as_ref(), &mut relaunch, tally).await;
         browser = b;
         if matches!(outcome, Outcome::Ack("sent")) {
             sent_any = true;
@@ -374,6 +471,7 @@ async fn send_one(
     browser: Box<dyn Browser>,
     m: &QueuedMessage,
     template: Option<&Template>,
+    relaunch: &mut Relaunch<'_>,
     tally: &mut Tally,
 ) -> (Box<dyn Browser>, Outcome, Option<String>) {
     let now = (deps.clock)();
@@ -403,6 +501,7 @@ async fn send_one(
         Ok(Claim::Fresh(row)) => (row, false),
         Ok(Claim::Ambiguous(row)) => (row, true),
     };
+    crash::hit(crash::CLAIMED, m, row.attempts);
     let finish = |f: Finish| {
         let at = lease.at.clone();
         async move { deps.store.finish_message(&m.campaign_id, m.seq, row.attempts, &f, &at).await }
@@ -422,77 +521,169 @@ async fn send_one(
         tally.failed += 1;
         return settle(finish(Finish::Failed(ErrorCode::InvalidPhone)).await, browser, "failed");
     };
-    let (mut browser, verified) = if ambiguous {
-        // An earlier attempt may have gone out: look in the chat before sending again.
+    let mut ambiguous = ambiguous;
+    let mut browser = browser;
+    loop {
+        if ambiguous {
+            // An earlier attempt may have gone out: look in the chat before sending again.
+            let (phone2, text2) = (phone.clone(), text.clone());
+            let checked = tokio::task::spawn_blocking(move || {
+                let mut b = browser;
+                let r = b.already_sent(&phone2, &text2);
+                (b, r)
+            })
+            .await;
+            match checked {
+                Ok((b, Ok(true))) => {
+                    tracing::info!(campaign = %m.campaign_id, seq = %m.seq, "earlier attempt was delivered; not sent again");
+                    tally.sent += 1;
+                    return settle(finish(Finish::Sent).await, b, "sent");
+                }
+                Ok((b, Ok(false))) => browser = b,
+                Ok((b, Err(e))) => match relaunch.again(deps, b, &e, tally).await {
+                    Ok(fresh) => {
+                        browser = fresh;
+                        continue;
+                    }
+                    Err(b) => {
+                        return (
+                            b,
+                            Outcome::Retry(format!("could not verify an earlier attempt: {e}"), None),
+                            Some(e),
+                        );
+                    }
+                },
+                Err(e) => {
+                    return (Box::new(Gone), Outcome::Retry(e.to_string(), None), Some(e.to_string()));
+                }
+            }
+        }
+        // The account's caps: a full window sends nothing more; the row goes back to QUEUED and
+        // the record (and the rest of its group) waits for the next window.
+        if deps.config.caps.any() {
+            let now = (deps.clock)().unix_timestamp();
+            match deps.gate.take_send_slot(&m.account, now, deps.config.caps).await {
+                Ok(SlotGrant::Granted) => {}
+                Ok(SlotGrant::CapReached { opens_at }) => {
+                    let wait = wait_until(opens_at, now);
+                    tracing::info!(account = %m.account, campaign = %m.campaign_id, seq = %m.seq, wait_s = wait.as_secs(), code = %ErrorCode::RateLimited, "send cap reached; the rest waits for the next window");
+                    if let Err(e) = finish(Finish::Released).await {
+                        tracing::warn!(error = %e, "claim not released; the next attempt verifies first");
+                    }
+                    let why = format!("{}: send cap reached", ErrorCode::RateLimited);
+                    return (browser, Outcome::Retry(why.clone(), Some(wait)), Some(why));
+                }
+                Err(e) => {
+                    let _ = finish(Finish::Released).await;
+                    return (browser, Outcome::Retry(e.to_string(), None), Some(e.to_string()));
+                }
+            }
+        }
         let (phone2, text2) = (phone.clone(), text.clone());
-        match tokio::task::spawn_blocking(move || {
-            let mut b = browser;
-            let r = b.already_sent(&phone2, &text2);
-            (b, r)
+        let sent = tokio::task::spawn_blocking(move || {
+            let outcome = browser.send(&phone2, &text2);
+            (browser, outcome)
         })
-        .await
-        {
-            Ok((b, Ok(found))) => (b, found),
-            Ok((b, Err(e))) => {
-                return (
-                    b,
-                    Outcome::Retry(format!("could not verify an earlier attempt: {e}"), None),
-                    Some(e),
-                );
+        .await;
+        let (b, outcome) = match sent {
+            Ok(pair) => pair,
+            Err(e) => return (Box::new(Gone), Outcome::Retry(e.to_string(), None), Some(e.to_string())),
+        };
+        browser = b;
+        return match outcome {
+            SendOutcome::Sent => {
+                crash::hit(crash::CLICKED, m, row.attempts);
+                tracing::info!(campaign = %m.campaign_id, seq = %m.seq, account = %m.account, "message sent");
+                tally.sent += 1;
+                let written = finish(Finish::Sent).await;
+                crash::hit(crash::RECORDED, m, row.attempts);
+                settle(written, browser, "sent")
+            }
+            SendOutcome::NotOnWhatsapp => {
+                tally.failed += 1;
+                settle(finish(Finish::Failed(ErrorCode::NotOnWhatsapp)).await, browser, "failed")
+            }
+            SendOutcome::Uncertain(code) if row.attempts >= deps.config.max_attempts => {
+                tally.failed += 1;
+                settle(finish(Finish::Failed(code)).await, browser, "failed")
+            }
+            SendOutcome::Uncertain(code) => {
+                // Left SENDING under its lease: the next attempt verifies in the chat first.
+                let stop = matches!(
+                    code,
+                    ErrorCode::SessionExpired | ErrorCode::SessionConflict | ErrorCode::AccountBanned
+                )
+                .then(|| format!("the session stopped being usable ({code})"));
+                let wait = deps.config.lease + Duration::from_secs(1);
+                (browser, Outcome::Retry(format!("{code}: delivery not confirmed"), Some(wait)), stop)
+            }
+            SendOutcome::Crashed(why) => match relaunch.again(deps, browser, &why, tally).await {
+                // A fresh browser on the same profile: the click may have gone out, so verify first.
+                Ok(fresh) => {
+                    browser = fresh;
+                    ambiguous = true;
+                    continue;
+                }
+                Err(b) => {
+                    let wait = deps.config.lease + Duration::from_secs(1);
+                    (b, Outcome::Retry(format!("browser crashed: {why}"), Some(wait)), Some(why))
+                }
+            },
+        };
+    }
+}
+
+/// The one relaunch a batch may spend on a browser that failed (crashed, or stopped answering).
+struct Relaunch<'a> {
+    /// The restored profile the browsers run on.
+    dir: &'a Path,
+    /// Whether the relaunch is still unspent.
+    left: bool,
+}
+
+impl Relaunch<'_> {
+    /// Replaces `failed` by a new browser on the same profile, once per batch, if that one logs
+    /// in; otherwise hands back a browser to close (the failed one when no relaunch is left).
+    async fn again(
+        &mut self,
+        deps: &Deps,
+        failed: Box<dyn Browser>,
+        why: &str,
+        tally: &mut Tally,
+    ) -> Result<Box<dyn Browser>, Box<dyn Browser>> {
+        if !self.left {
+            return Err(failed);
+        }
+        self.left = false;
+        tally.relaunched += 1;
+        tracing::warn!(reason = %why, "browser failed; relaunching it once");
+        let launcher = Arc::clone(&deps.launcher);
+        let dir = self.dir.to_path_buf();
+        let started = Instant::now();
+        let relaunched = tokio::task::spawn_blocking(move || {
+            // Dropping kills what is left of the failed browser and frees the profile.
+            drop(failed);
+            let mut browser = launcher.launch(&dir)?;
+            match browser.check() {
+                browser::Check::Ready => Ok(browser),
+                other => {
+                    let _ = browser.close();
+                    Err(format!("relaunched browser is not ready: {other:?}"))
+                }
+            }
+        })
+        .await;
+        tally.launch_ms += started.elapsed().as_millis();
+        match relaunched {
+            Ok(Ok(browser)) => Ok(browser),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "relaunch failed; the record goes back to the queue");
+                Err(Box::new(Gone))
             }
             Err(e) => {
-                return (
-                    Box::new(Gone) as Box<dyn Browser>,
-                    Outcome::Retry(e.to_string(), None),
-                    Some(e.to_string()),
-                );
+                tracing::warn!(error = %e, "relaunch task failed; the record goes back to the queue");
+                Err(Box::new(Gone))
             }
-        }
-    } else {
-        (browser, false)
-    };
-    if verified {
-        tracing::info!(campaign = %m.campaign_id, seq = %m.seq, "earlier attempt was delivered; not sent again");
-        tally.sent += 1;
-        return settle(finish(Finish::Sent).await, browser, "sent");
-    }
-    let sent = tokio::task::spawn_blocking(move || {
-        let outcome = browser.send(&phone, &text);
-        (browser, outcome)
-    })
-    .await;
-    let (b, outcome) = match sent {
-        Ok(pair) => pair,
-        Err(e) => return (Box::new(Gone), Outcome::Retry(e.to_string(), None), Some(e.to_string())),
-    };
-    browser = b;
-    match outcome {
-        SendOutcome::Sent => {
-            tracing::info!(campaign = %m.campaign_id, seq = %m.seq, account = %m.account, "message sent");
-            tally.sent += 1;
-            settle(finish(Finish::Sent).await, browser, "sent")
-        }
-        SendOutcome::NotOnWhatsapp => {
-            tally.failed += 1;
-            settle(finish(Finish::Failed(ErrorCode::NotOnWhatsapp)).await, browser, "failed")
-        }
-        SendOutcome::Uncertain(code) if row.attempts >= deps.config.max_attempts => {
-            tally.failed += 1;
-            settle(finish(Finish::Failed(code)).await, browser, "failed")
-        }
-        SendOutcome::Uncertain(code) => {
-            // Left SENDING under its lease: the next attempt verifies in the chat first.
-            let stop = matches!(
-                code,
-                ErrorCode::SessionExpired | ErrorCode::SessionConflict | ErrorCode::AccountBanned
-            )
-            .then(|| format!("the session stopped being usable ({code})"));
-            let wait = deps.config.lease + Duration::from_secs(1);
-            (browser, Outcome::Retry(format!("{code}: delivery not confirmed"), Some(wait)), stop)
-        }
-        SendOutcome::Crashed(why) => {
-            let wait = deps.config.lease + Duration::from_secs(1);
-            (browser, Outcome::Retry(format!("browser crashed: {why}"), Some(wait)), Some(why))
         }
     }
 }
@@ -534,7 +725,8 @@ mod tests {
     use super::*;
     use browser::Check;
     use campaign_store::{
-        InMemoryCampaignStore, InMemoryMessageQueue, NewCampaign, NewMessage, SessionRecord,
+        InMemoryAccountGate, InMemoryCampaignStore, InMemoryMessageQueue, NewCampaign, NewMessage,
+        SessionRecord,
     };
     use domain::{AccountId, MessageSeq, MessageStatus, SessionState};
     use session_store::{InMemoryProfileStore, StoreConfig};
@@ -594,6 +786,7 @@ mod tests {
     struct World {
         deps: Deps,
         store: Arc<InMemoryCampaignStore>,
+        gate: Arc<InMemoryAccountGate>,
         queue: Arc<InMemoryMessageQueue>,
         profiles: Arc<InMemoryProfileStore>,
         script: Arc<Mutex<Script>>,
@@ -602,6 +795,7 @@ mod tests {
 
     fn world() -> World {
         let store = Arc::new(InMemoryCampaignStore::default());
+        let gate = Arc::new(InMemoryAccountGate::default());
         let queue = Arc::new(InMemoryMessageQueue::default());
         let profiles = Arc::new(InMemoryProfileStore::new(StoreConfig::new("bucket", "table")));
         let script = Arc::new(Mutex::new(Script::default()));
@@ -617,8 +811,11 @@ mod tests {
                 max_fallback: 3,
                 pace: (Duration::ZERO, Duration::ZERO),
                 deadline_reserve: Duration::ZERO,
+                account_lease: Duration::from_secs(90),
+                caps: SendCaps::default(),
             },
             store: store.clone(),
+            gate: gate.clone(),
             queue: queue.clone(),
             profiles: profiles.clone(),
             launcher: Arc::new(FakeLauncher(script.clone())),
@@ -627,7 +824,7 @@ mod tests {
                     .unwrap_or(OffsetDateTime::UNIX_EPOCH)
             }),
         };
-        World { deps, store, queue, profiles, script, now }
+        World { deps, store, gate, queue, profiles, script, now }
     }
 
     fn shop() -> AccountId {
@@ -653,6 +850,7 @@ mod tests {
                     template: Template::parse("Hi {{name}}").unwrap(),
                     messages,
                     created_at: "2026-11-29T00:00:00Z".into(),
+                    paused: None,
                 })
                 .await
                 .unwrap();
@@ -841,5 +1039,79 @@ mod tests {
             1,
             "the later record was not touched"
         );
+    }
+
+    #[tokio::test]
+    async fn a_batch_for_an_account_whose_browser_another_instance_holds_waits_for_the_lease_to_end() {
+        let w = world();
+        w.generation("good").await;
+        let id = w.campaign(2).await;
+        let now = *w.now.lock().unwrap();
+        w.gate.acquire_browser(&shop(), "elsewhere", now, now + 40).await.unwrap();
+        // While another instance holds the account's browser, nothing launches and nothing fails:
+        // the records go back until its lease ends.
+        assert_eq!(w.run(records(&id, 2)).await, vec!["r0".to_string(), "r1".to_string()]);
+        assert_eq!(w.script.lock().unwrap().launches, 0, "no second browser on the account");
+        assert_eq!(w.queue.retried.lock().unwrap()[0], ("rh-r0".to_string(), Duration::from_secs(41)));
+        assert_eq!(w.store.campaign(&id).await.unwrap().unwrap().counts.queued, 2);
+        // Once that lease expired (its holder died), it is taken over, and released at the end.
+        *w.now.lock().unwrap() += 41;
+        assert!(w.run(records(&id, 2)).await.is_empty());
+        assert_eq!(w.delivered().len(), 2);
+        assert_eq!(w.gate.lease_of(&shop()), None);
+    }
+
+    #[tokio::test]
+    async fn a_reached_hourly_cap_gives_the_rest_back_until_the_next_hour_without_failing_it() {
+        let mut w = world();
+        w.deps.config.caps = SendCaps { per_hour: Some(2), per_day: Some(10) };
+        w.generation("good").await;
+        let id = w.campaign(3).await;
+        assert_eq!(w.run(records(&id, 3)).await, vec!["r2".to_string()]);
+        assert_eq!(w.delivered().len(), 2);
+        let row = w.store.message(&id, MessageSeq(2)).await.unwrap().unwrap();
+        assert_eq!(row.status, MessageStatus::Queued, "back in the queue, not FAILED");
+        // The clock stands on a full hour: the record waits the whole next hour.
+        assert_eq!(w.queue.retried.lock().unwrap()[0], ("rh-r2".to_string(), Duration::from_secs(3600)));
+        *w.now.lock().unwrap() += 3600;
+        assert!(w.run(vec![record("r2", "shop", &body(&id, 2))]).await.is_empty());
+        assert_eq!(w.delivered().len(), 3);
+        assert_eq!(w.store.campaign(&id).await.unwrap().unwrap().counts.sent, 3);
+    }
+
+    #[tokio::test]
+    async fn a_browser_that_crashes_mid_batch_is_relaunched_once_and_the_batch_goes_on() {
+        let w = world();
+        w.generation("good").await;
+        let id = w.campaign(2).await;
+        w.script.lock().unwrap().next.push_back(SendOutcome::Crashed("renderer gone".into()));
+        assert!(w.run(records(&id, 2)).await.is_empty());
+        assert_eq!(w.script.lock().unwrap().launches, 2, "one relaunch");
+        let delivered = w.delivered();
+        assert_eq!(delivered.len(), 2, "{delivered:?}");
+        assert_eq!(w.store.campaign(&id).await.unwrap().unwrap().counts.sent, 2);
+    }
+
+    #[tokio::test]
+    async fn a_browser_that_crashes_again_after_its_relaunch_gives_the_record_back_for_redelivery() {
+        let w = world();
+        w.generation("good").await;
+        let id = w.campaign(2).await;
+        for _ in 0..2 {
+            w.script.lock().unwrap().next.push_back(SendOutcome::Crashed("renderer gone".into()));
+        }
+        assert_eq!(w.run(records(&id, 2)).await, vec!["r0".to_string(), "r1".to_string()]);
+        assert_eq!(w.script.lock().unwrap().launches, 2, "only one relaunch per batch");
+        assert!(w.delivered().is_empty());
+        let row = w.store.message(&id, MessageSeq(0)).await.unwrap().unwrap();
+        assert_eq!(
+            row.status,
+            MessageStatus::Sending,
+            "left under its claim: the next attempt verifies first"
+        );
+        // A later delivery (after the claim's lease) verifies, sends, and finishes the batch.
+        *w.now.lock().unwrap() += 61;
+        assert!(w.run(records(&id, 2)).await.is_empty());
+        assert_eq!(w.delivered().len(), 2);
     }
 }

@@ -1,6 +1,6 @@
 //! `sender` Lambda: wiring only; the handler is in the library.
 
-use campaign_store::{DynamoCampaignStore, SqsMessageQueue};
+use campaign_store::{DynamoAccountGate, DynamoCampaignStore, SqsMessageQueue};
 use lambda_runtime::{Error, run, service_fn};
 use sender::browser::ChromiumLauncher;
 use sender::{Config, Deps, handle};
@@ -10,6 +10,8 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     platform::init_tracing();
+    // Inert unless built with the `failpoints` feature (test stacks only) and FAILPOINTS is set.
+    let _crash_points = sender::crash::setup();
     let config = Config::from_env()?;
     let aws = platform::aws_config().await;
     let s3 = aws_sdk_s3::Client::from_conf(
@@ -19,6 +21,7 @@ async fn main() -> Result<(), Error> {
     let driver = wa_driver::DriverConfig::from_env(std::env::temp_dir())?;
     let deps = Deps {
         store: Arc::new(DynamoCampaignStore::new(dynamo.clone(), config.table_name.clone())),
+        gate: Arc::new(DynamoAccountGate::new(dynamo.clone(), config.table_name.clone())),
         queue: Arc::new(SqsMessageQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url.clone())),
         profiles: Arc::new(S3ProfileStore::new(s3, dynamo, StoreConfig::from_env()?)),
         launcher: Arc::new(ChromiumLauncher {

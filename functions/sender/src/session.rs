@@ -21,6 +21,10 @@ pub struct Opened {
     pub from_backup: bool,
     /// Restore + launch + check time.
     pub took: Duration,
+    /// Time spent fetching and unpacking generations.
+    pub restore: Duration,
+    /// Time spent launching browsers and checking their session.
+    pub launch: Duration,
 }
 
 /// Why no session could be opened.
@@ -56,8 +60,12 @@ pub async fn open(
         .take(max_fallback)
         .collect();
     let candidates = std::iter::once(current.clone()).chain(older);
+    let (mut restore, mut launch) = (Duration::ZERO, Duration::ZERO);
     for (i, generation) in candidates.enumerate() {
-        let profile = match profiles.restore(account, Some(&generation)).await {
+        let restoring = Instant::now();
+        let restored = profiles.restore(account, Some(&generation)).await;
+        restore += restoring.elapsed();
+        let profile = match restored {
             Ok(p) => p,
             Err(e @ (SessionStoreError::Corrupt(_) | SessionStoreError::Hostile { .. })) => {
                 tracing::warn!(%account, generation = %generation.as_str(), code = e.code(), "generation unusable; marked bad");
@@ -68,6 +76,7 @@ pub async fn open(
         };
         let launcher = Arc::clone(launcher);
         let dir = profile.path().to_path_buf();
+        let launching = Instant::now();
         let checked = tokio::task::spawn_blocking(move || {
             let mut browser = launcher.launch(&dir)?;
             let check = browser.check();
@@ -75,6 +84,7 @@ pub async fn open(
         })
         .await
         .map_err(|e| NotOpened::Transient(format!("browser task failed: {e}")))?;
+        launch += launching.elapsed();
         let (browser, check) = checked.map_err(NotOpened::Transient)?;
         match check {
             Check::Ready => {
@@ -89,6 +99,8 @@ pub async fn open(
                     generation,
                     from_backup: i > 0,
                     took: started.elapsed(),
+                    restore,
+                    launch,
                 });
             }
             Check::NeedsQr => {

@@ -2,14 +2,19 @@
 //! writes one row per recipient and queues the sendable ones into the FIFO queue (group =
 //! account).
 
+mod idempotency;
 mod request;
 
 pub use request::{CampaignRequest, RecipientRequest};
 
-use campaign_store::{CampaignStore, MessageQueue, NewCampaign, NewMessage, QueuedMessage};
+use campaign_store::{
+    CampaignStore, Idempotency, MessageQueue, NewCampaign, NewMessage, PauseReason, QueuedMessage, Transition,
+};
 use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, SessionState, Template};
+use futures::{StreamExt, TryStreamExt};
 pub use http_api::ApiError;
 use http_api::{ApiKey, json_response};
+use lambda_http::http::HeaderValue;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -70,28 +75,116 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::co
     let segments = http_api::segments(&req);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let result = match (req.method(), segments.as_slice()) {
-        (&Method::POST, ["campaigns"]) => start(deps, req.body()).await,
-        (&Method::POST, ["campaigns", id, "resume"]) => resume(deps, id).await,
+        (&Method::POST, ["campaigns"]) => start(deps, &req).await,
+        (&Method::POST, ["campaigns", id, "resume"]) => resume(deps, id, &req).await,
+        (&Method::POST, ["campaigns", id, "cancel"]) => cancel(deps, id).await,
         _ => Err(ApiError::not_found(format!("no route {} {}", req.method(), req.uri().path()))),
     };
     Ok(result.unwrap_or_else(ApiError::into_response))
 }
 
-async fn start(deps: &Deps, body: &Body) -> Result<Response<Body>, ApiError> {
-    let bytes: &[u8] = body.as_ref();
+async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: ErrorCode::PayloadTooLarge,
-            message: format!("body is {} bytes; the limit is {MAX_BODY_BYTES}", bytes.len()),
+            message: format!("body: {} bytes; the limit is {MAX_BODY_BYTES}", bytes.len()),
         });
     }
+    let key = idempotency::key_from(req.headers())?;
     let request = CampaignRequest::parse(bytes)?;
-    let campaign = validate(&request, CampaignId::generate(uuid::Uuid::new_v4().as_u128()), (deps.clock)())?;
-
+    let now = (deps.clock)();
+    let mut campaign = validate(&request, CampaignId::generate(uuid::Uuid::new_v4().as_u128()), now.clone())?;
     let session =
         deps.store.session(&campaign.account).await.map_err(|e| ApiError::internal("session lookup", &e))?;
-    deps.store.create_campaign(&campaign).await.map_err(|e| ApiError::internal("create campaign", &e))?;
+    let session_state = session.map(|s| s.state).unwrap_or(SessionState::Missing);
+
+    let Some(key) = key else {
+        pause_if_expired(&mut campaign, session_state, &now);
+        let queued = create_and_queue(deps, &campaign).await?;
+        return Ok(accepted(&campaign, session_state, queued, None));
+    };
+    let claim = idempotency::claim(&key, bytes, &campaign.id, &now)?;
+    match deps.store.claim_idempotency(&claim).await.map_err(|e| ApiError::internal("idempotency", &e))? {
+        Idempotency::Owned { campaign_id } => {
+            campaign.id = campaign_id;
+            pause_if_expired(&mut campaign, session_state, &now);
+            let existing = deps
+                .store
+                .campaign(&campaign.id)
+                .await
+                .map_err(|e| ApiError::internal("read campaign", &e))?;
+            let queued = match existing {
+                None => create_and_queue(deps, &campaign).await?,
+                // An earlier attempt wrote the campaign and died while queueing: queue what is
+                // still QUEUED (the queue's deduplication drops what did get through).
+                Some(_) => requeue_queued(deps, &campaign).await?,
+            };
+            deps.store
+                .finish_idempotency(&claim.key_hash)
+                .await
+                .map_err(|e| ApiError::internal("idempotency", &e))?;
+            Ok(accepted(&campaign, session_state, queued, None))
+        }
+        Idempotency::Done { campaign_id } => {
+            campaign.id = campaign_id;
+            let view = deps
+                .store
+                .campaign(&campaign.id)
+                .await
+                .map_err(|e| ApiError::internal("read campaign", &e))?
+                .ok_or_else(|| ApiError::internal("replay", &idempotency::MissingCampaign))?;
+            if view.status == domain::CampaignStatus::Paused && view.reason == Some(ErrorCode::SessionExpired)
+            {
+                pause_if_expired(&mut campaign, SessionState::Expired, &now);
+            }
+            let queued =
+                campaign.messages.iter().filter(|m| m.phone.is_ok() && campaign.paused.is_none()).count();
+            let mut resp = accepted(&campaign, session_state, queued, Some(view.status));
+            resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(resp)
+        }
+        Idempotency::InProgress { until } => {
+            let wait = (until - claim.now).max(1);
+            let mut resp = ApiError {
+                status: StatusCode::CONFLICT,
+                code: ErrorCode::IdempotencyKeyInProgress,
+                message: format!(
+                    "Idempotency-Key: a request with this key is still being processed; retry in {wait} s"
+                ),
+            }
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                resp.headers_mut().insert("retry-after", v);
+            }
+            Ok(resp)
+        }
+        Idempotency::Mismatch => Err(ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: ErrorCode::IdempotencyKeyReused,
+            message: "Idempotency-Key: this key was already used with a different body".into(),
+        }),
+    }
+}
+
+/// A campaign for an account whose session is known expired starts PAUSED: nothing is queued
+/// that would only pause in the sender, and the response says what to run.
+fn pause_if_expired(campaign: &mut NewCampaign, session: SessionState, now: &str) {
+    campaign.paused = (session == SessionState::Expired).then(|| PauseReason {
+        code: ErrorCode::SessionExpired,
+        hint: ErrorCode::SessionExpired.hint_for(campaign.account.as_str(), campaign.id.as_str()),
+        at: now.to_owned(),
+    });
+}
+
+/// Writes the rows and the campaign, then queues the sendable rows (none when it starts paused).
+async fn create_and_queue(deps: &Deps, campaign: &NewCampaign) -> Result<usize, ApiError> {
+    deps.store.create_campaign(campaign).await.map_err(|e| ApiError::internal("create campaign", &e))?;
+    if campaign.paused.is_some() {
+        tracing::info!(campaign = %campaign.id, account = %campaign.account, "campaign accepted paused: session expired");
+        return Ok(0);
+    }
     let queued: Vec<QueuedMessage> = campaign
         .messages
         .iter()
@@ -105,47 +198,138 @@ async fn start(deps: &Deps, body: &Body) -> Result<Response<Body>, ApiError> {
         .collect();
     deps.queue.enqueue(&queued).await.map_err(|e| ApiError::internal("enqueue", &e))?;
     tracing::info!(campaign = %campaign.id, account = %campaign.account, queued = queued.len(), "campaign accepted");
+    Ok(queued.len())
+}
 
+/// Queues every row still QUEUED (round 0, so the queue drops records that were already sent).
+async fn requeue_queued(deps: &Deps, campaign: &NewCampaign) -> Result<usize, ApiError> {
+    let mut after = None;
+    let mut queued = 0;
+    loop {
+        let page = deps
+            .store
+            .messages_in_status(&campaign.id, domain::MessageStatus::Queued, after, PAGE)
+            .await
+            .map_err(|e| ApiError::internal("list queued rows", &e))?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.seq);
+        let batch: Vec<QueuedMessage> = page
+            .iter()
+            .map(|r| QueuedMessage {
+                campaign_id: campaign.id.clone(),
+                seq: r.seq,
+                account: r.account.clone(),
+                round: r.round,
+            })
+            .collect();
+        deps.queue.enqueue(&batch).await.map_err(|e| ApiError::internal("enqueue", &e))?;
+        queued += batch.len();
+        if page.len() < PAGE as usize {
+            break;
+        }
+    }
+    tracing::info!(campaign = %campaign.id, queued, "half-finished campaign start completed");
+    Ok(queued)
+}
+
+/// The 202 body: what was accepted, what was refused, and a warning when the session is not ready.
+/// `replayed_status` is the campaign's current status when the answer repeats an earlier request.
+fn accepted(
+    campaign: &NewCampaign,
+    session: SessionState,
+    queued: usize,
+    replayed_status: Option<domain::CampaignStatus>,
+) -> Response<Body> {
     let invalid: Vec<serde_json::Value> = campaign
         .messages
         .iter()
         .filter_map(|m| m.phone.as_ref().err().map(|raw| (m.seq, raw)))
         .map(|(seq, raw)| json!({ "row": seq.0, "phone": raw, "code": ErrorCode::InvalidPhone }))
         .collect();
-    let session_state = session.map(|s| s.state).unwrap_or(SessionState::Missing);
+    let paused = if campaign.paused.is_some() {
+        campaign.messages.iter().filter(|m| m.phone.is_ok()).count()
+    } else {
+        0
+    };
     let mut body = json!({
         "campaign_id": campaign.id,
-        "status": "RUNNING",
+        "status": replayed_status.unwrap_or(if campaign.paused.is_some() {
+            domain::CampaignStatus::Paused
+        } else {
+            domain::CampaignStatus::Running
+        }),
         "total": campaign.messages.len(),
-        "queued": queued.len(),
+        "queued": queued,
+        "paused": paused,
         "invalid": invalid,
-        "session": session_state,
+        "session": session,
+        "replayed": replayed_status.is_some(),
     });
-    if session_state != SessionState::Ready {
-        body["warning"] = json!({
-            "code": ErrorCode::SessionExpired,
-            "message": format!("The account's WhatsApp Web session is {session_state}; messages will pause until it is set up."),
-            "hint": ErrorCode::SessionExpired.hint_for(campaign.account.as_str(), campaign.id.as_str()),
-        });
+    if session != SessionState::Ready {
+        let (message, hint) = match &campaign.paused {
+            Some(p) => (
+                "The account's WhatsApp Web session has expired; the campaign is accepted and paused until it is set up again."
+                    .to_owned(),
+                p.hint.clone(),
+            ),
+            None => (
+                format!("The account's WhatsApp Web session is {session}; messages will pause until it is set up."),
+                ErrorCode::SessionExpired.hint_for(campaign.account.as_str(), campaign.id.as_str()),
+            ),
+        };
+        body["warning"] = json!({ "code": ErrorCode::SessionExpired, "message": message, "hint": hint });
     }
-    Ok(json_response(StatusCode::ACCEPTED, &body))
+    json_response(StatusCode::ACCEPTED, &body)
 }
 
-/// Rows re-queued per store page during a resume.
-const RESUME_PAGE: u32 = 500;
+/// Rows handled per store page during a resume or a cancel.
+const PAGE: u32 = 500;
+/// Row transactions in flight at once during a resume or a cancel.
+const ROW_CONCURRENCY: usize = 16;
 
-async fn resume(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
-    let id = CampaignId::parse(id)
-        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("id: {e}")))?;
-    let campaign =
-        deps.store.campaign(&id).await.map_err(|e| ApiError::internal("read campaign", &e))?.ok_or_else(
-            || ApiError {
-                status: StatusCode::NOT_FOUND,
-                code: ErrorCode::NotFound,
-                message: format!("campaign '{id}' does not exist"),
-            },
-        )?;
-    if matches!(campaign.status, domain::CampaignStatus::Completed | domain::CampaignStatus::Cancelled) {
+/// The row numbers of a page, owned (so the futures built from them borrow nothing).
+fn seqs(page: &[campaign_store::MessageRow]) -> std::vec::IntoIter<domain::MessageSeq> {
+    page.iter().map(|r| r.seq).collect::<Vec<_>>().into_iter()
+}
+
+fn parse_id(id: &str) -> Result<CampaignId, ApiError> {
+    CampaignId::parse(id).map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("id: {e}")))
+}
+
+fn unknown_campaign(id: &CampaignId) -> ApiError {
+    ApiError::not_found(format!("campaign '{id}' does not exist"))
+}
+
+/// `?retry_failed=true|false` of a resume.
+fn retry_failed_param(req: &Request) -> Result<bool, ApiError> {
+    use lambda_http::RequestExt;
+    match req.query_string_parameters_ref().and_then(|q| q.first("retry_failed")) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(
+            ErrorCode::BadRequest,
+            format!("retry_failed: must be true or false, not '{other}'"),
+        )),
+    }
+}
+
+/// Re-queues the PAUSED rows (after `wacamp setup`) and, with `retry_failed`, the rows that FAILED
+/// with a retryable code (each gets one more attempt); a COMPLETED campaign reopens for those.
+async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let id = parse_id(id)?;
+    let retry_failed = retry_failed_param(req)?;
+    let campaign = deps
+        .store
+        .campaign(&id)
+        .await
+        .map_err(|e| ApiError::internal("read campaign", &e))?
+        .ok_or_else(|| unknown_campaign(&id))?;
+    let finished = match campaign.status {
+        domain::CampaignStatus::Cancelled => true,
+        domain::CampaignStatus::Completed => !retry_failed,
+        _ => false,
+    };
+    if finished {
         return Err(ApiError {
             status: StatusCode::CONFLICT,
             code: ErrorCode::Conflict,
@@ -154,38 +338,112 @@ async fn resume(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
     }
     let now = (deps.clock)();
     // RUNNING first: a sender that pauses a row again from here on marks the campaign PAUSED again.
-    deps.store.resume_campaign(&id, &now).await.map_err(|e| ApiError::internal("resume campaign", &e))?;
+    deps.store
+        .resume_campaign(&id, &now, retry_failed)
+        .await
+        .map_err(|e| ApiError::internal("resume campaign", &e))?;
     let mut requeued = 0usize;
-    let mut after = None;
-    loop {
-        let page = deps
-            .store
-            .messages_in_status(&id, domain::MessageStatus::Paused, after, RESUME_PAGE)
-            .await
-            .map_err(|e| ApiError::internal("list paused rows", &e))?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.seq);
-        let mut batch = Vec::with_capacity(page.len());
-        for row in &page {
-            if let Some(q) = deps
+    let mut statuses = vec![domain::MessageStatus::Paused];
+    if retry_failed {
+        statuses.push(domain::MessageStatus::Failed);
+    }
+    for status in statuses {
+        let mut after = None;
+        loop {
+            let page = deps
                 .store
-                .requeue_message(&id, row.seq, &now)
+                .messages_in_status(&id, status, after, PAGE)
                 .await
-                .map_err(|e| ApiError::internal("requeue", &e))?
-            {
-                batch.push(q);
+                .map_err(|e| ApiError::internal("list rows", &e))?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.seq);
+            let retryable: Vec<campaign_store::MessageRow> = page
+                .iter()
+                .filter(|r| {
+                    status == domain::MessageStatus::Paused || r.error.is_some_and(ErrorCode::is_retryable)
+                })
+                .cloned()
+                .collect();
+            let moved: Vec<Option<QueuedMessage>> = futures::stream::iter(seqs(&retryable).map(|seq| {
+                let (store, id, now) = (deps.store.clone(), id.clone(), now.clone());
+                async move { store.requeue_message(&id, seq, status, &now).await }
+            }))
+            .buffered(ROW_CONCURRENCY)
+            .try_collect()
+            .await
+            .map_err(|e| ApiError::internal("requeue", &e))?;
+            let batch: Vec<QueuedMessage> = moved.into_iter().flatten().collect();
+            deps.queue.enqueue(&batch).await.map_err(|e| ApiError::internal("enqueue", &e))?;
+            requeued += batch.len();
+            if page.len() < PAGE as usize {
+                break;
             }
         }
-        deps.queue.enqueue(&batch).await.map_err(|e| ApiError::internal("enqueue", &e))?;
-        requeued += batch.len();
-        if page.len() < RESUME_PAGE as usize {
-            break;
+    }
+    // Nothing left to wait for (e.g. no failed row was retryable): completed again at once.
+    deps.store.settle_campaign(&id, &now).await.map_err(|e| ApiError::internal("settle", &e))?;
+    let status = deps
+        .store
+        .campaign(&id)
+        .await
+        .map_err(|e| ApiError::internal("read campaign", &e))?
+        .map_or(domain::CampaignStatus::Running, |c| c.status);
+    tracing::info!(campaign = %id, requeued, retry_failed, "campaign resumed");
+    Ok(json_response(StatusCode::OK, &json!({ "campaign_id": id, "status": status, "requeued": requeued })))
+}
+
+/// Stops what has not been sent: the campaign turns CANCELLED (no row is claimed from then on),
+/// and every QUEUED or PAUSED row ends CANCELLED. Rows being sent right now finish as they end.
+/// Repeatable: a cancel that timed out half-way is finished by calling it again.
+async fn cancel(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
+    let id = parse_id(id)?;
+    let now = (deps.clock)();
+    match deps.store.cancel_campaign(&id, &now).await.map_err(|e| ApiError::internal("cancel", &e))? {
+        Transition::Applied => {}
+        Transition::Missing => return Err(unknown_campaign(&id)),
+        Transition::NotApplicable => {
+            return Err(ApiError {
+                status: StatusCode::CONFLICT,
+                code: ErrorCode::Conflict,
+                message: format!("campaign '{id}' is COMPLETED and cannot be cancelled"),
+            });
         }
     }
-    tracing::info!(campaign = %id, requeued, "campaign resumed");
+    let mut cancelled = 0usize;
+    for status in [domain::MessageStatus::Queued, domain::MessageStatus::Paused] {
+        let mut after = None;
+        loop {
+            let page = deps
+                .store
+                .messages_in_status(&id, status, after, PAGE)
+                .await
+                .map_err(|e| ApiError::internal("list rows", &e))?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.seq);
+            let moved: Vec<Transition> = futures::stream::iter(seqs(&page).map(|seq| {
+                let (store, id, now) = (deps.store.clone(), id.clone(), now.clone());
+                async move { store.cancel_message(&id, seq, status, &now).await }
+            }))
+            .buffer_unordered(ROW_CONCURRENCY)
+            .try_collect()
+            .await
+            .map_err(|e| ApiError::internal("cancel rows", &e))?;
+            cancelled += moved.iter().filter(|t| **t == Transition::Applied).count();
+            if page.len() < PAGE as usize {
+                break;
+            }
+        }
+    }
+    let view = deps
+        .store
+        .campaign(&id)
+        .await
+        .map_err(|e| ApiError::internal("read campaign", &e))?
+        .ok_or_else(|| unknown_campaign(&id))?;
+    tracing::info!(campaign = %id, cancelled, "campaign cancelled");
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "campaign_id": id, "status": "RUNNING", "requeued": requeued }),
+        &json!({ "campaign_id": id, "status": view.status, "cancelled": cancelled, "counts": view.counts }),
     ))
 }
 
@@ -245,5 +503,5 @@ pub fn validate(req: &CampaignRequest, id: CampaignId, now: String) -> Result<Ne
             format!("invalid phone numbers (strict mode): {}", rows.join(", ")),
         ));
     }
-    Ok(NewCampaign { id, name: name.to_owned(), account, template, messages, created_at: now })
+    Ok(NewCampaign { id, name: name.to_owned(), account, template, messages, created_at: now, paused: None })
 }

@@ -67,3 +67,173 @@ async fn a_function_url_request_with_a_base64_body_names_the_wrong_field() {
     assert!(body["message"].as_str().unwrap().starts_with("name: invalid type: integer `5`"), "{body}");
     assert!(queue.queued.lock().unwrap().is_empty());
 }
+
+/// The captured API Gateway v2 event with another method, path, body and extra headers.
+fn event(method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> lambda_http::Request {
+    let mut e: Value = serde_json::from_str(include_str!("fixtures/apigw_v2_post_campaigns.json")).unwrap();
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    e["rawQueryString"] = query.into();
+    let params: serde_json::Map<String, Value> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), Value::from(v)))
+        .collect();
+    if !params.is_empty() {
+        e["queryStringParameters"] = Value::Object(params);
+    }
+    e["rawPath"] = path.into();
+    e["routeKey"] = format!("{method} {path}").into();
+    e["requestContext"]["http"]["method"] = method.into();
+    e["requestContext"]["http"]["path"] = path.into();
+    e["headers"]["content-length"] = body.len().to_string().into();
+    for (k, v) in headers {
+        e["headers"][*k] = (*v).into();
+    }
+    e["body"] = body.into();
+    lambda_http::request::from_str(&e.to_string()).unwrap()
+}
+
+fn campaign_body(name: &str, phones: &[&str]) -> String {
+    let recipients: Vec<Value> =
+        phones.iter().map(|p| serde_json::json!({ "phone": p, "vars": { "name": "Ana" } })).collect();
+    serde_json::json!({ "name": name, "account": "shop", "template": "Hi {{name}}", "recipients": recipients })
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_returns_the_same_campaign_and_queues_nothing_twice() {
+    let (deps, store, queue) = deps();
+    let body = campaign_body("Retry me", &["+4915112345678", "+4915112345679"]);
+    let key = [("idempotency-key", "order-0001")];
+    let first = handle(&deps, event("POST", "/campaigns", &body, &key)).await.unwrap();
+    assert_eq!(first.status(), 202);
+    let again = handle(&deps, event("POST", "/campaigns", &body, &key)).await.unwrap();
+    assert_eq!(again.status(), 202);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let (first, again) = (body_json(first.body()), body_json(again.body()));
+    assert_eq!(first["campaign_id"], again["campaign_id"]);
+    assert_eq!(again["replayed"], true);
+    assert_eq!(queue.queued.lock().unwrap().len(), 2, "the retry queued nothing");
+    let id = domain::CampaignId::parse(first["campaign_id"].as_str().unwrap()).unwrap();
+    assert_eq!(store.campaign(&id).await.unwrap().unwrap().counts.total, 2);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_reused_with_another_body_is_refused_with_422() {
+    let (deps, _, queue) = deps();
+    let key = [("idempotency-key", "order-0002")];
+    let first = campaign_body("First", &["+4915112345678"]);
+    assert_eq!(handle(&deps, event("POST", "/campaigns", &first, &key)).await.unwrap().status(), 202);
+    let other = campaign_body("Second", &["+4915112345678"]);
+    let resp = handle(&deps, event("POST", "/campaigns", &other, &key)).await.unwrap();
+    assert_eq!(resp.status(), 422);
+    let body = body_json(resp.body());
+    assert_eq!(body["code"], "IDEMPOTENCY_KEY_REUSED");
+    assert!(body["message"].as_str().unwrap().starts_with("Idempotency-Key:"), "{body}");
+    assert_eq!(queue.queued.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_campaign_for_an_expired_session_is_accepted_paused_with_the_setup_hint() {
+    let (deps, store, queue) = deps();
+    store.set_session(
+        domain::AccountId::parse("shop").unwrap(),
+        campaign_store::SessionRecord { state: domain::SessionState::Expired, current_key: None, version: 3 },
+    );
+    let body = campaign_body("Paused", &["+4915112345678", "12"]);
+    let resp = handle(&deps, event("POST", "/campaigns", &body, &[])).await.unwrap();
+    assert_eq!(resp.status(), 202);
+    let body = body_json(resp.body());
+    assert_eq!(body["status"], "PAUSED");
+    assert_eq!((body["queued"].as_u64(), body["paused"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(body["warning"]["code"], "SESSION_EXPIRED");
+    let hint = body["warning"]["hint"].as_str().unwrap();
+    assert!(hint.contains("wacamp setup --account shop --force"), "{hint}");
+    assert!(hint.contains(body["campaign_id"].as_str().unwrap()), "{hint}");
+    assert!(queue.queued.lock().unwrap().is_empty(), "nothing is queued that would only pause");
+    let id = domain::CampaignId::parse(body["campaign_id"].as_str().unwrap()).unwrap();
+    let view = store.campaign(&id).await.unwrap().unwrap();
+    assert_eq!(view.status, domain::CampaignStatus::Paused);
+    assert_eq!((view.counts.paused, view.counts.failed), (1, 1));
+}
+
+#[tokio::test]
+async fn cancel_stops_queued_and_paused_rows_and_is_repeatable() {
+    let (deps, store, _) = deps();
+    let body = campaign_body("Cancel me", &["+4915112345678", "+4915112345679", "+4915112345670"]);
+    let started = body_json(handle(&deps, event("POST", "/campaigns", &body, &[])).await.unwrap().body());
+    let id = started["campaign_id"].as_str().unwrap().to_owned();
+    let path = format!("/campaigns/{id}/cancel");
+    let resp = handle(&deps, event("POST", &path, "", &[])).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = body_json(resp.body());
+    assert_eq!((body["status"].as_str(), body["cancelled"].as_u64()), (Some("CANCELLED"), Some(3)));
+    let again = body_json(handle(&deps, event("POST", &path, "", &[])).await.unwrap().body());
+    assert_eq!(again["cancelled"], 0, "a second cancel finds nothing left to stop");
+    let view = store.campaign(&domain::CampaignId::parse(&id).unwrap()).await.unwrap().unwrap();
+    assert_eq!((view.counts.cancelled, view.counts.queued), (3, 0));
+    let resume = handle(&deps, event("POST", &format!("/campaigns/{id}/resume"), "", &[])).await.unwrap();
+    assert_eq!(resume.status(), 409, "a cancelled campaign cannot resume");
+}
+
+#[tokio::test]
+async fn cancelling_an_unknown_campaign_is_a_404_naming_it() {
+    let (deps, _, _) = deps();
+    let resp = handle(&deps, event("POST", "/campaigns/c-doesnotexist/cancel", "", &[])).await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(body_json(resp.body())["message"].as_str().unwrap().contains("c-doesnotexist"));
+}
+
+#[tokio::test]
+async fn an_oversize_body_is_a_413_that_states_the_limit() {
+    let (deps, _, queue) = deps();
+    let body = format!("{{\"name\":\"{}\"}}", "x".repeat(start_campaign::MAX_BODY_BYTES));
+    let resp = handle(&deps, event("POST", "/campaigns", &body, &[])).await.unwrap();
+    assert_eq!(resp.status(), 413);
+    let body = body_json(resp.body());
+    assert_eq!(body["code"], "PAYLOAD_TOO_LARGE");
+    assert!(body["message"].as_str().unwrap().contains(&start_campaign::MAX_BODY_BYTES.to_string()));
+    assert!(queue.queued.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn resume_with_retry_failed_requeues_only_the_retryable_failures_of_a_completed_campaign() {
+    use campaign_store::{Claim, Finish, Lease};
+    use domain::{ErrorCode, MessageSeq};
+    let (deps, store, queue) = deps();
+    let body = campaign_body("Retry", &["+4915112345678", "+4915112345679", "+4915112345670"]);
+    let started = body_json(handle(&deps, event("POST", "/campaigns", &body, &[])).await.unwrap().body());
+    let id = domain::CampaignId::parse(started["campaign_id"].as_str().unwrap()).unwrap();
+    let lease = Lease { now: 1, until: 100, at: "t".into() };
+    let endings =
+        [Finish::Sent, Finish::Failed(ErrorCode::SendTimeout), Finish::Failed(ErrorCode::NotOnWhatsapp)];
+    for (seq, finish) in endings.iter().enumerate() {
+        let seq = MessageSeq(u32::try_from(seq).unwrap());
+        assert!(matches!(store.claim_message(&id, seq, &lease).await.unwrap(), Claim::Fresh(_)));
+        store.finish_message(&id, seq, 1, finish, "t").await.unwrap();
+    }
+    assert_eq!(store.campaign(&id).await.unwrap().unwrap().status, domain::CampaignStatus::Completed);
+    queue.queued.lock().unwrap().clear();
+
+    let plain = handle(&deps, event("POST", &format!("/campaigns/{id}/resume"), "", &[])).await.unwrap();
+    assert_eq!(plain.status(), 409, "a completed campaign has nothing paused to resume");
+    let bad = handle(&deps, event("POST", &format!("/campaigns/{id}/resume?retry_failed=yes"), "", &[]))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(body_json(bad.body())["message"].as_str().unwrap().starts_with("retry_failed:"));
+
+    let resp = handle(&deps, event("POST", &format!("/campaigns/{id}/resume?retry_failed=true"), "", &[]))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = body_json(resp.body());
+    assert_eq!((body["requeued"].as_u64(), body["status"].as_str()), (Some(1), Some("RUNNING")));
+    let queued = queue.queued.lock().unwrap().clone();
+    assert_eq!(
+        queued.iter().map(|q| q.seq).collect::<Vec<_>>(),
+        vec![MessageSeq(1)],
+        "only the send timeout"
+    );
+    assert_eq!(queued[0].round, 1, "a new round, so the queue does not drop it as a duplicate");
+}

@@ -2,8 +2,8 @@
 //! every state change so counters never drift and retries stay safe.
 
 use crate::model::{
-    CampaignView, Claim, Counters, Finish, Lease, MessageRow, NewCampaign, PauseReason, QueuedMessage,
-    SessionRecord,
+    CampaignView, Claim, Counters, Finish, Idempotency, IdempotencyClaim, Lease, MessageEntry, MessageRow,
+    NewCampaign, PauseReason, QueuedMessage, SessionRecord,
 };
 use crate::{CampaignStore, StoreError, Transition};
 use async_trait::async_trait;
@@ -18,7 +18,7 @@ use std::time::Duration;
 type Item = HashMap<String, AttributeValue>;
 
 const BATCH: usize = 25;
-const CONCURRENCY: usize = 4;
+const CONCURRENCY: usize = 8;
 const MAX_ATTEMPTS: u32 = 8;
 
 /// The DynamoDB adapter.
@@ -109,6 +109,15 @@ fn row_from_item(id: &CampaignId, item: &Item) -> Result<MessageRow, StoreError>
     })
 }
 
+fn entry_from_item(id: &CampaignId, item: &Item) -> Result<MessageEntry, StoreError> {
+    let text = |field: &str| item.get(field).and_then(|v| v.as_s().ok()).cloned();
+    Ok(MessageEntry {
+        row: row_from_item(id, item)?,
+        updated_at: text("updated_at"),
+        sent_at: text("sent_at"),
+    })
+}
+
 /// How a two-item transaction (row + campaign) ended.
 enum TxOutcome {
     Done,
@@ -139,8 +148,20 @@ fn tx_outcome(
     }
 }
 
+/// What the campaign row must say for a row move to apply.
+#[derive(Clone, Copy)]
+enum CampaignGuard {
+    /// Not cancelled: claims, pauses, re-queues.
+    NotCancelled,
+    /// Anything: a row being sent finishes as it ends, even after a cancel.
+    Any,
+    /// Cancelled: the rows a cancel stops.
+    Cancelled,
+}
+
 /// One row moving between statuses, with its campaign counters, as one transaction.
 struct RowMove {
+    guard: CampaignGuard,
     from: MessageStatus,
     to: MessageStatus,
     at: String,
@@ -153,6 +174,7 @@ struct RowMove {
 impl RowMove {
     fn new(from: MessageStatus, to: MessageStatus, at: &str) -> Self {
         Self {
+            guard: CampaignGuard::NotCancelled,
             from,
             to,
             at: at.to_owned(),
@@ -177,6 +199,10 @@ impl RowMove {
     }
     fn meta_set(mut self, field: &'static str, v: AttributeValue) -> Self {
         self.meta_set.push((field, v));
+        self
+    }
+    fn guard(mut self, guard: CampaignGuard) -> Self {
+        self.guard = guard;
         self
     }
 }
@@ -262,16 +288,23 @@ impl DynamoCampaignStore {
         }
         meta_names.push(("#from".into(), Counters::field(mv.from).into()));
         meta_names.push(("#to".into(), Counters::field(mv.to).into()));
-        meta_names.push(("#cst".into(), "status".into()));
+        if !matches!(mv.guard, CampaignGuard::Any) {
+            meta_names.push(("#cst".into(), "status".into()));
+            meta_values.insert(":cancelled".into(), s(CampaignStatus::Cancelled.as_str()));
+        }
         meta_values.insert(":one".into(), n(1));
         meta_values.insert(":at".into(), s(mv.at.clone()));
-        meta_values.insert(":cancelled".into(), s(CampaignStatus::Cancelled.as_str()));
+        let meta_condition = match mv.guard {
+            CampaignGuard::NotCancelled => "attribute_exists(PK) AND #cst <> :cancelled",
+            CampaignGuard::Any => "attribute_exists(PK)",
+            CampaignGuard::Cancelled => "attribute_exists(PK) AND #cst = :cancelled",
+        };
         let meta = Update::builder()
             .table_name(&self.table)
             .key("PK", s(campaign_pk(id)))
             .key("SK", s("META"))
             .update_expression(meta_expr)
-            .condition_expression("attribute_exists(PK) AND #cst <> :cancelled")
+            .condition_expression(meta_condition)
             .set_expression_attribute_names(Some(meta_names.into_iter().collect()))
             .set_expression_attribute_values(Some(meta_values))
             .build()
@@ -321,29 +354,38 @@ where
 }
 
 fn meta_item(c: &NewCampaign) -> Item {
-    let queued = c.messages.iter().filter(|m| m.phone.is_ok()).count();
-    let failed = c.messages.len() - queued;
-    HashMap::from([
+    let sendable = c.messages.iter().filter(|m| m.phone.is_ok()).count();
+    let failed = c.messages.len() - sendable;
+    let (status, queued, paused) = match c.paused {
+        Some(_) => (CampaignStatus::Paused, 0, sendable),
+        None => (CampaignStatus::Running, sendable, 0),
+    };
+    let mut item = HashMap::from([
         ("PK".into(), s(campaign_pk(&c.id))),
         ("SK".into(), s("META")),
         ("name".into(), s(c.name.clone())),
         ("account".into(), s(c.account.as_str())),
         ("template".into(), s(c.template.as_str())),
-        ("status".into(), s(CampaignStatus::Running.as_str())),
+        ("status".into(), s(status.as_str())),
         ("total".into(), n(c.messages.len())),
         ("queued".into(), n(queued)),
         ("sending".into(), n(0)),
         ("sent".into(), n(0)),
         ("failed".into(), n(failed)),
-        ("paused".into(), n(0)),
+        ("paused".into(), n(paused)),
         ("cancelled".into(), n(0)),
         ("created_at".into(), s(c.created_at.clone())),
         ("updated_at".into(), s(c.created_at.clone())),
-    ])
+    ]);
+    if let Some(p) = &c.paused {
+        item.insert("reason".into(), s(p.code.as_str()));
+        item.insert("hint".into(), s(p.hint.clone()));
+    }
+    item
 }
 
 fn message_item(c: &NewCampaign, m: &crate::model::NewMessage) -> Item {
-    let status = m.initial_status();
+    let status = m.initial_status(c.paused.is_some());
     let mut item = HashMap::from([
         ("PK".into(), s(campaign_pk(&c.id))),
         ("SK".into(), s(message_sk(m.seq))),
@@ -355,7 +397,12 @@ fn message_item(c: &NewCampaign, m: &crate::model::NewMessage) -> Item {
         ("round".into(), n(0)),
     ]);
     match &m.phone {
-        Ok(p) => item.insert("phone".into(), s(p.e164())),
+        Ok(p) => {
+            if let Some(reason) = &c.paused {
+                item.insert("error_code".into(), s(reason.code.as_str()));
+            }
+            item.insert("phone".into(), s(p.e164()))
+        }
         Err(raw) => {
             item.insert("error_code".into(), s(ErrorCode::InvalidPhone.as_str()));
             item.insert("phone".into(), s(raw.clone()))
@@ -457,18 +504,30 @@ impl CampaignStore for DynamoCampaignStore {
         self.get(campaign_pk(id), message_sk(seq)).await?.map(|item| row_from_item(id, &item)).transpose()
     }
 
-    async fn resume_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
+    async fn resume_campaign(
+        &self,
+        id: &CampaignId,
+        at: &str,
+        reopen_completed: bool,
+    ) -> Result<Transition, StoreError> {
+        // With `reopen_completed` false, `:reopen` is PAUSED again, so only PAUSED matches.
+        let reopen = if reopen_completed { CampaignStatus::Completed } else { CampaignStatus::Paused };
         let result = self
             .update_meta(id)
             .update_expression("SET #st = :running, updated_at = :at REMOVE reason, hint")
-            .condition_expression("#st = :paused")
+            .condition_expression("#st IN (:paused, :reopen)")
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":running", s(CampaignStatus::Running.as_str()))
             .expression_attribute_values(":paused", s(CampaignStatus::Paused.as_str()))
+            .expression_attribute_values(":reopen", s(reopen.as_str()))
             .expression_attribute_values(":at", s(at))
             .send()
             .await;
         conditional(result)
+    }
+
+    async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
+        self.complete_if_done(id, at).await
     }
 
     async fn messages_in_status(
@@ -507,6 +566,57 @@ impl CampaignStore for DynamoCampaignStore {
         Ok(rows)
     }
 
+    async fn list_messages(
+        &self,
+        id: &CampaignId,
+        status: Option<MessageStatus>,
+        after: Option<MessageSeq>,
+        limit: u32,
+    ) -> Result<Vec<MessageEntry>, StoreError> {
+        let query =
+            self.client.query().table_name(&self.table).limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        let query = match (status, after) {
+            (Some(status), None) => query
+                .index_name("GSI1")
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(":pk", s(status_pk(id, status))),
+            (Some(status), Some(after)) => query
+                .index_name("GSI1")
+                .key_condition_expression("GSI1PK = :pk AND GSI1SK > :after")
+                .expression_attribute_values(":pk", s(status_pk(id, status)))
+                .expression_attribute_values(":after", s(after.sort_key())),
+            // The campaign's partition holds META and MSG#<seq> rows; the range keeps to the rows
+            // after `after` (`~` sorts after every digit).
+            (None, after) => query
+                .key_condition_expression("PK = :pk AND SK BETWEEN :lo AND :hi")
+                .expression_attribute_values(":pk", s(campaign_pk(id)))
+                .expression_attribute_values(
+                    ":lo",
+                    s(after.map_or_else(
+                        || "MSG#".to_owned(),
+                        |a| message_sk(MessageSeq(a.0.saturating_add(1))),
+                    )),
+                )
+                .expression_attribute_values(":hi", s("MSG#~")),
+        };
+        let mut entries = Vec::new();
+        let mut query = query;
+        loop {
+            let out = query.clone().send().await.map_err(StoreError::unavailable)?;
+            for item in out.items() {
+                entries.push(entry_from_item(id, item)?);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() && entries.len() < limit as usize => {
+                    query = query.set_exclusive_start_key(Some(key));
+                }
+                _ => break,
+            }
+        }
+        entries.truncate(limit as usize);
+        Ok(entries)
+    }
+
     async fn pause_message(
         &self,
         id: &CampaignId,
@@ -538,13 +648,14 @@ impl CampaignStore for DynamoCampaignStore {
         &self,
         id: &CampaignId,
         seq: MessageSeq,
+        from: MessageStatus,
         at: &str,
     ) -> Result<Option<QueuedMessage>, StoreError> {
         let Some(row) = self.message(id, seq).await? else { return Ok(None) };
-        if row.status != MessageStatus::Paused {
+        if row.status != from || !matches!(from, MessageStatus::Paused | MessageStatus::Failed) {
             return Ok(None);
         }
-        let mv = RowMove::new(MessageStatus::Paused, MessageStatus::Queued, at)
+        let mv = RowMove::new(from, MessageStatus::Queued, at)
             .row_set("round", n(row.round + 1))
             .row_remove("error_code")
             .row_expect("attempts", n(row.attempts));
@@ -578,7 +689,12 @@ impl CampaignStore for DynamoCampaignStore {
                         TxOutcome::Done => {
                             return Ok(Claim::Fresh(MessageRow { attempts: row.attempts + 1, ..row }));
                         }
-                        TxOutcome::CampaignRefused => return Ok(Claim::Settled),
+                        TxOutcome::CampaignRefused => {
+                            // A cancelled campaign: the row ends CANCELLED here, whatever the
+                            // cancel itself got to.
+                            self.cancel_message(id, seq, MessageStatus::Queued, &lease.at).await?;
+                            return Ok(Claim::Settled);
+                        }
                         TxOutcome::RowMoved => continue,
                     }
                 }
@@ -638,9 +754,23 @@ impl CampaignStore for DynamoCampaignStore {
         }
         .row_remove("lease_until")
         .row_expect("attempts", n(attempt));
+        let mv = if matches!(finish, Finish::Released) { mv } else { mv.guard(CampaignGuard::Any) };
         let done = match self.apply(id, seq, mv).await? {
             TxOutcome::Done => Transition::Applied,
-            TxOutcome::RowMoved | TxOutcome::CampaignRefused => return Ok(Transition::NotApplicable),
+            TxOutcome::RowMoved => return Ok(Transition::NotApplicable),
+            TxOutcome::CampaignRefused if matches!(finish, Finish::Released) => {
+                // Given back after a cancel: the row ends CANCELLED instead of waiting in QUEUED.
+                let mv = RowMove::new(MessageStatus::Sending, MessageStatus::Cancelled, at)
+                    .guard(CampaignGuard::Cancelled)
+                    .row_set("error_code", s(ErrorCode::Cancelled.as_str()))
+                    .row_remove("lease_until")
+                    .row_expect("attempts", n(attempt));
+                return Ok(match self.apply(id, seq, mv).await? {
+                    TxOutcome::Done => Transition::Applied,
+                    _ => Transition::NotApplicable,
+                });
+            }
+            TxOutcome::CampaignRefused => return Ok(Transition::NotApplicable),
         };
         if !matches!(finish, Finish::Released) {
             self.complete_if_done(id, at).await?;
@@ -670,5 +800,115 @@ impl CampaignStore for DynamoCampaignStore {
             current_key: item.get("current_key").and_then(|v| v.as_s().ok()).cloned(),
             version: get_n(&item, &key, "version")?,
         }))
+    }
+
+    async fn cancel_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
+        let result = self
+            .update_meta(id)
+            .update_expression(
+                "SET #st = :cancelled, cancelled_at = if_not_exists(cancelled_at, :at), updated_at = :at \
+                 REMOVE reason, hint",
+            )
+            .condition_expression("attribute_exists(PK) AND #st IN (:running, :paused, :cancelled)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":cancelled", s(CampaignStatus::Cancelled.as_str()))
+            .expression_attribute_values(":running", s(CampaignStatus::Running.as_str()))
+            .expression_attribute_values(":paused", s(CampaignStatus::Paused.as_str()))
+            .expression_attribute_values(":at", s(at))
+            .send()
+            .await;
+        match conditional(result)? {
+            Transition::NotApplicable if self.get(campaign_pk(id), "META".into()).await?.is_none() => {
+                Ok(Transition::Missing)
+            }
+            t => Ok(t),
+        }
+    }
+
+    async fn cancel_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        from: MessageStatus,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        if !matches!(from, MessageStatus::Queued | MessageStatus::Paused) {
+            return Ok(Transition::NotApplicable);
+        }
+        let mv = RowMove::new(from, MessageStatus::Cancelled, at)
+            .guard(CampaignGuard::Cancelled)
+            .row_set("error_code", s(ErrorCode::Cancelled.as_str()));
+        Ok(match self.apply(id, seq, mv).await? {
+            TxOutcome::Done => Transition::Applied,
+            TxOutcome::RowMoved | TxOutcome::CampaignRefused => Transition::NotApplicable,
+        })
+    }
+
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError> {
+        let pk = format!("IDEMPOTENCY#{}", claim.key_hash);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(pk.clone()))
+            .key("SK", s("IDEMPOTENCY"))
+            .update_expression(
+                "SET #fp = :fp, #cid = if_not_exists(#cid, :cid), #until = :until, #done = :no, #exp = :exp",
+            )
+            .condition_expression("attribute_not_exists(PK) OR (#fp = :fp AND #done = :no AND #until < :now)")
+            .expression_attribute_names("#fp", "fingerprint")
+            .expression_attribute_names("#cid", "campaign_id")
+            .expression_attribute_names("#until", "locked_until")
+            .expression_attribute_names("#done", "finished")
+            .expression_attribute_names("#exp", "expires_at")
+            .expression_attribute_values(":fp", s(claim.fingerprint.clone()))
+            .expression_attribute_values(":cid", s(claim.campaign_id.as_str()))
+            .expression_attribute_values(":until", n(claim.until))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .expression_attribute_values(":exp", n(claim.expires_at))
+            .expression_attribute_values(":now", n(claim.now))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        let campaign_of = |item: &Item| -> Result<CampaignId, StoreError> {
+            CampaignId::parse(get_s(item, &pk, "campaign_id")?)
+                .map_err(|e| StoreError::Malformed { key: pk.clone(), reason: e.to_string() })
+        };
+        match result {
+            Ok(out) => {
+                let item = out.attributes.unwrap_or_default();
+                Ok(Idempotency::Owned { campaign_id: campaign_of(&item)? })
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                let Some(item) = self.get(pk.clone(), "IDEMPOTENCY".into()).await? else {
+                    // Gone between the two calls (expired): the caller may simply retry.
+                    return Ok(Idempotency::InProgress { until: claim.now });
+                };
+                if get_s(&item, &pk, "fingerprint")? != claim.fingerprint {
+                    return Ok(Idempotency::Mismatch);
+                }
+                if item.get("finished").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false) {
+                    return Ok(Idempotency::Done { campaign_id: campaign_of(&item)? });
+                }
+                let until = i64::try_from(get_n(&item, &pk, "locked_until")?).unwrap_or(i64::MAX);
+                Ok(Idempotency::InProgress { until })
+            }
+            Err(e) => Err(StoreError::unavailable(e)),
+        }
+    }
+
+    async fn finish_idempotency(&self, key_hash: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(format!("IDEMPOTENCY#{key_hash}")))
+            .key("SK", s("IDEMPOTENCY"))
+            .update_expression("SET finished = :yes")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(())
     }
 }

@@ -6,16 +6,18 @@
 //! counters, `CAMPAIGN#<id>/MSG#<seq>` one row per recipient, `ACCOUNT#<a>/SESSION` the session
 //! pointer. Counters change in the same transaction as the row they count.
 
+mod account;
 mod dynamo;
 mod memory;
 mod model;
 mod sqs;
 
+pub use account::{AccountGate, DynamoAccountGate, InMemoryAccountGate, LeaseGrant, SendCaps, SlotGrant};
 pub use dynamo::DynamoCampaignStore;
 pub use memory::{InMemoryCampaignStore, InMemoryMessageQueue};
 pub use model::{
-    CampaignView, Claim, Counters, Finish, Lease, MessageRow, NewCampaign, NewMessage, PauseReason,
-    QueuedMessage, SessionRecord,
+    CampaignView, Claim, Counters, Finish, Idempotency, IdempotencyClaim, Lease, MessageEntry, MessageRow,
+    NewCampaign, NewMessage, PauseReason, QueuedMessage, SessionRecord,
 };
 pub use sqs::SqsMessageQueue;
 
@@ -92,9 +94,17 @@ pub trait CampaignStore: Send + Sync {
         seq: MessageSeq,
         reason: &PauseReason,
     ) -> Result<Transition, StoreError>;
-    /// Moves a PAUSED campaign back to RUNNING and clears its reason. `NotApplicable` when the
-    /// campaign is not PAUSED (a RUNNING one needs nothing; a finished one cannot resume).
-    async fn resume_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError>;
+    /// Moves a PAUSED campaign (and, with `reopen_completed`, a COMPLETED one whose failed rows
+    /// are retried) back to RUNNING and clears its reason. `NotApplicable` otherwise (a RUNNING
+    /// one needs nothing; a cancelled one cannot resume).
+    async fn resume_campaign(
+        &self,
+        id: &CampaignId,
+        at: &str,
+        reopen_completed: bool,
+    ) -> Result<Transition, StoreError>;
+    /// Marks a RUNNING campaign COMPLETED when nothing is queued, sending or paused any more.
+    async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError>;
     /// One page of a campaign's rows in `status`, in row order, read from the status index.
     async fn messages_in_status(
         &self,
@@ -103,12 +113,24 @@ pub trait CampaignStore: Send + Sync {
         after: Option<MessageSeq>,
         limit: u32,
     ) -> Result<Vec<MessageRow>, StoreError>;
-    /// Moves a PAUSED row back to QUEUED with its counters, in one transaction, and returns the
-    /// queue record for it (with a new round so the queue does not drop it as a duplicate).
+    /// One page of a campaign's rows in row order, after `after`, for the listing API: read from
+    /// the status index when `status` is given, by the campaign's primary key otherwise (never a
+    /// scan of the table).
+    async fn list_messages(
+        &self,
+        id: &CampaignId,
+        status: Option<domain::MessageStatus>,
+        after: Option<MessageSeq>,
+        limit: u32,
+    ) -> Result<Vec<MessageEntry>, StoreError>;
+    /// Moves a PAUSED (or FAILED, for a retry) row back to QUEUED with its counters, in one
+    /// transaction, and returns the queue record for it (with a new round so the queue does not
+    /// drop it as a duplicate). The attempt count is kept: a retried row gets one more attempt.
     async fn requeue_message(
         &self,
         id: &CampaignId,
         seq: MessageSeq,
+        from: domain::MessageStatus,
         at: &str,
     ) -> Result<Option<QueuedMessage>, StoreError>;
     /// Claims a row for sending: QUEUED → SENDING under a lease (counters in the same
@@ -134,6 +156,22 @@ pub trait CampaignStore: Send + Sync {
     async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError>;
     /// The account's session pointer, if setup ever ran.
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError>;
+    /// Moves a RUNNING or PAUSED campaign to CANCELLED: from then on no row is claimed or
+    /// re-queued, rows being sent finish as they end. `NotApplicable` when it is COMPLETED
+    /// (already CANCELLED counts as applied: a cancel is repeatable).
+    async fn cancel_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError>;
+    /// Moves one QUEUED or PAUSED row of a cancelled campaign to CANCELLED, with the counters.
+    async fn cancel_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        from: domain::MessageStatus,
+        at: &str,
+    ) -> Result<Transition, StoreError>;
+    /// Claims an `Idempotency-Key` for a campaign start (see [`Idempotency`]).
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError>;
+    /// Marks the key's work done: later requests with it are answered from the campaign.
+    async fn finish_idempotency(&self, key_hash: &str) -> Result<(), StoreError>;
 }
 
 /// The FIFO queue that feeds the sender.

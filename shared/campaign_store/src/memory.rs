@@ -2,7 +2,8 @@
 //! AWS adapters against the local emulator.
 
 use crate::model::{
-    CampaignView, Counters, MessageRow, NewCampaign, PauseReason, QueuedMessage, SessionRecord,
+    CampaignView, Counters, Idempotency, IdempotencyClaim, MessageEntry, MessageRow, NewCampaign,
+    PauseReason, QueuedMessage, SessionRecord,
 };
 use crate::{CampaignStore, Claim, Finish, Lease, MessageQueue, QueueError, StoreError, Transition};
 use async_trait::async_trait;
@@ -22,6 +23,8 @@ struct Memory {
     campaigns: HashMap<CampaignId, CampaignView>,
     messages: HashMap<(CampaignId, MessageSeq), MessageRow>,
     sessions: HashMap<AccountId, SessionRecord>,
+    /// key hash → (claim, done)
+    idempotency: HashMap<String, (IdempotencyClaim, bool)>,
 }
 
 impl InMemoryCampaignStore {
@@ -53,7 +56,7 @@ impl CampaignStore for InMemoryCampaignStore {
         let mut m = self.lock();
         let mut counts = Counters { total: c.messages.len() as u64, ..Counters::default() };
         for msg in &c.messages {
-            let status = msg.initial_status();
+            let status = msg.initial_status(c.paused.is_some());
             bump(&mut counts, status, 1);
             let row = MessageRow {
                 campaign: c.id.clone(),
@@ -65,7 +68,11 @@ impl CampaignStore for InMemoryCampaignStore {
                 },
                 status,
                 attempts: 0,
-                error: msg.phone.is_err().then_some(domain::ErrorCode::InvalidPhone),
+                error: match (&msg.phone, &c.paused) {
+                    (Err(_), _) => Some(domain::ErrorCode::InvalidPhone),
+                    (Ok(_), Some(p)) => Some(p.code),
+                    (Ok(_), None) => None,
+                },
                 round: 0,
                 lease_until: 0,
                 vars: msg.vars.clone(),
@@ -78,10 +85,10 @@ impl CampaignStore for InMemoryCampaignStore {
                 id: c.id.clone(),
                 name: c.name.clone(),
                 account: c.account.clone(),
-                status: CampaignStatus::Running,
+                status: if c.paused.is_some() { CampaignStatus::Paused } else { CampaignStatus::Running },
                 counts,
-                reason: None,
-                hint: None,
+                reason: c.paused.as_ref().map(|p| p.code),
+                hint: c.paused.as_ref().map(|p| p.hint.clone()),
                 notice: None,
                 template: c.template.as_str().to_owned(),
                 created_at: c.created_at.clone(),
@@ -129,10 +136,18 @@ impl CampaignStore for InMemoryCampaignStore {
         Ok(Transition::Applied)
     }
 
-    async fn resume_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
+    async fn resume_campaign(
+        &self,
+        id: &CampaignId,
+        at: &str,
+        reopen_completed: bool,
+    ) -> Result<Transition, StoreError> {
         let mut m = self.lock();
         match m.campaigns.get_mut(id) {
-            Some(c) if c.status == CampaignStatus::Paused => {
+            Some(c)
+                if c.status == CampaignStatus::Paused
+                    || (reopen_completed && c.status == CampaignStatus::Completed) =>
+            {
                 c.status = CampaignStatus::Running;
                 c.reason = None;
                 c.hint = None;
@@ -162,16 +177,38 @@ impl CampaignStore for InMemoryCampaignStore {
         Ok(rows)
     }
 
+    async fn list_messages(
+        &self,
+        id: &CampaignId,
+        status: Option<MessageStatus>,
+        after: Option<MessageSeq>,
+        limit: u32,
+    ) -> Result<Vec<MessageEntry>, StoreError> {
+        let m = self.lock();
+        let mut rows: Vec<MessageEntry> = m
+            .messages
+            .values()
+            .filter(|r| {
+                &r.campaign == id && status.is_none_or(|s| r.status == s) && after.is_none_or(|a| r.seq > a)
+            })
+            .map(|r| MessageEntry { row: r.clone(), updated_at: None, sent_at: None })
+            .collect();
+        rows.sort_by_key(|e| e.row.seq);
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
     async fn requeue_message(
         &self,
         id: &CampaignId,
         seq: MessageSeq,
+        from: MessageStatus,
         at: &str,
     ) -> Result<Option<QueuedMessage>, StoreError> {
         let mut m = self.lock();
         let cancelled = m.campaigns.get(id).is_none_or(|c| c.status == CampaignStatus::Cancelled);
         let Some(row) = m.messages.get_mut(&(id.clone(), seq)) else { return Ok(None) };
-        if cancelled || row.status != MessageStatus::Paused {
+        if cancelled || row.status != from || !matches!(from, MessageStatus::Paused | MessageStatus::Failed) {
             return Ok(None);
         }
         row.status = MessageStatus::Queued;
@@ -180,7 +217,7 @@ impl CampaignStore for InMemoryCampaignStore {
         let queued =
             QueuedMessage { campaign_id: id.clone(), seq, account: row.account.clone(), round: row.round };
         if let Some(c) = m.campaigns.get_mut(id) {
-            bump(&mut c.counts, MessageStatus::Paused, -1);
+            bump(&mut c.counts, from, -1);
             bump(&mut c.counts, MessageStatus::Queued, 1);
             c.updated_at = at.to_owned();
         }
@@ -197,6 +234,14 @@ impl CampaignStore for InMemoryCampaignStore {
         let cancelled = m.campaigns.get(id).is_none_or(|c| c.status == CampaignStatus::Cancelled);
         let Some(row) = m.messages.get_mut(&(id.clone(), seq)) else { return Ok(Claim::Missing) };
         let claim = match row.status {
+            MessageStatus::Queued if cancelled => {
+                row.status = MessageStatus::Cancelled;
+                if let Some(c) = m.campaigns.get_mut(id) {
+                    bump(&mut c.counts, MessageStatus::Queued, -1);
+                    bump(&mut c.counts, MessageStatus::Cancelled, 1);
+                }
+                return Ok(Claim::Settled);
+            }
             _ if cancelled => return Ok(Claim::Settled),
             MessageStatus::Queued => {
                 row.status = MessageStatus::Sending;
@@ -228,6 +273,7 @@ impl CampaignStore for InMemoryCampaignStore {
         at: &str,
     ) -> Result<Transition, StoreError> {
         let mut m = self.lock();
+        let cancelled = m.campaigns.get(id).is_some_and(|c| c.status == CampaignStatus::Cancelled);
         let Some(row) = m.messages.get_mut(&(id.clone(), seq)) else { return Ok(Transition::NotApplicable) };
         if row.status != MessageStatus::Sending || row.attempts != attempt {
             return Ok(Transition::NotApplicable);
@@ -238,6 +284,7 @@ impl CampaignStore for InMemoryCampaignStore {
                 row.error = Some(*code);
                 MessageStatus::Failed
             }
+            Finish::Released if cancelled => MessageStatus::Cancelled,
             Finish::Released => MessageStatus::Queued,
         };
         row.status = to;
@@ -269,6 +316,82 @@ impl CampaignStore for InMemoryCampaignStore {
 
     async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError> {
         Ok(self.lock().sessions.get(account).cloned())
+    }
+
+    async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
+        if let Some(c) = self.lock().campaigns.get_mut(id) {
+            let done = c.counts.queued == 0 && c.counts.sending == 0 && c.counts.paused == 0;
+            if done && c.status == CampaignStatus::Running {
+                c.status = CampaignStatus::Completed;
+                c.updated_at = at.to_owned();
+            }
+        }
+        Ok(())
+    }
+
+    async fn cancel_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        match m.campaigns.get_mut(id) {
+            None => Ok(Transition::Missing),
+            Some(c) if c.status == CampaignStatus::Completed => Ok(Transition::NotApplicable),
+            Some(c) => {
+                c.status = CampaignStatus::Cancelled;
+                c.reason = None;
+                c.hint = None;
+                c.updated_at = at.to_owned();
+                Ok(Transition::Applied)
+            }
+        }
+    }
+
+    async fn cancel_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        from: MessageStatus,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        let cancelled = m.campaigns.get(id).is_some_and(|c| c.status == CampaignStatus::Cancelled);
+        let Some(row) = m.messages.get_mut(&(id.clone(), seq)) else { return Ok(Transition::Missing) };
+        if !cancelled || row.status != from || !matches!(from, MessageStatus::Queued | MessageStatus::Paused)
+        {
+            return Ok(Transition::NotApplicable);
+        }
+        row.status = MessageStatus::Cancelled;
+        row.error = Some(domain::ErrorCode::Cancelled);
+        if let Some(c) = m.campaigns.get_mut(id) {
+            bump(&mut c.counts, from, -1);
+            bump(&mut c.counts, MessageStatus::Cancelled, 1);
+            c.updated_at = at.to_owned();
+        }
+        Ok(Transition::Applied)
+    }
+
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError> {
+        let mut m = self.lock();
+        match m.idempotency.get(&claim.key_hash) {
+            Some((old, _)) if old.fingerprint != claim.fingerprint => Ok(Idempotency::Mismatch),
+            Some((old, true)) => Ok(Idempotency::Done { campaign_id: old.campaign_id.clone() }),
+            Some((old, false)) if old.until >= claim.now => Ok(Idempotency::InProgress { until: old.until }),
+            Some((old, false)) => {
+                let campaign_id = old.campaign_id.clone();
+                let taken = IdempotencyClaim { campaign_id: campaign_id.clone(), ..claim.clone() };
+                m.idempotency.insert(claim.key_hash.clone(), (taken, false));
+                Ok(Idempotency::Owned { campaign_id })
+            }
+            None => {
+                m.idempotency.insert(claim.key_hash.clone(), (claim.clone(), false));
+                Ok(Idempotency::Owned { campaign_id: claim.campaign_id.clone() })
+            }
+        }
+    }
+
+    async fn finish_idempotency(&self, key_hash: &str) -> Result<(), StoreError> {
+        if let Some(entry) = self.lock().idempotency.get_mut(key_hash) {
+            entry.1 = true;
+        }
+        Ok(())
     }
 }
 

@@ -20,6 +20,9 @@ pub struct NewCampaign {
     pub messages: Vec<NewMessage>,
     /// Creation time, RFC 3339.
     pub created_at: String,
+    /// Set when the account's session is known expired at creation: the sendable rows start
+    /// PAUSED (not queued) and the campaign PAUSED with this reason, ready for a resume.
+    pub paused: Option<PauseReason>,
 }
 
 /// One recipient of a new campaign.
@@ -34,9 +37,14 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
-    /// The status the row starts in.
-    pub fn initial_status(&self) -> MessageStatus {
-        if self.phone.is_ok() { MessageStatus::Queued } else { MessageStatus::Failed }
+    /// The status the row starts in: FAILED for an invalid phone, else QUEUED, or PAUSED when
+    /// the campaign starts paused.
+    pub fn initial_status(&self, campaign_paused: bool) -> MessageStatus {
+        match (&self.phone, campaign_paused) {
+            (Err(_), _) => MessageStatus::Failed,
+            (Ok(_), true) => MessageStatus::Paused,
+            (Ok(_), false) => MessageStatus::Queued,
+        }
     }
 }
 
@@ -125,6 +133,17 @@ pub struct MessageRow {
     pub vars: domain::Vars,
 }
 
+/// One message row as the listing API shows it: the row and when it last moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageEntry {
+    /// The row.
+    pub row: MessageRow,
+    /// When the row last changed status, RFC 3339 (none while it is still as created).
+    pub updated_at: Option<String>,
+    /// When WhatsApp acknowledged it, RFC 3339 (SENT rows only).
+    pub sent_at: Option<String>,
+}
+
 /// A claim's time window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
@@ -207,4 +226,44 @@ impl QueuedMessage {
     pub fn dedup_id(&self) -> String {
         format!("{}-{}-{}", self.campaign_id, self.seq.sort_key(), self.round)
     }
+}
+
+/// An `Idempotency-Key` being claimed for one `POST /campaigns` (`IDEMPOTENCY#<key hash>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    /// SHA-256 (hex) of the key; the key itself is never stored.
+    pub key_hash: String,
+    /// SHA-256 (hex) of the canonical request body: the same key with another body is refused.
+    pub fingerprint: String,
+    /// The campaign the key creates.
+    pub campaign_id: CampaignId,
+    /// Now, Unix seconds.
+    pub now: i64,
+    /// The claim holds until this Unix time; a request that died is taken over after it.
+    pub until: i64,
+    /// The record is forgotten (TTL) at this Unix time.
+    pub expires_at: i64,
+}
+
+/// What claiming an `Idempotency-Key` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotency {
+    /// This request owns the key (first use, or an earlier attempt died half-way): do the work,
+    /// then mark it done.
+    Owned {
+        /// The campaign to create or complete.
+        campaign_id: CampaignId,
+    },
+    /// The work was done before: answer with the existing campaign, queue nothing.
+    Done {
+        /// The campaign created by the first request.
+        campaign_id: CampaignId,
+    },
+    /// Another request with this key is still at work.
+    InProgress {
+        /// Its claim holds until this Unix time.
+        until: i64,
+    },
+    /// The key was used with a different body.
+    Mismatch,
 }

@@ -67,6 +67,7 @@ async fn campaign(store: &DynamoCampaignStore, n: u32) -> CampaignId {
             template: Template::parse("hi").unwrap(),
             messages,
             created_at: "2026-11-29T00:00:00Z".into(),
+            paused: None,
         })
         .await
         .unwrap();
@@ -159,4 +160,160 @@ async fn a_released_claim_goes_back_to_queued_and_rows_are_listed_by_status() {
     assert_eq!(page.iter().map(|r| r.seq.0).collect::<Vec<_>>(), vec![1]);
     let view = store.campaign(&id).await.unwrap().unwrap();
     assert_eq!((view.counts.queued, view.counts.sending, view.status), (3, 0, CampaignStatus::Running));
+}
+
+#[tokio::test]
+async fn a_cancel_stops_queued_rows_lets_a_row_being_sent_finish_and_cancels_a_given_back_row() {
+    let store = fresh_store().await;
+    let id = campaign(&store, 4).await;
+    let Claim::Fresh(sending) = store.claim_message(&id, MessageSeq(0), &lease(100)).await.unwrap() else {
+        panic!("row 0 is claimable")
+    };
+    let Claim::Fresh(_) = store.claim_message(&id, MessageSeq(1), &lease(100)).await.unwrap() else {
+        panic!("row 1 is claimable")
+    };
+    assert_eq!(store.cancel_campaign(&id, "t1").await.unwrap(), Transition::Applied);
+    assert_eq!(store.cancel_campaign(&id, "t2").await.unwrap(), Transition::Applied, "repeatable");
+    assert_eq!(
+        store.cancel_message(&id, MessageSeq(2), MessageStatus::Queued, "t3").await.unwrap(),
+        Transition::Applied
+    );
+    // A record still in the queue for row 3 finds the campaign cancelled: the row ends CANCELLED.
+    assert_eq!(store.claim_message(&id, MessageSeq(3), &lease(100)).await.unwrap(), Claim::Settled);
+    // The row being sent when the cancel came finishes as it ends; the given-back one is cancelled.
+    let sent = store.finish_message(&id, MessageSeq(0), sending.attempts, &Finish::Sent, "t4").await.unwrap();
+    assert_eq!(sent, Transition::Applied);
+    let released = store.finish_message(&id, MessageSeq(1), 1, &Finish::Released, "t5").await.unwrap();
+    assert_eq!(released, Transition::Applied);
+    let view = store.campaign(&id).await.unwrap().unwrap();
+    assert_eq!(view.status, CampaignStatus::Cancelled);
+    assert_eq!(
+        (view.counts.sent, view.counts.cancelled, view.counts.queued, view.counts.sending),
+        (1, 3, 0, 0)
+    );
+    assert_eq!(store.message(&id, MessageSeq(1)).await.unwrap().unwrap().error, Some(ErrorCode::Cancelled));
+    let unknown = CampaignId::generate(7);
+    assert_eq!(store.cancel_campaign(&unknown, "t6").await.unwrap(), Transition::Missing);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_owned_once_replayed_when_done_and_refused_with_another_body() {
+    use campaign_store::{Idempotency, IdempotencyClaim};
+    let store = fresh_store().await;
+    let first = CampaignId::generate(1);
+    let claim = |now: i64, fingerprint: &str, proposed: u128| IdempotencyClaim {
+        key_hash: "k1".into(),
+        fingerprint: fingerprint.into(),
+        campaign_id: CampaignId::generate(proposed),
+        now,
+        until: now + 60,
+        expires_at: now + 86_400,
+    };
+    assert_eq!(
+        store.claim_idempotency(&claim(1_000, "f", 1)).await.unwrap(),
+        Idempotency::Owned { campaign_id: first.clone() }
+    );
+    assert_eq!(
+        store.claim_idempotency(&claim(1_010, "f", 2)).await.unwrap(),
+        Idempotency::InProgress { until: 1_060 }
+    );
+    // The first request died: after its claim lapses a retry takes over the same campaign id.
+    assert_eq!(
+        store.claim_idempotency(&claim(1_100, "f", 3)).await.unwrap(),
+        Idempotency::Owned { campaign_id: first.clone() }
+    );
+    store.finish_idempotency("k1").await.unwrap();
+    assert_eq!(
+        store.claim_idempotency(&claim(1_200, "f", 4)).await.unwrap(),
+        Idempotency::Done { campaign_id: first }
+    );
+    assert_eq!(store.claim_idempotency(&claim(1_300, "other body", 5)).await.unwrap(), Idempotency::Mismatch);
+}
+
+/// The account gate on a fresh table (it needs only the table's keys).
+async fn fresh_gate() -> campaign_store::DynamoAccountGate {
+    let client = aws_sdk_dynamodb::Client::new(&e2e::aws().await);
+    let table = format!("account-gate-{}", uuid::Uuid::new_v4().simple());
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key =
+        |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+    client
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(vec![attr("PK"), attr("SK")]))
+        .key_schema(key("PK", KeyType::Hash))
+        .key_schema(key("SK", KeyType::Range))
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("cannot create a table in the local AWS ({e}): start it with `make local-up`")
+        });
+    campaign_store::DynamoAccountGate::new(client, table)
+}
+
+#[tokio::test]
+async fn one_instance_holds_an_account_browser_until_it_releases_or_its_lease_expires() {
+    use campaign_store::{AccountGate, LeaseGrant};
+    let gate = fresh_gate().await;
+    let shop = AccountId::parse("shop").unwrap();
+    // Given two instances asking at once, exactly one gets the account's browser.
+    let (a, b) =
+        tokio::join!(gate.acquire_browser(&shop, "a", 100, 160), gate.acquire_browser(&shop, "b", 100, 160));
+    let grants = [a.unwrap(), b.unwrap()];
+    assert_eq!(grants.iter().filter(|g| **g == LeaseGrant::Acquired).count(), 1, "{grants:?}");
+    let winner = if grants[0] == LeaseGrant::Acquired { "a" } else { "b" };
+    let loser = if winner == "a" { "b" } else { "a" };
+    assert!(grants.contains(&LeaseGrant::Busy { holder: winner.into(), until: 160 }), "{grants:?}");
+    // The holder renews it (asking again is fine too); the other cannot renew or release it.
+    assert!(gate.renew_browser(&shop, winner, 200).await.unwrap());
+    assert!(!gate.renew_browser(&shop, loser, 300).await.unwrap());
+    gate.release_browser(&shop, loser).await.unwrap();
+    assert_eq!(
+        gate.acquire_browser(&shop, loser, 150, 210).await.unwrap(),
+        LeaseGrant::Busy { holder: winner.into(), until: 200 }
+    );
+    assert_eq!(gate.acquire_browser(&shop, winner, 150, 210).await.unwrap(), LeaseGrant::Acquired);
+    // When the holder dies, its lease expires and is taken over; the old holder lost it.
+    assert_eq!(gate.acquire_browser(&shop, loser, 211, 270).await.unwrap(), LeaseGrant::Acquired);
+    assert!(!gate.renew_browser(&shop, winner, 300).await.unwrap());
+    // Once released, anyone gets it at once.
+    gate.release_browser(&shop, loser).await.unwrap();
+    assert_eq!(gate.acquire_browser(&shop, winner, 212, 270).await.unwrap(), LeaseGrant::Acquired);
+}
+
+#[tokio::test]
+async fn send_caps_count_per_hour_and_day_and_name_the_window_that_opens_next() {
+    use campaign_store::{AccountGate, SendCaps, SlotGrant};
+    let gate = fresh_gate().await;
+    let shop = AccountId::parse("shop").unwrap();
+    let other = AccountId::parse("other").unwrap();
+    let midnight = 1_799_971_200; // a UTC midnight
+    let caps = SendCaps { per_hour: Some(2), per_day: Some(3) };
+    // Given an hourly cap of two, the third send of the hour waits for the next hour,
+    let t = midnight + 600;
+    assert_eq!(gate.take_send_slot(&shop, t, caps).await.unwrap(), SlotGrant::Granted);
+    assert_eq!(gate.take_send_slot(&shop, t + 1, caps).await.unwrap(), SlotGrant::Granted);
+    assert_eq!(
+        gate.take_send_slot(&shop, t + 2, caps).await.unwrap(),
+        SlotGrant::CapReached { opens_at: midnight + 3600 }
+    );
+    // while another account is counted on its own.
+    assert_eq!(gate.take_send_slot(&other, t + 3, caps).await.unwrap(), SlotGrant::Granted);
+    // In the next hour one more goes out, then the daily cap of three holds until midnight.
+    let next_hour = midnight + 3600;
+    assert_eq!(gate.take_send_slot(&shop, next_hour, caps).await.unwrap(), SlotGrant::Granted);
+    assert_eq!(
+        gate.take_send_slot(&shop, next_hour + 1, caps).await.unwrap(),
+        SlotGrant::CapReached { opens_at: midnight + 86_400 }
+    );
+    assert_eq!(gate.take_send_slot(&shop, midnight + 86_400, caps).await.unwrap(), SlotGrant::Granted);
+    // Without caps nothing is counted or refused.
+    assert_eq!(gate.take_send_slot(&shop, t, SendCaps::default()).await.unwrap(), SlotGrant::Granted);
 }

@@ -43,6 +43,10 @@ pub enum ErrorCode {
     Conflict,
     /// The campaign was cancelled before the message was sent.
     Cancelled,
+    /// An `Idempotency-Key` was sent again with a different body.
+    IdempotencyKeyReused,
+    /// A request with the same `Idempotency-Key` is still being processed.
+    IdempotencyKeyInProgress,
     /// An unexpected failure on our side; details are in the logs, never in the response.
     Internal,
 }
@@ -69,6 +73,8 @@ impl ErrorCode {
             Self::NotFound => "NOT_FOUND",
             Self::Conflict => "CONFLICT",
             Self::Cancelled => "CANCELLED",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::IdempotencyKeyInProgress => "IDEMPOTENCY_KEY_IN_PROGRESS",
             Self::Internal => "INTERNAL",
         }
     }
@@ -96,6 +102,12 @@ impl ErrorCode {
             Self::NotFound => "No such resource.",
             Self::Conflict => "The action does not fit the current state.",
             Self::Cancelled => "The campaign was cancelled before this message was sent.",
+            Self::IdempotencyKeyReused => {
+                "The Idempotency-Key was already used with a different request body."
+            }
+            Self::IdempotencyKeyInProgress => {
+                "A request with the same Idempotency-Key is still being processed."
+            }
             Self::Internal => "Something failed on our side; it has been logged.",
         }
     }
@@ -131,8 +143,16 @@ impl ErrorCode {
             Self::NotFound => "Check the identifier; `wacamp status` lists campaigns you started.",
             Self::Conflict => "Check the campaign status first with `wacamp status {campaign}`.",
             Self::Cancelled => "Start a new campaign to send it.",
+            Self::IdempotencyKeyReused => "Use a new Idempotency-Key for a different campaign.",
+            Self::IdempotencyKeyInProgress => "Retry the same request after the Retry-After seconds.",
             Self::Internal => "Try again; if it persists, report the request id.",
         }
+    }
+
+    /// Whether a message that FAILED with this code may succeed if tried again (a resume with
+    /// `retry_failed` re-queues these; an invalid or unregistered number never will).
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::SendTimeout | Self::BrowserCrashed | Self::WaUnreachable | Self::RateLimited)
     }
 
     /// The hint with the account and campaign filled in.

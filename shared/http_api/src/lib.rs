@@ -53,6 +53,12 @@ impl ApiError {
     }
 }
 
+/// An error response whose hint names the exact command for this case (e.g. the account to set
+/// up), where the code's generic hint would be too vague.
+pub fn error_with_hint(status: StatusCode, code: ErrorCode, message: &str, hint: &str) -> Response<Body> {
+    json_response(status, &json!({ "code": code, "message": message, "hint": hint }))
+}
+
 /// A JSON response with `status`.
 pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
     let mut resp = Response::new(Body::Text(body.to_string()));

@@ -58,6 +58,11 @@ async fn profiles(stack: &Stack) -> S3ProfileStore {
 /// What `wacamp setup` does: a fresh Chromium shows the QR code, the phone scans it, the
 /// profile is closed with a flush and stored as a new generation.
 async fn link_new_generation(w: &'static World, account: &str) {
+    link_new_generation_in(w, &w.stack, account).await;
+}
+
+/// [`link_new_generation`] for an account of another stack on the same simulator.
+async fn link_new_generation_in(w: &'static World, stack: &Stack, account: &str) {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile");
     let base = format!("{}/", w.sim.base_url());
@@ -78,7 +83,7 @@ async fn link_new_generation(w: &'static World, account: &str) {
     .await
     .unwrap();
     let account = domain::AccountId::parse(account).unwrap();
-    profiles(&w.stack).await.backup(&account, &profile, GenerationState::Ready).await.expect("backup");
+    profiles(stack).await.backup(&account, &profile, GenerationState::Ready).await.expect("backup");
 }
 
 fn recipients(n: u32) -> Vec<Value> {
@@ -275,4 +280,171 @@ async fn a_number_not_on_whatsapp_fails_with_its_code_and_the_others_are_sent() 
     let counts = delivered(&w.sim, &account);
     assert_eq!(counts.len(), 2);
     assert!(!counts.contains_key(&missing));
+}
+
+/// Deploys stack `name` against the binary's simulator: the main stack's settings plus `extra`.
+fn variant(w: &World, name: &str, extra: &[&str]) -> Stack {
+    let url = format!("WhatsAppUrl={}/", w.sim.base_url());
+    let mut params = vec!["MaxReceiveCount=20", "PaceMinMs=0", "PaceMaxMs=0", "RetryDelaySeconds=1", &url];
+    params.extend_from_slice(extra);
+    deploy(name, &params)
+}
+
+/// Milliseconds since the epoch, to read only the logs a test caused.
+fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap()
+}
+
+/// The sender's log lines (CloudWatch Logs of the local AWS, read with the project venv's AWS
+/// CLI) since `since_ms` that contain the phrase `phrase`.
+fn sender_log(stack: &Stack, since_ms: i64, phrase: &str) -> Vec<String> {
+    let root = e2e::root();
+    let out = std::process::Command::new(root.join(".venv/bin/aws"))
+        .args(["logs", "filter-log-events", "--output", "json", "--log-group-name"])
+        .arg(format!("/aws/lambda/{}", stack.sender_function_name))
+        .args(["--start-time", &since_ms.to_string(), "--filter-pattern", &format!("\"{phrase}\"")])
+        .env("AWS_ENDPOINT_URL", e2e::endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .expect("the AWS CLI of the project venv runs (make setup)");
+    if !out.status.success() {
+        // No log group yet: nothing was logged.
+        return Vec::new();
+    }
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    body["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["message"].as_str().map(str::to_owned))
+        .filter(|m| m.contains(phrase))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_sender_that_dies_at_each_crash_point_neither_loses_nor_duplicates_a_message() {
+    let _serial = serial().await;
+    let w = world();
+    // Given a sender whose process dies (browser and all, like a Lambda sandbox) on the first
+    // attempt of row 1 right after its claim, of row 3 after the send click was acknowledged but
+    // before SENT was written, and of row 4 after SENT was written but before the batch answered,
+    // and a short visibility timeout so the queue redelivers soon after each death,
+    let stack = variant(
+        w,
+        "wacamp-crash",
+        &[
+            "SenderTimeoutSeconds=30",
+            "QueueVisibilityTimeoutSeconds=35",
+            "ClaimLeaseSeconds=5",
+            "AccountLeaseSeconds=20",
+            "SenderFailPoints=sender::claimed=return(1);sender::clicked=return(3);sender::recorded=return(4)",
+        ],
+    );
+    let account = account();
+    link_new_generation_in(w, &stack, &account).await;
+    let since = now_ms();
+    // when a campaign of six runs,
+    let id = start(&stack, &account, numbered(350_000, 6)).await;
+    // then it completes after the redeliveries, every recipient got exactly one message,
+    let status = wait_status(&stack, &id, "the campaign to complete", |s| s["status"] == "COMPLETED").await;
+    assert_eq!(status["counts"]["sent"], 6, "{status}");
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.len(), 6, "no recipient was lost: {counts:?}");
+    assert!(counts.values().all(|&c| c == 1), "nobody got a message twice: {counts:?}");
+    // and the process really died at each of the three points.
+    let crashes = sender_log(&stack, since, "crash point reached");
+    let crashes: Vec<&String> = crashes.iter().filter(|l| l.contains(&id)).collect();
+    for point in ["sender::claimed", "sender::clicked", "sender::recorded"] {
+        assert!(
+            crashes.iter().any(|l| l.contains(point)),
+            "no crash at {point} in {crashes:?} (is the sender built with its crash points? run `make build`)"
+        );
+    }
+    assert_eq!(crashes.len(), 3, "each point fired once: {crashes:?}");
+}
+
+#[tokio::test]
+async fn whatsapp_open_in_another_window_pauses_with_session_conflict_when_take_over_is_off() {
+    let _serial = serial().await;
+    let w = world();
+    let account = account();
+    link_new_generation(w, &account).await;
+    // Given WhatsApp Web is open for the account in another window (take-over is off here),
+    w.sim.conflict(&account).unwrap();
+    let id = start(&w.stack, &account, numbered(360_000, 3)).await;
+    // then nothing is sent and the campaign pauses with its own code and the fixing hint.
+    let paused = wait_status(&w.stack, &id, "the campaign to pause", |s| s["counts"]["paused"] == 3).await;
+    assert_eq!(paused["status"], "PAUSED");
+    assert_eq!(paused["reason"], "SESSION_CONFLICT", "{paused}");
+    assert!(paused["hint"].as_str().unwrap().contains("TAKE_OVER_CONFLICT=true"), "{paused}");
+    assert!(delivered(&w.sim, &account).is_empty());
+}
+
+#[tokio::test]
+async fn whatsapp_open_in_another_window_is_taken_over_when_configured_and_every_message_goes_out() {
+    let _serial = serial().await;
+    let w = world();
+    let stack = variant(w, "wacamp-takeover", &["SenderTimeoutSeconds=120", "TakeOverConflict=true"]);
+    let account = account();
+    link_new_generation_in(w, &stack, &account).await;
+    // Given WhatsApp Web is open for the account in another window and take-over is on,
+    w.sim.conflict(&account).unwrap();
+    let id = start(&stack, &account, numbered(370_000, 3)).await;
+    // then the sender clicks "Use here" and sends everything, each exactly once.
+    let status = wait_status(&stack, &id, "the campaign to complete", |s| s["status"] == "COMPLETED").await;
+    assert_eq!(status["counts"]["sent"], 3, "{status}");
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+}
+
+#[tokio::test]
+async fn a_tiny_invocation_timeout_leaves_the_rest_to_later_invocations_without_duplicates() {
+    let _serial = serial().await;
+    let w = world();
+    // Given a sender whose invocations are too short for the whole batch (it stops sending a
+    // third of the invocation before the deadline, to close the browser and back up),
+    let stack = variant(w, "wacamp-tiny", &["SenderTimeoutSeconds=18", "ClaimLeaseSeconds=15"]);
+    let account = account();
+    link_new_generation_in(w, &stack, &account).await;
+    let since = now_ms();
+    // (sends slowed down so that a batch of ten cannot fit in one invocation)
+    let latency = w.sim.latency();
+    w.sim.set_latency(wa_sim::Latency { server_ack: Duration::from_millis(1500), ..latency });
+    let id = start(&stack, &account, numbered(380_000, 10)).await;
+    let status = wait_status(&stack, &id, "the campaign to complete", |s| s["status"] == "COMPLETED").await;
+    w.sim.set_latency(latency);
+    // then the records it could not reach went back and later invocations sent them: all ten
+    // recipients got exactly one message,
+    assert_eq!(status["counts"]["sent"], 10, "{status}");
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.len(), 10, "{counts:?}");
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+    // and at least one invocation really ran out of time.
+    let given_back = sender_log(&stack, since, "the invocation is about to time out");
+    assert!(!given_back.is_empty(), "every batch fitted in one invocation; the test proves nothing");
+}
+
+#[tokio::test]
+async fn an_account_at_its_hourly_cap_keeps_the_rest_queued_for_the_next_hour_instead_of_failing_it() {
+    let _serial = serial().await;
+    let w = world();
+    // Given an account may send two messages per hour,
+    let stack = variant(w, "wacamp-capped", &["SenderTimeoutSeconds=120", "SendCapPerHour=2"]);
+    let account = account();
+    link_new_generation_in(w, &stack, &account).await;
+    // when a campaign of three runs,
+    let id = start(&stack, &account, numbered(390_000, 3)).await;
+    // then two go out and the third waits in the queue (QUEUED, not FAILED) for the next hour.
+    let status = wait_status(&stack, &id, "two sent and one waiting", |s| {
+        s["counts"]["sent"] == 2 && s["counts"]["queued"] == 1 && s["counts"]["sending"] == 0
+    })
+    .await;
+    assert_eq!(status["status"], "RUNNING", "{status}");
+    assert_eq!(status["counts"]["failed"], 0, "{status}");
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
 }

@@ -1,0 +1,134 @@
+//! `wacamp session list|check|restore`: the account's stored profile generations, the health of
+//! its session, and promoting an older generation back to current.
+//!
+//! `list` and `restore` read and move the session store directly (like `setup`); `check` asks the
+//! HTTP API, which reports what the sender and the keeper last saw.
+
+use anyhow::{Context, Result, bail};
+use domain::AccountId;
+use serde_json::Value;
+use session_store::{GenerationId, GenerationInfo, ProfileStore, S3ProfileStore, StoreConfig};
+use time::format_description::well_known::Rfc3339;
+
+/// Where the generations and the pointer live.
+pub struct StoreLocation {
+    /// The profile bucket.
+    pub bucket: String,
+    /// The campaign table (it also holds the pointer and the generation items).
+    pub table: String,
+}
+
+fn account(raw: &str) -> Result<AccountId> {
+    AccountId::parse(raw).with_context(|| format!("--account '{raw}'"))
+}
+
+async fn store(at: &StoreLocation) -> Result<S3ProfileStore> {
+    let aws = platform::aws_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws).force_path_style(platform::path_style_s3()).build(),
+    );
+    let mut config = StoreConfig::new(&at.bucket, &at.table);
+    config.key = session_store::ProfileKey::from_env().context("PROFILE_ENCRYPTION_KEY")?;
+    Ok(S3ProfileStore::new(s3, aws_sdk_dynamodb::Client::new(&aws), config))
+}
+
+fn size(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / 1048576.0)
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
+}
+
+fn line(g: &GenerationInfo, current: Option<&GenerationId>) -> String {
+    let mut flags = Vec::new();
+    if Some(&g.id) == current {
+        flags.push("current");
+    }
+    if g.bad {
+        flags.push("bad");
+    }
+    if g.encrypted {
+        flags.push("encrypted");
+    }
+    format!(
+        "{} {}  {}  {:<8}  {:>8}  {}",
+        if Some(&g.id) == current { "*" } else { " " },
+        g.id,
+        g.created.format(&Rfc3339).unwrap_or_default(),
+        g.state.as_str(),
+        size(g.size),
+        flags.join(", ")
+    )
+}
+
+/// Prints the account's generations, newest first, marking the current one.
+pub async fn list(at: &StoreLocation, raw_account: &str) -> Result<()> {
+    let account = account(raw_account)?;
+    let store = store(at).await?;
+    let pointer = store.pointer(&account).await.context("reading the session pointer")?;
+    let generations = store.list(&account).await.context("listing the generations")?;
+    if pointer.is_none() && generations.is_empty() {
+        bail!("account {account} has no stored session\nhint: run `wacamp setup --account {account}`");
+    }
+    let current = pointer.as_ref().and_then(|p| p.current.as_ref());
+    println!(
+        "account {account}: session {}, {} generation(s)",
+        pointer.as_ref().map_or("MISSING", |p| p.state.as_str()),
+        generations.len()
+    );
+    for g in &generations {
+        println!("{}", line(g, current));
+    }
+    Ok(())
+}
+
+/// Makes an older generation current again (it must not be marked bad unless `force`).
+pub async fn restore(at: &StoreLocation, raw_account: &str, raw_generation: &str, force: bool) -> Result<()> {
+    let account = account(raw_account)?;
+    let id = GenerationId::parse(raw_generation)
+        .map_err(|_| anyhow::anyhow!("--generation '{raw_generation}' is not a generation id; `wacamp session list --account {account}` lists them"))?;
+    let store = store(at).await?;
+    let info = store
+        .inspect(&account, &id)
+        .await
+        .with_context(|| format!("generation {id}; `wacamp session list --account {account}` lists them"))?;
+    if info.bad && !force {
+        bail!(
+            "generation {id} is marked bad (it failed to verify or to log in); pass --force to promote it anyway"
+        );
+    }
+    let pointer = store.promote(&account, &id).await.context("promoting the generation")?;
+    println!(
+        "account {account}: generation {id} is current again (session {}, pointer version {})",
+        pointer.state, pointer.version
+    );
+    println!("paused campaigns continue with `wacamp resume <campaign>`");
+    Ok(())
+}
+
+/// Prints the session health the API reports.
+pub fn print_health(h: &Value) {
+    let text = |v: &Value| v.as_str().unwrap_or("never").to_owned();
+    println!(
+        "account {}: {} (generation {}, pointer version {})",
+        h["account"].as_str().unwrap_or("?"),
+        h["state"].as_str().unwrap_or("?"),
+        h["current_generation"].as_str().unwrap_or("none"),
+        h["pointer_version"]
+    );
+    println!("  last check {}  last backup {}", text(&h["last_check"]), text(&h["last_backup"]));
+    let g = &h["generations"];
+    let describe = |g: &Value| {
+        let bad = if g["bad"] == true { ", bad" } else { "" };
+        format!("{} ({}{bad})", g["id"].as_str().unwrap_or("?"), g["state"].as_str().unwrap_or("?"))
+    };
+    print!("  generations: {} stored, {} marked bad", g["count"], g["bad"]);
+    if g["newest"].is_object() {
+        print!("; newest {}, oldest {}", describe(&g["newest"]), describe(&g["oldest"]));
+    }
+    println!();
+    if let Some(hint) = h["hint"].as_str() {
+        println!("  hint: {hint}");
+    }
+}

@@ -1,0 +1,83 @@
+//! `GET /accounts/{account}/session`: what is known of an account's WhatsApp Web session — its
+//! state at the last check, the current generation, how many generations are stored and how
+//! many are marked bad, and when it was last checked and backed up.
+//!
+//! Everything comes from the table (the `SESSION` pointer and the `GEN#` items); the profile
+//! objects themselves are never read here.
+
+use crate::Deps;
+use domain::{AccountId, ErrorCode, SessionState};
+use http_api::{ApiError, error_with_hint, json_response};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Response};
+use serde_json::json;
+use session_store::{GenerationInfo, SessionPointer};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Serves the session health of `account`.
+pub(crate) async fn health(deps: &Deps, account: &str) -> Result<Response<Body>, ApiError> {
+    let account = AccountId::parse(account)
+        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("account: {e}")))?;
+    let pointer =
+        deps.profiles.pointer(&account).await.map_err(|e| ApiError::internal("read session pointer", &e))?;
+    let generations =
+        deps.profiles.list(&account).await.map_err(|e| ApiError::internal("list generations", &e))?;
+    if pointer.is_none() && generations.is_empty() {
+        return Ok(error_with_hint(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            &format!("account '{account}' has no WhatsApp Web session"),
+            &format!("Run `wacamp setup --account {account}` to link it."),
+        ));
+    }
+    Ok(json_response(StatusCode::OK, &health_json(&account, pointer.as_ref(), &generations)))
+}
+
+/// The health body. `generations` come newest first, as the store lists them.
+pub fn health_json(
+    account: &AccountId,
+    pointer: Option<&SessionPointer>,
+    generations: &[GenerationInfo],
+) -> serde_json::Value {
+    let state = pointer.map_or(SessionState::Missing, |p| p.state);
+    let current = pointer.and_then(|p| p.current.as_ref());
+    let summary = |g: &GenerationInfo| {
+        json!({
+            "id": g.id.as_str(),
+            "created": rfc3339(g.created),
+            "state": g.state.as_str(),
+            "bad": g.bad,
+            "size": g.size,
+            "encrypted": g.encrypted,
+            "current": Some(&g.id) == current,
+        })
+    };
+    let hint = match state {
+        SessionState::Ready | SessionState::Unknown => None,
+        SessionState::Expired | SessionState::Missing => Some(format!(
+            "Run `wacamp setup --account {account} --force`; paused campaigns continue with `wacamp resume <campaign>`."
+        )),
+        SessionState::Conflict => Some(ErrorCode::SessionConflict.hint_for(account.as_str(), "<campaign>")),
+        SessionState::Banned => Some(ErrorCode::AccountBanned.hint_for(account.as_str(), "<campaign>")),
+    };
+    json!({
+        "account": account,
+        "state": state,
+        "current_generation": current.map(|g| g.as_str()),
+        "pointer_version": pointer.map_or(0, |p| p.version),
+        "last_check": pointer.and_then(|p| p.last_check).map(rfc3339),
+        "last_backup": pointer.and_then(|p| p.last_backup).map(rfc3339),
+        "generations": {
+            "count": generations.len(),
+            "bad": generations.iter().filter(|g| g.bad).count(),
+            "newest": generations.first().map(summary),
+            "oldest": generations.last().map(summary),
+        },
+        "hint": hint,
+    })
+}

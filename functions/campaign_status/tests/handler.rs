@@ -1,0 +1,183 @@
+//! The handler called directly with captured API Gateway v2 events, against in-memory ports
+//! (pure logic; the real HTTP path is covered in tests/e2e).
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use campaign_status::{Deps, handle};
+use campaign_store::{CampaignStore, InMemoryCampaignStore, NewCampaign, NewMessage};
+use domain::{AccountId, CampaignId, MessageSeq, PhoneNumber, Template};
+use lambda_http::Body;
+use serde_json::Value;
+use session_store::{GenerationState, InMemoryProfileStore, ProfileStore, StoreConfig};
+use std::sync::Arc;
+
+const CAMPAIGN: &str = "c-0000000000000000000000000000c0de";
+const MESSAGES: &str = include_str!("fixtures/apigw_v2_get_messages.json");
+const SESSION: &str = include_str!("fixtures/apigw_v2_get_session.json");
+
+struct World {
+    deps: Deps,
+    store: Arc<InMemoryCampaignStore>,
+    profiles: Arc<InMemoryProfileStore>,
+}
+
+fn world() -> World {
+    let store = Arc::new(InMemoryCampaignStore::default());
+    let profiles = Arc::new(InMemoryProfileStore::new(StoreConfig::new("bucket", "table")));
+    let deps = Deps {
+        store: store.clone(),
+        profiles: profiles.clone(),
+        api_key: http_api::ApiKey::for_secret("fixture-key"),
+    };
+    World { deps, store, profiles }
+}
+
+/// A campaign of `valid` sendable rows followed by one invalid number.
+async fn campaign(store: &InMemoryCampaignStore, valid: u32) {
+    let mut messages: Vec<NewMessage> = (0..valid)
+        .map(|i| NewMessage {
+            seq: MessageSeq(i),
+            phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string()),
+            vars: Default::default(),
+        })
+        .collect();
+    messages.push(NewMessage { seq: MessageSeq(valid), phone: Err("12".into()), vars: Default::default() });
+    store
+        .create_campaign(&NewCampaign {
+            id: CampaignId::parse(CAMPAIGN).unwrap(),
+            name: "fixture".into(),
+            account: AccountId::parse("shop").unwrap(),
+            template: Template::parse("Hi").unwrap(),
+            messages,
+            created_at: "2026-11-29T14:36:36Z".into(),
+            paused: None,
+        })
+        .await
+        .unwrap();
+}
+
+async fn call(deps: &Deps, event: &str) -> (u16, Value) {
+    let resp = handle(deps, lambda_http::request::from_str(event).unwrap()).await.unwrap();
+    let body: Value = match resp.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        other => serde_json::from_slice(other.as_ref()).unwrap(),
+    };
+    (resp.status().as_u16(), body)
+}
+
+/// The messages fixture with another query string.
+fn messages_event(query: &str) -> String {
+    MESSAGES
+        .replace("\"rawQueryString\": \"status=QUEUED&limit=2\"", &format!("\"rawQueryString\": \"{query}\""))
+}
+
+#[tokio::test]
+async fn a_status_filtered_page_lists_the_rows_with_their_phone_and_a_cursor_to_the_next_page() {
+    let w = world();
+    campaign(&w.store, 3).await;
+    // Given three queued rows, when the first page of two QUEUED rows is asked for
+    let (status, page) = call(&w.deps, MESSAGES).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["status_filter"], "QUEUED");
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["row"], 0);
+    assert_eq!(items[0]["phone"], "+4915112345600");
+    assert_eq!(items[0]["status"], "QUEUED");
+    assert_eq!(items[0]["attempts"], 0);
+    // then the cursor leads to the last queued row, and that page ends the walk.
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (status, last) =
+        call(&w.deps, &messages_event(&format!("status=QUEUED&limit=2&cursor={cursor}"))).await;
+    assert_eq!(status, 200, "{last}");
+    let rows: Vec<&Value> = last["items"].as_array().unwrap().iter().map(|i| &i["row"]).collect();
+    assert_eq!(rows, [&Value::from(2)]);
+    assert_eq!(last["next_cursor"], Value::Null);
+}
+
+#[tokio::test]
+async fn without_a_filter_every_row_is_listed_including_failed_ones_with_their_code() {
+    let w = world();
+    campaign(&w.store, 2).await;
+    let (status, page) = call(&w.deps, &messages_event("")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["limit"], 100);
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[2]["status"], "FAILED");
+    assert_eq!(items[2]["code"], "INVALID_PHONE");
+    assert_eq!(items[2]["phone"], "12");
+    assert_eq!(page["next_cursor"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_bad_cursor_limit_or_status_is_a_400_naming_the_parameter() {
+    let w = world();
+    campaign(&w.store, 1).await;
+    for (query, field) in [
+        ("cursor=bm90LWEtY3Vyc29y", "cursor: "),
+        ("limit=1001", "limit: "),
+        ("limit=0", "limit: "),
+        ("status=LOST", "status: "),
+    ] {
+        let (status, body) = call(&w.deps, &messages_event(query)).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["code"], "BAD_REQUEST");
+        assert!(body["message"].as_str().unwrap().starts_with(field), "{query}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_messages_of_an_unknown_campaign_are_a_404() {
+    let w = world();
+    let (status, body) = call(&w.deps, MESSAGES).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn an_account_never_set_up_is_a_404_that_names_the_setup_command() {
+    let w = world();
+    let (status, body) = call(&w.deps, SESSION).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "NOT_FOUND");
+    assert_eq!(body["hint"], "Run `wacamp setup --account shop` to link it.");
+}
+
+#[tokio::test]
+async fn session_health_counts_generations_and_bad_ones_and_names_the_current() {
+    let w = world();
+    let shop = AccountId::parse("shop").unwrap();
+    // Given two stored generations, the older one marked bad
+    for marker in ["old", "new"] {
+        let dir = tempfile::tempdir().unwrap();
+        let leveldb = dir.path().join("Default/Local Storage/leveldb");
+        std::fs::create_dir_all(&leveldb).unwrap();
+        std::fs::write(leveldb.join("marker.log"), marker).unwrap();
+        w.profiles.backup(&shop, dir.path(), GenerationState::Ready).await.unwrap();
+    }
+    let generations = w.profiles.list(&shop).await.unwrap();
+    w.profiles.mark_bad(&shop, &generations[1].id).await.unwrap();
+    // when the session health is asked for
+    let (status, body) = call(&w.deps, SESSION).await;
+    // then it reports the state, the current (newest) generation and the counts.
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["account"], "shop");
+    assert_eq!(body["state"], "READY");
+    assert_eq!(body["current_generation"], generations[0].id.as_str());
+    assert_eq!(body["generations"]["count"], 2);
+    assert_eq!(body["generations"]["bad"], 1);
+    assert_eq!(body["generations"]["newest"]["current"], true);
+    assert_eq!(body["generations"]["oldest"]["bad"], true);
+    assert!(body["last_backup"].is_string(), "{body}");
+    assert_eq!(body["hint"], Value::Null);
+}
+
+#[tokio::test]
+async fn the_read_routes_refuse_a_request_without_the_api_key() {
+    let w = world();
+    for event in [MESSAGES, SESSION] {
+        let (status, body) = call(&w.deps, &event.replace("\"x-api-key\": \"fixture-key\",", "")).await;
+        assert_eq!(status, 401);
+        assert_eq!(body["code"], "UNAUTHORIZED");
+    }
+}
