@@ -285,10 +285,9 @@ async fn main() -> Result<()> {
                 );
             }
         }
+        // Local commands: they talk to the store directly and returned above.
         Command::Setup { .. }
-        | Command::Session(SessionCommand::List { .. } | SessionCommand::Restore { .. }) => {
-            unreachable!("handled above")
-        }
+        | Command::Session(SessionCommand::List { .. } | SessionCommand::Restore { .. }) => {}
         Command::Session(SessionCommand::Check { account }) => {
             let health = call(http.get(format!("{base}/accounts/{account}/session"))).await?;
             session::print_health(&health);

@@ -9,9 +9,11 @@
 //! flush and the profile is backed up as a new generation.
 //!
 //! Across instances: one browser per account at a time (a lease in the table, taken before the
-//! browser starts, renewed while the batch runs, released at its end; a busy account's records
-//! go back until the lease ends), and the per-account caps per hour and day (a full window sends
-//! nothing more: the rest goes back until the next window opens, never FAILED). A browser that
+//! browser starts until the invocation's deadline plus a margin, so it never lapses while its
+//! holder lives, and released at its end; a busy account's records go back until the lease
+//! ends; the profile is backed up only while the lease is still held), and the per-account caps
+//! per hour and day (a slot is taken before a row is claimed; a full window sends nothing more:
+//! the rest goes back untouched until the next window opens, never FAILED). A browser that
 //! crashes mid-batch is relaunched once on the same profile; the message it was sending is
 //! verified in the chat before it is sent again.
 //!
@@ -59,8 +61,6 @@ pub struct Config {
     pub pace: (Duration, Duration),
     /// Time kept free at the end of an invocation to close the browser and back up.
     pub deadline_reserve: Duration,
-    /// How long the account's browser lease holds without renewal (renewed while a batch runs).
-    pub account_lease: Duration,
     /// Sends allowed per account per hour and per day.
     pub caps: SendCaps,
 }
@@ -68,11 +68,17 @@ pub struct Config {
 /// The longest visibility delay SQS accepts (12 hours).
 const MAX_DELAY: Duration = Duration::from_secs(12 * 3600);
 
+/// How long the account's browser lease outlives the invocation's deadline. An invocation cannot
+/// run past its deadline, so the lease never lapses while its holder lives; the margin covers
+/// clock skew between instances. A holder that died blocks the account at most this long after
+/// its deadline (the records go back with that delay, never FAILED).
+pub const LEASE_MARGIN: Duration = Duration::from_secs(30);
+
 impl Config {
     /// Reads `TABLE_NAME`, `QUEUE_URL`, `RETRY_DELAY_SECONDS` (30), `CLAIM_LEASE_SECONDS` (120),
     /// `MAX_SEND_ATTEMPTS` (3), `MAX_BACKUP_FALLBACK` (3), `PACE_MIN_MS` (2000), `PACE_MAX_MS`
-    /// (6000), `DEADLINE_RESERVE_SECONDS` (25), `ACCOUNT_LEASE_SECONDS` (90), `CAP_PER_HOUR` and
-    /// `CAP_PER_DAY` (0 or unset: no cap).
+    /// (6000), `DEADLINE_RESERVE_SECONDS` (25), `CAP_PER_HOUR` and `CAP_PER_DAY` (0 or unset: no
+    /// cap).
     pub fn from_env() -> Result<Self, platform::ConfigError> {
         let cap = |name: &'static str| platform::optional(name, 0u32).map(|c| Some(c).filter(|c| *c > 0));
         let min = Duration::from_millis(platform::optional("PACE_MIN_MS", 2000u64)?);
@@ -86,7 +92,6 @@ impl Config {
             max_fallback: platform::optional("MAX_BACKUP_FALLBACK", 3usize)?,
             pace: (min, max.max(min)),
             deadline_reserve: platform::seconds("DEADLINE_RESERVE_SECONDS", 25)?,
-            account_lease: platform::seconds("ACCOUNT_LEASE_SECONDS", 90)?,
             caps: SendCaps { per_hour: cap("CAP_PER_HOUR")?, per_day: cap("CAP_PER_DAY")? },
         })
     }
@@ -189,10 +194,18 @@ pub async fn handle(
         }
     }
     let mut failures = Vec::new();
-    // The account's browser lease names this invocation.
-    let holder = format!("{}/{}", std::process::id(), event.context.request_id);
+    // The account's browser lease names this invocation and lasts until its deadline plus a
+    // margin: it cannot lapse while this invocation lives, however long opening a session or
+    // closing and backing up takes, so it is never renewed.
+    let lease = BrowserLease {
+        holder: format!("{}/{}", std::process::id(), event.context.request_id),
+        until: browser_lease_until(
+            (deps.clock)().unix_timestamp(),
+            deadline.saturating_duration_since(Instant::now()),
+        ),
+    };
     for (_, items) in groups {
-        let outcomes = process_group(deps, &items, stop_sending_at, &holder, &mut tally).await;
+        let outcomes = process_group(deps, &items, stop_sending_at, &lease, &mut tally).await;
         // Once a record goes back, the later ones of its group follow it, with its delay.
         let mut given_back: Option<Option<Duration>> = None;
         for (item, outcome) in items.iter().zip(outcomes) {
@@ -242,6 +255,21 @@ pub async fn handle(
     Ok(response)
 }
 
+/// The account's browser lease this invocation takes.
+struct BrowserLease {
+    /// Names this invocation.
+    holder: String,
+    /// Epoch seconds: the invocation's deadline plus [`LEASE_MARGIN`].
+    until: i64,
+}
+
+/// The end of the browser lease of an invocation at `now` (epoch seconds) with `left` before its
+/// deadline: the deadline (rounded up to a second) plus [`LEASE_MARGIN`].
+fn browser_lease_until(now: i64, left: Duration) -> i64 {
+    let left = i64::try_from(left.as_millis().div_ceil(1000)).unwrap_or(i64::MAX / 4);
+    now.saturating_add(left).saturating_add(secs(LEASE_MARGIN))
+}
+
 /// The invocation deadline (epoch millis from the runtime) as an `Instant`.
 fn deadline_instant(deadline_ms: u64) -> Instant {
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
@@ -255,7 +283,7 @@ async fn process_group(
     deps: &Deps,
     items: &[Item<'_>],
     stop_sending_at: Instant,
-    holder: &str,
+    lease: &BrowserLease,
     tally: &mut Tally,
 ) -> Vec<Outcome> {
     let Some(first) = items.first() else { return Vec::new() };
@@ -273,8 +301,7 @@ async fn process_group(
     }
     // One browser per account across instances: without the lease, the records wait for it.
     let now = (deps.clock)().unix_timestamp();
-    let lease = secs(deps.config.account_lease);
-    match deps.gate.acquire_browser(&account, holder, now, now + lease).await {
+    match deps.gate.acquire_browser(&account, &lease.holder, now, lease.until).await {
         Err(e) => return retry_all(items, &e.to_string()),
         Ok(LeaseGrant::Busy { until, .. }) => {
             let wait = wait_until(until + 1, now);
@@ -286,8 +313,8 @@ async fn process_group(
         }
         Ok(LeaseGrant::Acquired) => {}
     }
-    let outcomes = with_browser(deps, items, stop_sending_at, holder, tally).await;
-    if let Err(e) = deps.gate.release_browser(&account, holder).await {
+    let outcomes = with_browser(deps, items, stop_sending_at, lease, tally).await;
+    if let Err(e) = deps.gate.release_browser(&account, &lease.holder).await {
         tracing::warn!(%account, error = %e, "could not release the account's browser lease; it expires on its own");
     }
     outcomes
@@ -307,7 +334,7 @@ async fn with_browser(
     deps: &Deps,
     items: &[Item<'_>],
     stop_sending_at: Instant,
-    holder: &str,
+    lease: &BrowserLease,
     tally: &mut Tally,
 ) -> Vec<Outcome> {
     let Some(first) = items.first() else { return Vec::new() };
@@ -323,9 +350,8 @@ async fn with_browser(
     tally.launch_ms += opened.launch.as_millis();
     let session::Opened { mut browser, profile, from_backup, .. } = opened;
     let mut relaunch = Relaunch { dir: profile.path(), left: true };
-    let lease = secs(deps.config.account_lease);
-    let mut renewed_at = (deps.clock)().unix_timestamp();
-    let mut campaigns: HashMap<CampaignId, Option<Template>> = HashMap::new();
+    // Per campaign: its template, and whether it is cancelled (its rows are never sent).
+    let mut campaigns: HashMap<CampaignId, (Option<Template>, bool)> = HashMap::new();
     let mut outcomes = Vec::with_capacity(items.len());
     let mut sent_any = false;
     let mut stopped: Option<String> = None;
@@ -339,24 +365,6 @@ async fn with_browser(
             outcomes.push(Outcome::Retry("the invocation is about to time out".into(), Some(Duration::ZERO)));
             continue;
         }
-        // Keep the browser lease while the batch runs; a lost lease means another instance may
-        // have a browser on this account now, so nothing more is sent here.
-        let now = (deps.clock)().unix_timestamp();
-        if now - renewed_at >= lease / 3 {
-            match deps.gate.renew_browser(&account, holder, now + lease).await {
-                Ok(true) => renewed_at = now,
-                Ok(false) => {
-                    stopped = Some("the account's browser lease was lost".into());
-                    outcomes.push(Outcome::Retry("the account's browser lease was lost".into(), None));
-                    continue;
-                }
-                Err(e) => {
-                    stopped = Some("the account's browser lease could not be renewed".into());
-                    outcomes.push(Outcome::Retry(e.to_string(), None));
-                    continue;
-                }
-            }
-        }
         if from_backup && !campaigns.contains_key(&item.message.campaign_id) {
             let at = rfc3339((deps.clock)());
             let _ = deps
@@ -364,11 +372,13 @@ async fn with_browser(
                 .record_notice(&item.message.campaign_id, ErrorCode::SessionRestoredFromBackup, &at)
                 .await;
         }
-        let template = match campaigns.get(&item.message.campaign_id) {
+        let (template, cancelled) = match campaigns.get(&item.message.campaign_id) {
             Some(t) => t.clone(),
             None => {
                 let t = match deps.store.campaign(&item.message.campaign_id).await {
-                    Ok(view) => view.and_then(|v| Template::parse(&v.template).ok()),
+                    Ok(view) => view.map_or((None, false), |v| {
+                        (Template::parse(&v.template).ok(), v.status == domain::CampaignStatus::Cancelled)
+                    }),
                     Err(e) => {
                         outcomes.push(Outcome::Retry(e.to_string(), None));
                         stopped = Some("an earlier record could not be read".into());
@@ -381,7 +391,7 @@ async fn with_browser(
         };
         let sending_started = Instant::now();
         let (b, outcome, stop) =
-            send_one(deps, browser, &item.message, template.as_ref(), &mut relaunch, tally).await;
+            send_one(deps, browser, &item.message, template.as_ref(), cancelled, &mut relaunch, tally).await;
         browser = b;
         if matches!(outcome, Outcome::Ack("sent")) {
             sent_any = true;
@@ -397,19 +407,25 @@ async fn with_browser(
             stopped = Some("an earlier record of its group was given back".into());
         }
     }
-    // Close with a flush before anything reads the profile; back up only what just worked.
+    // Close with a flush before anything reads the profile; back up only what just worked, and
+    // only while the lease is still ours (asked with the same end, so nothing is extended): a
+    // lost lease means another instance may have run a browser on the account meanwhile.
     let closed = tokio::task::spawn_blocking(move || browser.close()).await;
     match closed {
-        Ok(Ok(())) if sent_any => {
-            match deps.profiles.backup(&account, profile.path(), GenerationState::Ready).await {
+        Ok(Ok(())) if sent_any => match deps.gate.renew_browser(&account, &lease.holder, lease.until).await {
+            Ok(true) => match deps.profiles.backup(&account, profile.path(), GenerationState::Ready).await {
                 Ok(b) => {
                     tracing::info!(%account, generation = %b.generation.id.as_str(), current = b.current, "profile backed up")
                 }
                 Err(e) => {
                     tracing::warn!(%account, code = e.code(), error = %e, "profile backup failed; the previous generation stays current")
                 }
+            },
+            Ok(false) => tracing::warn!(%account, "the account's browser lease was lost; no backup taken"),
+            Err(e) => {
+                tracing::warn!(%account, error = %e, "could not confirm the account's browser lease; no backup taken")
             }
-        }
+        },
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(%account, error = %e, "browser did not close cleanly; no backup taken"),
         Err(e) => tracing::warn!(%account, error = %e, "browser close task failed; no backup taken"),
@@ -471,16 +487,36 @@ async fn send_one(
     browser: Box<dyn Browser>,
     m: &QueuedMessage,
     template: Option<&Template>,
+    cancelled: bool,
     relaunch: &mut Relaunch<'_>,
     tally: &mut Tally,
 ) -> (Box<dyn Browser>, Outcome, Option<String>) {
+    // The account's caps, before the claim: a full window touches nothing (the row stays QUEUED
+    // with its attempts, so waiting for a window never brings it nearer to FAILED) and the record
+    // (and the rest of its group) waits for the next window. One slot per handling, whatever
+    // follows (a verification, a relaunch and a second try): a slot taken for a row that then
+    // turns out settled, claimed elsewhere or already delivered is simply spent — conservative,
+    // the cap is never passed. A cancelled campaign's rows are never sent, so they take none.
+    if deps.config.caps.any() && !cancelled {
+        let now = (deps.clock)().unix_timestamp();
+        match deps.gate.take_send_slot(&m.account, now, deps.config.caps).await {
+            Ok(SlotGrant::Granted) => {}
+            Ok(SlotGrant::CapReached { opens_at }) => {
+                let wait = wait_until(opens_at, now);
+                tracing::info!(account = %m.account, campaign = %m.campaign_id, seq = %m.seq, wait_s = wait.as_secs(), code = %ErrorCode::RateLimited, "send cap reached; the rest waits for the next window");
+                let why = format!("{}: send cap reached", ErrorCode::RateLimited);
+                return (browser, Outcome::Retry(why.clone(), Some(wait)), Some(why));
+            }
+            Err(e) => return (browser, Outcome::Retry(e.to_string(), None), Some(e.to_string())),
+        }
+    }
     let now = (deps.clock)();
     let lease = Lease {
         now: now.unix_timestamp(),
         until: now.unix_timestamp() + i64::try_from(deps.config.lease.as_secs()).unwrap_or(i64::MAX / 2),
         at: rfc3339(now),
     };
-    let (row, ambiguous) = match deps.store.claim_message(&m.campaign_id, m.seq, &lease).await {
+    let (row, ambiguous, verify_only) = match deps.store.claim_message(&m.campaign_id, m.seq, &lease).await {
         Err(e) => return (browser, Outcome::Retry(e.to_string(), None), None),
         Ok(Claim::Settled) => return (browser, Outcome::Ack("already settled"), None),
         Ok(Claim::Missing) => {
@@ -498,8 +534,10 @@ async fn send_one(
                 None,
             );
         }
-        Ok(Claim::Fresh(row)) => (row, false),
-        Ok(Claim::Ambiguous(row)) => (row, true),
+        Ok(Claim::Fresh(row)) => (row, false, false),
+        Ok(Claim::Ambiguous(row)) => (row, true, false),
+        // Cancelled while an earlier attempt was out: look, record what happened, never send.
+        Ok(Claim::VerifyOnly(row)) => (row, true, true),
     };
     crash::hit(crash::CLAIMED, m, row.attempts);
     let finish = |f: Finish| {
@@ -539,6 +577,10 @@ async fn send_one(
                     tally.sent += 1;
                     return settle(finish(Finish::Sent).await, b, "sent");
                 }
+                Ok((b, Ok(false))) if verify_only => {
+                    tracing::info!(campaign = %m.campaign_id, seq = %m.seq, "campaign cancelled; the earlier attempt did not go out and none follows");
+                    return settle(finish(Finish::Released).await, b, "cancelled");
+                }
                 Ok((b, Ok(false))) => browser = b,
                 Ok((b, Err(e))) => match relaunch.again(deps, b, &e, tally).await {
                     Ok(fresh) => {
@@ -555,27 +597,6 @@ async fn send_one(
                 },
                 Err(e) => {
                     return (Box::new(Gone), Outcome::Retry(e.to_string(), None), Some(e.to_string()));
-                }
-            }
-        }
-        // The account's caps: a full window sends nothing more; the row goes back to QUEUED and
-        // the record (and the rest of its group) waits for the next window.
-        if deps.config.caps.any() {
-            let now = (deps.clock)().unix_timestamp();
-            match deps.gate.take_send_slot(&m.account, now, deps.config.caps).await {
-                Ok(SlotGrant::Granted) => {}
-                Ok(SlotGrant::CapReached { opens_at }) => {
-                    let wait = wait_until(opens_at, now);
-                    tracing::info!(account = %m.account, campaign = %m.campaign_id, seq = %m.seq, wait_s = wait.as_secs(), code = %ErrorCode::RateLimited, "send cap reached; the rest waits for the next window");
-                    if let Err(e) = finish(Finish::Released).await {
-                        tracing::warn!(error = %e, "claim not released; the next attempt verifies first");
-                    }
-                    let why = format!("{}: send cap reached", ErrorCode::RateLimited);
-                    return (browser, Outcome::Retry(why.clone(), Some(wait)), Some(why));
-                }
-                Err(e) => {
-                    let _ = finish(Finish::Released).await;
-                    return (browser, Outcome::Retry(e.to_string(), None), Some(e.to_string()));
                 }
             }
         }
@@ -742,6 +763,12 @@ mod tests {
         /// Outcomes to play for the next sends (then `Sent`).
         next: VecDeque<SendOutcome>,
         launches: u32,
+        /// The account gate, to look at (or take over) the browser lease while a batch runs.
+        gate: Option<Arc<InMemoryAccountGate>>,
+        /// The browser lease at each launch.
+        leases_seen: Vec<Option<(String, i64)>>,
+        /// Another instance takes the browser lease over at the next send.
+        take_over_lease: bool,
     }
 
     /// Logs in when the profile's marker file says "good".
@@ -757,7 +784,11 @@ mod tests {
             let marker =
                 std::fs::read_to_string(profile_dir.join("Default/Local Storage/leveldb/marker.log"))
                     .map_err(|e| e.to_string())?;
-            self.0.lock().unwrap().launches += 1;
+            let mut s = self.0.lock().unwrap();
+            s.launches += 1;
+            let lease = s.gate.as_ref().and_then(|g| g.lease_of(&shop()));
+            s.leases_seen.push(lease);
+            drop(s);
             Ok(Box::new(FakeBrowser { ready: marker == "good", script: self.0.clone() }))
         }
     }
@@ -768,6 +799,19 @@ mod tests {
         }
         fn send(&mut self, phone: &PhoneNumber, text: &str) -> SendOutcome {
             let mut s = self.script.lock().unwrap();
+            if std::mem::take(&mut s.take_over_lease)
+                && let Some(gate) = s.gate.clone()
+            {
+                // Far past the lease's end, as if this instance's clock were far behind.
+                let later = i64::MAX / 4;
+                let taken = tokio::runtime::Handle::current().block_on(gate.acquire_browser(
+                    &shop(),
+                    "elsewhere",
+                    later,
+                    later + 90,
+                ));
+                assert_eq!(taken.unwrap(), LeaseGrant::Acquired);
+            }
             let outcome = s.next.pop_front().unwrap_or(SendOutcome::Sent);
             if matches!(outcome, SendOutcome::Sent | SendOutcome::Uncertain(ErrorCode::SendTimeout)) {
                 s.delivered.push((phone.e164().to_owned(), text.to_owned()));
@@ -798,7 +842,7 @@ mod tests {
         let gate = Arc::new(InMemoryAccountGate::default());
         let queue = Arc::new(InMemoryMessageQueue::default());
         let profiles = Arc::new(InMemoryProfileStore::new(StoreConfig::new("bucket", "table")));
-        let script = Arc::new(Mutex::new(Script::default()));
+        let script = Arc::new(Mutex::new(Script { gate: Some(gate.clone()), ..Script::default() }));
         let now = Arc::new(Mutex::new(1_800_000_000i64));
         let clock_now = now.clone();
         let deps = Deps {
@@ -811,7 +855,6 @@ mod tests {
                 max_fallback: 3,
                 pace: (Duration::ZERO, Duration::ZERO),
                 deadline_reserve: Duration::ZERO,
-                account_lease: Duration::from_secs(90),
                 caps: SendCaps::default(),
             },
             store: store.clone(),
@@ -1073,6 +1116,13 @@ mod tests {
         assert_eq!(row.status, MessageStatus::Queued, "back in the queue, not FAILED");
         // The clock stands on a full hour: the record waits the whole next hour.
         assert_eq!(w.queue.retried.lock().unwrap()[0], ("rh-r2".to_string(), Duration::from_secs(3600)));
+        // Waiting is not an attempt, however often the record comes back before the window opens.
+        for _ in 0..4 {
+            assert_eq!(w.run(vec![record("r2", "shop", &body(&id, 2))]).await, vec!["r2".to_string()]);
+        }
+        let row = w.store.message(&id, MessageSeq(2)).await.unwrap().unwrap();
+        assert_eq!((row.status, row.attempts), (MessageStatus::Queued, 0), "the cap never claimed it");
+        assert_eq!(w.gate.sends_this_hour(&shop(), *w.now.lock().unwrap()), 2);
         *w.now.lock().unwrap() += 3600;
         assert!(w.run(vec![record("r2", "shop", &body(&id, 2))]).await.is_empty());
         assert_eq!(w.delivered().len(), 3);
@@ -1113,5 +1163,55 @@ mod tests {
         *w.now.lock().unwrap() += 61;
         assert!(w.run(records(&id, 2)).await.is_empty());
         assert_eq!(w.delivered().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_browser_lease_lasts_until_the_invocation_deadline_plus_a_margin_and_is_released_after() {
+        let w = world();
+        w.generation("good").await;
+        let id = w.campaign(1).await;
+        let now = *w.now.lock().unwrap();
+        // Given an invocation with 60 s left, when it runs,
+        assert!(w.run_with(records(&id, 1), 60_000).await.is_empty());
+        // then the browser started under a lease that ends 30 s after its deadline, never renewed,
+        let seen = w.script.lock().unwrap().leases_seen.clone();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0].as_ref().map(|(_, until)| *until), Some(now + 60 + 30), "{seen:?}");
+        // and the lease is given up at the end.
+        assert_eq!(w.gate.lease_of(&shop()), None);
+    }
+
+    #[test]
+    fn the_browser_lease_ends_a_margin_after_the_deadline_rounded_up_to_a_second() {
+        assert_eq!(browser_lease_until(1_000, Duration::from_millis(59_001)), 1_000 + 60 + 30);
+        assert_eq!(browser_lease_until(1_000, Duration::ZERO), 1_000 + 30);
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_lost_its_browser_lease_takes_no_backup() {
+        let w = world();
+        w.generation("good").await;
+        let id = w.campaign(1).await;
+        // Given another instance that takes the account's lease over while the message is sent,
+        w.script.lock().unwrap().take_over_lease = true;
+        // when the batch ends, the sent message is recorded
+        assert!(w.run(records(&id, 1)).await.is_empty());
+        assert_eq!(w.store.campaign(&id).await.unwrap().unwrap().counts.sent, 1);
+        // but no generation is backed up, and the other instance keeps its lease.
+        assert_eq!(w.profiles.list(&shop()).await.unwrap().len(), 1, "no backup without the lease");
+        assert_eq!(w.gate.lease_of(&shop()).map(|(h, _)| h), Some("elsewhere".to_string()));
+    }
+
+    #[tokio::test]
+    async fn a_relaunch_after_a_crash_takes_no_second_send_slot() {
+        let mut w = world();
+        w.deps.config.caps = SendCaps { per_hour: Some(10), per_day: None };
+        w.generation("good").await;
+        let id = w.campaign(2).await;
+        w.script.lock().unwrap().next.push_back(SendOutcome::Crashed("renderer gone".into()));
+        assert!(w.run(records(&id, 2)).await.is_empty());
+        assert_eq!(w.script.lock().unwrap().launches, 2, "one relaunch");
+        assert_eq!(w.delivered().len(), 2);
+        assert_eq!(w.gate.sends_this_hour(&shop(), *w.now.lock().unwrap()), 2, "one slot per message");
     }
 }

@@ -109,23 +109,22 @@ async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     match deps.store.claim_idempotency(&claim).await.map_err(|e| ApiError::internal("idempotency", &e))? {
         Idempotency::Owned { campaign_id } => {
             campaign.id = campaign_id;
-            pause_if_expired(&mut campaign, session_state, &now);
-            let existing = deps
-                .store
-                .campaign(&campaign.id)
-                .await
-                .map_err(|e| ApiError::internal("read campaign", &e))?;
-            let queued = match existing {
-                None => create_and_queue(deps, &campaign).await?,
-                // An earlier attempt wrote the campaign and died while queueing: queue what is
-                // still QUEUED (the queue's deduplication drops what did get through).
-                Some(_) => requeue_queued(deps, &campaign).await?,
-            };
-            deps.store
-                .finish_idempotency(&claim.key_hash)
-                .await
-                .map_err(|e| ApiError::internal("idempotency", &e))?;
-            Ok(accepted(&campaign, session_state, queued, None))
+            match start_owned(deps, &mut campaign, session_state, &now).await {
+                Ok(queued) => {
+                    deps.store
+                        .finish_idempotency(&claim.key_hash)
+                        .await
+                        .map_err(|e| ApiError::internal("idempotency", &e))?;
+                    Ok(accepted(&campaign, session_state, queued, None))
+                }
+                Err(e) => {
+                    // Let the client's retry take over now rather than after the claim lapses.
+                    if let Err(release) = deps.store.release_idempotency(&claim.key_hash).await {
+                        tracing::warn!(error = %release, "idempotency claim not released; it lapses on its own");
+                    }
+                    Err(e)
+                }
+            }
         }
         Idempotency::Done { campaign_id } => {
             campaign.id = campaign_id;
@@ -168,6 +167,36 @@ async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     }
 }
 
+/// The work of a start that owns its `Idempotency-Key`: create and queue, or, when an earlier
+/// attempt wrote the campaign and died while queueing, queue what is still QUEUED (the queue's
+/// deduplication drops what did get through). Returns how many records were queued.
+async fn start_owned(
+    deps: &Deps,
+    campaign: &mut NewCampaign,
+    session: SessionState,
+    now: &str,
+) -> Result<usize, ApiError> {
+    let existing =
+        deps.store.campaign(&campaign.id).await.map_err(|e| ApiError::internal("read campaign", &e))?;
+    match existing {
+        None => {
+            pause_if_expired(campaign, session, now);
+            create_and_queue(deps, campaign).await
+        }
+        Some(view) => {
+            // Answer with what the campaign is, not with what the session is now.
+            let expired = view.status == domain::CampaignStatus::Paused
+                && view.reason == Some(ErrorCode::SessionExpired);
+            pause_if_expired(
+                campaign,
+                if expired { SessionState::Expired } else { SessionState::Ready },
+                now,
+            );
+            requeue_queued(deps, &campaign.id).await
+        }
+    }
+}
+
 /// A campaign for an account whose session is known expired starts PAUSED: nothing is queued
 /// that would only pause in the sender, and the response says what to run.
 fn pause_if_expired(campaign: &mut NewCampaign, session: SessionState, now: &str) {
@@ -201,14 +230,15 @@ async fn create_and_queue(deps: &Deps, campaign: &NewCampaign) -> Result<usize, 
     Ok(queued.len())
 }
 
-/// Queues every row still QUEUED (round 0, so the queue drops records that were already sent).
-async fn requeue_queued(deps: &Deps, campaign: &NewCampaign) -> Result<usize, ApiError> {
+/// Queues a record for every row still QUEUED, with the row's round, so the queue drops the
+/// records that are still there (within its deduplication window). Returns how many were sent.
+async fn requeue_queued(deps: &Deps, id: &CampaignId) -> Result<usize, ApiError> {
     let mut after = None;
     let mut queued = 0;
     loop {
         let page = deps
             .store
-            .messages_in_status(&campaign.id, domain::MessageStatus::Queued, after, PAGE)
+            .messages_in_status(id, domain::MessageStatus::Queued, after, PAGE)
             .await
             .map_err(|e| ApiError::internal("list queued rows", &e))?;
         let Some(last) = page.last() else { break };
@@ -216,7 +246,7 @@ async fn requeue_queued(deps: &Deps, campaign: &NewCampaign) -> Result<usize, Ap
         let batch: Vec<QueuedMessage> = page
             .iter()
             .map(|r| QueuedMessage {
-                campaign_id: campaign.id.clone(),
+                campaign_id: id.clone(),
                 seq: r.seq,
                 account: r.account.clone(),
                 round: r.round,
@@ -228,7 +258,7 @@ async fn requeue_queued(deps: &Deps, campaign: &NewCampaign) -> Result<usize, Ap
             break;
         }
     }
-    tracing::info!(campaign = %campaign.id, queued, "half-finished campaign start completed");
+    tracing::debug!(campaign = %id, queued, "records queued again for QUEUED rows");
     Ok(queued)
 }
 
@@ -246,18 +276,18 @@ fn accepted(
         .filter_map(|m| m.phone.as_ref().err().map(|raw| (m.seq, raw)))
         .map(|(seq, raw)| json!({ "row": seq.0, "phone": raw, "code": ErrorCode::InvalidPhone }))
         .collect();
-    let paused = if campaign.paused.is_some() {
-        campaign.messages.iter().filter(|m| m.phone.is_ok()).count()
-    } else {
-        0
+    let sendable = campaign.messages.iter().filter(|m| m.phone.is_ok()).count();
+    let paused = if campaign.paused.is_some() { sendable } else { 0 };
+    let status = match replayed_status {
+        Some(status) => status,
+        // Nothing to send (every number invalid): finished from the start.
+        None if sendable == 0 => domain::CampaignStatus::Completed,
+        None if campaign.paused.is_some() => domain::CampaignStatus::Paused,
+        None => domain::CampaignStatus::Running,
     };
     let mut body = json!({
         "campaign_id": campaign.id,
-        "status": replayed_status.unwrap_or(if campaign.paused.is_some() {
-            domain::CampaignStatus::Paused
-        } else {
-            domain::CampaignStatus::Running
-        }),
+        "status": status,
         "total": campaign.messages.len(),
         "queued": queued,
         "paused": paused,
@@ -342,6 +372,10 @@ async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, 
         .resume_campaign(&id, &now, retry_failed)
         .await
         .map_err(|e| ApiError::internal("resume campaign", &e))?;
+    // Rows already QUEUED get their record again first (same round): one left without a record
+    // by an interrupted resume, or whose record ended in the dead-letter queue, is sent after
+    // all; a record still in the queue is dropped as a duplicate or settled by the claim.
+    let reissued = requeue_queued(deps, &id).await?;
     let mut requeued = 0usize;
     let mut statuses = vec![domain::MessageStatus::Paused];
     if retry_failed {
@@ -357,24 +391,29 @@ async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, 
                 .map_err(|e| ApiError::internal("list rows", &e))?;
             let Some(last) = page.last() else { break };
             after = Some(last.seq);
-            let retryable: Vec<campaign_store::MessageRow> = page
+            let chosen: Vec<campaign_store::MessageRow> = page
                 .iter()
                 .filter(|r| {
                     status == domain::MessageStatus::Paused || r.error.is_some_and(ErrorCode::is_retryable)
                 })
                 .cloned()
                 .collect();
-            let moved: Vec<Option<QueuedMessage>> = futures::stream::iter(seqs(&retryable).map(|seq| {
-                let (store, id, now) = (deps.store.clone(), id.clone(), now.clone());
-                async move { store.requeue_message(&id, seq, status, &now).await }
-            }))
-            .buffered(ROW_CONCURRENCY)
-            .try_collect()
-            .await
-            .map_err(|e| ApiError::internal("requeue", &e))?;
-            let batch: Vec<QueuedMessage> = moved.into_iter().flatten().collect();
+            let moved: Vec<Result<Option<QueuedMessage>, campaign_store::StoreError>> =
+                futures::stream::iter(seqs(&chosen).map(|seq| {
+                    let (store, id, now) = (deps.store.clone(), id.clone(), now.clone());
+                    async move { store.requeue_message(&id, seq, status, &now).await }
+                }))
+                .buffered(ROW_CONCURRENCY)
+                .collect()
+                .await;
+            // Rows that did move get their records before any error is reported.
+            let batch: Vec<QueuedMessage> =
+                moved.iter().filter_map(|r| r.as_ref().ok().cloned().flatten()).collect();
             deps.queue.enqueue(&batch).await.map_err(|e| ApiError::internal("enqueue", &e))?;
             requeued += batch.len();
+            if let Some(Err(e)) = moved.iter().find(|r| r.is_err()) {
+                return Err(ApiError::internal("requeue", e));
+            }
             if page.len() < PAGE as usize {
                 break;
             }
@@ -388,8 +427,11 @@ async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, 
         .await
         .map_err(|e| ApiError::internal("read campaign", &e))?
         .map_or(domain::CampaignStatus::Running, |c| c.status);
-    tracing::info!(campaign = %id, requeued, retry_failed, "campaign resumed");
-    Ok(json_response(StatusCode::OK, &json!({ "campaign_id": id, "status": status, "requeued": requeued })))
+    tracing::info!(campaign = %id, requeued, reissued, retry_failed, "campaign resumed");
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "campaign_id": id, "status": status, "requeued": requeued, "reissued": reissued }),
+    ))
 }
 
 /// Stops what has not been sent: the campaign turns CANCELLED (no row is claimed from then on),

@@ -237,3 +237,34 @@ async fn resume_with_retry_failed_requeues_only_the_retryable_failures_of_a_comp
     );
     assert_eq!(queued[0].round, 1, "a new round, so the queue does not drop it as a duplicate");
 }
+
+#[tokio::test]
+async fn a_campaign_without_one_valid_number_is_accepted_completed() {
+    let (deps, store, queue) = deps();
+    let body = campaign_body("Nobody", &["12", "not a number"]);
+    let resp = body_json(handle(&deps, event("POST", "/campaigns", &body, &[])).await.unwrap().body());
+    assert_eq!((resp["status"].as_str(), resp["queued"].as_u64()), (Some("COMPLETED"), Some(0)));
+    let id = domain::CampaignId::parse(resp["campaign_id"].as_str().unwrap()).unwrap();
+    let view = store.campaign(&id).await.unwrap().unwrap();
+    assert_eq!((view.status, view.counts.failed), (domain::CampaignStatus::Completed, 2));
+    assert!(queue.queued.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn resume_gives_rows_still_queued_their_record_again_with_the_same_round() {
+    let (deps, _, queue) = deps();
+    let body = campaign_body("Lost records", &["+4915112345678", "+4915112345679"]);
+    let started = body_json(handle(&deps, event("POST", "/campaigns", &body, &[])).await.unwrap().body());
+    let id = started["campaign_id"].as_str().unwrap().to_owned();
+    let first: Vec<_> = queue.queued.lock().unwrap().drain(..).collect();
+    let resp = body_json(
+        handle(&deps, event("POST", &format!("/campaigns/{id}/resume"), "", &[])).await.unwrap().body(),
+    );
+    assert_eq!((resp["requeued"].as_u64(), resp["reissued"].as_u64()), (Some(0), Some(2)));
+    let again = queue.queued.lock().unwrap().clone();
+    assert_eq!(
+        again.iter().map(campaign_store::QueuedMessage::dedup_id).collect::<Vec<_>>(),
+        first.iter().map(campaign_store::QueuedMessage::dedup_id).collect::<Vec<_>>(),
+        "the same deduplication ids, so records still in the queue are dropped as duplicates"
+    );
+}

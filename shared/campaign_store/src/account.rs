@@ -4,8 +4,9 @@
 //! - **One browser per account.** WhatsApp Web allows one live session per device; the FIFO
 //!   group keeps one batch per account in flight, and a lease item (`ACCOUNT#<a>/LEASE`: holder,
 //!   `lease_until`) makes it hold across instances, retries and overlapping invocations. A lease
-//!   is taken with a condition (free, expired, or already ours), renewed while a long batch runs,
-//!   and released at the end; a holder that died leaves a lease that expires and is taken over.
+//!   is taken with a condition (free, expired, or already ours) until the holder cannot be alive
+//!   any more (the sender: its invocation's deadline plus a margin), and released at the end; a
+//!   holder that died leaves a lease that expires and is taken over.
 //! - **Send caps per hour and per day.** One counter item per account and window
 //!   (`ACCOUNT#<a>/SENDS#H#<hour start>`, `…/SENDS#D#<day start>`, removed by TTL) is incremented
 //!   under a condition before each send, so no instance can go past a cap.
@@ -76,7 +77,8 @@ pub trait AccountGate: Send + Sync {
         now: i64,
         until: i64,
     ) -> Result<LeaseGrant, StoreError>;
-    /// Extends a lease `holder` still holds; `false` when it was lost (expired and taken over).
+    /// Extends a lease `holder` still holds (with the same `until`: confirms it is still held);
+    /// `false` when it was lost (taken over or released).
     async fn renew_browser(&self, account: &AccountId, holder: &str, until: i64) -> Result<bool, StoreError>;
     /// Gives the lease up if `holder` still holds it.
     async fn release_browser(&self, account: &AccountId, holder: &str) -> Result<(), StoreError>;

@@ -98,6 +98,7 @@ fn row_from_item(id: &CampaignId, item: &Item) -> Result<MessageRow, StoreError>
         status: parse_field(item, &key, "status")?,
         attempts: count("attempts")?,
         error: parse_code(item, "error_code"),
+        verify_first: item.get("verify_first").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
         round: count("round")?,
         lease_until: i64::try_from(get_n(item, &key, "lease_until")?).unwrap_or(i64::MAX),
         vars: match item.get("vars") {
@@ -357,6 +358,8 @@ fn meta_item(c: &NewCampaign) -> Item {
     let sendable = c.messages.iter().filter(|m| m.phone.is_ok()).count();
     let failed = c.messages.len() - sendable;
     let (status, queued, paused) = match c.paused {
+        // Nothing to send (every number invalid): finished from the start.
+        _ if sendable == 0 => (CampaignStatus::Completed, 0, 0),
         Some(_) => (CampaignStatus::Paused, 0, sendable),
         None => (CampaignStatus::Running, sendable, 0),
     };
@@ -377,7 +380,7 @@ fn meta_item(c: &NewCampaign) -> Item {
         ("created_at".into(), s(c.created_at.clone())),
         ("updated_at".into(), s(c.created_at.clone())),
     ]);
-    if let Some(p) = &c.paused {
+    if let (Some(p), true) = (&c.paused, sendable > 0) {
         item.insert("reason".into(), s(p.code.as_str()));
         item.insert("hint".into(), s(p.hint.clone()));
     }
@@ -527,7 +530,20 @@ impl CampaignStore for DynamoCampaignStore {
     }
 
     async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
-        self.complete_if_done(id, at).await
+        self.complete_if_done(id, at).await?;
+        // A retry that re-queued rows after the campaign had completed meanwhile: running again.
+        let result = self
+            .update_meta(id)
+            .update_expression("SET #st = :running, updated_at = :at")
+            .condition_expression("#st = :completed AND (queued > :zero OR sending > :zero)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":running", s(CampaignStatus::Running.as_str()))
+            .expression_attribute_values(":completed", s(CampaignStatus::Completed.as_str()))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":at", s(at))
+            .send()
+            .await;
+        conditional(result).map(|_| ())
     }
 
     async fn messages_in_status(
@@ -655,7 +671,12 @@ impl CampaignStore for DynamoCampaignStore {
         if row.status != from || !matches!(from, MessageStatus::Paused | MessageStatus::Failed) {
             return Ok(None);
         }
-        let mv = RowMove::new(from, MessageStatus::Queued, at)
+        let mut mv = RowMove::new(from, MessageStatus::Queued, at);
+        if from == MessageStatus::Failed {
+            // It failed on an uncertain outcome: the retry looks in the chat before sending.
+            mv = mv.row_set("verify_first", AttributeValue::Bool(true));
+        }
+        let mv = mv
             .row_set("round", n(row.round + 1))
             .row_remove("error_code")
             .row_expect("attempts", n(row.attempts));
@@ -687,7 +708,9 @@ impl CampaignStore for DynamoCampaignStore {
                         .row_expect("attempts", n(row.attempts));
                     match self.apply(id, seq, mv).await? {
                         TxOutcome::Done => {
-                            return Ok(Claim::Fresh(MessageRow { attempts: row.attempts + 1, ..row }));
+                            let verify_first = row.verify_first;
+                            let row = MessageRow { attempts: row.attempts + 1, ..row };
+                            return Ok(if verify_first { Claim::Ambiguous(row) } else { Claim::Fresh(row) });
                         }
                         TxOutcome::CampaignRefused => {
                             // A cancelled campaign: the row ends CANCELLED here, whatever the
@@ -700,6 +723,13 @@ impl CampaignStore for DynamoCampaignStore {
                 }
                 MessageStatus::Sending if row.lease_until < lease.now => {
                     // An earlier attempt lost its lease: take it over, counters stay as they are.
+                    // After a cancel the new attempt may only look, not send.
+                    let cancelled = match self.get(campaign_pk(id), "META".into()).await? {
+                        Some(meta) => {
+                            get_s(&meta, &campaign_pk(id), "status")? == CampaignStatus::Cancelled.as_str()
+                        }
+                        None => false,
+                    };
                     let result = self
                         .client
                         .update_item()
@@ -718,7 +748,12 @@ impl CampaignStore for DynamoCampaignStore {
                         .await;
                     match result {
                         Ok(_) => {
-                            return Ok(Claim::Ambiguous(MessageRow { attempts: row.attempts + 1, ..row }));
+                            let row = MessageRow { attempts: row.attempts + 1, ..row };
+                            return Ok(if cancelled {
+                                Claim::VerifyOnly(row)
+                            } else {
+                                Claim::Ambiguous(row)
+                            });
                         }
                         Err(e)
                             if e.as_service_error()
@@ -895,6 +930,22 @@ impl CampaignStore for DynamoCampaignStore {
             }
             Err(e) => Err(StoreError::unavailable(e)),
         }
+    }
+
+    async fn release_idempotency(&self, key_hash: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(format!("IDEMPOTENCY#{key_hash}")))
+            .key("SK", s("IDEMPOTENCY"))
+            .update_expression("SET locked_until = :zero")
+            .condition_expression("finished = :no")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .send()
+            .await;
+        conditional(result).map(|_| ())
     }
 
     async fn finish_idempotency(&self, key_hash: &str) -> Result<(), StoreError> {

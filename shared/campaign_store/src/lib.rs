@@ -172,6 +172,9 @@ pub trait CampaignStore: Send + Sync {
     async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError>;
     /// Marks the key's work done: later requests with it are answered from the campaign.
     async fn finish_idempotency(&self, key_hash: &str) -> Result<(), StoreError>;
+    /// Gives up a claim whose work failed, so a retry may take over at once instead of waiting
+    /// for the claim to lapse.
+    async fn release_idempotency(&self, key_hash: &str) -> Result<(), StoreError>;
 }
 
 /// The FIFO queue that feeds the sender.

@@ -76,6 +76,7 @@ impl CampaignStore for InMemoryCampaignStore {
                 round: 0,
                 lease_until: 0,
                 vars: msg.vars.clone(),
+                verify_first: false,
             };
             m.messages.insert((c.id.clone(), msg.seq), row);
         }
@@ -85,10 +86,15 @@ impl CampaignStore for InMemoryCampaignStore {
                 id: c.id.clone(),
                 name: c.name.clone(),
                 account: c.account.clone(),
-                status: if c.paused.is_some() { CampaignStatus::Paused } else { CampaignStatus::Running },
+                status: match &c.paused {
+                    // Nothing to send (every number invalid): finished from the start.
+                    _ if counts.queued == 0 && counts.paused == 0 => CampaignStatus::Completed,
+                    Some(_) => CampaignStatus::Paused,
+                    None => CampaignStatus::Running,
+                },
                 counts,
-                reason: c.paused.as_ref().map(|p| p.code),
-                hint: c.paused.as_ref().map(|p| p.hint.clone()),
+                reason: c.paused.as_ref().filter(|_| counts.paused > 0).map(|p| p.code),
+                hint: c.paused.as_ref().filter(|_| counts.paused > 0).map(|p| p.hint.clone()),
                 notice: None,
                 template: c.template.as_str().to_owned(),
                 created_at: c.created_at.clone(),
@@ -214,6 +220,8 @@ impl CampaignStore for InMemoryCampaignStore {
         row.status = MessageStatus::Queued;
         row.error = None;
         row.round += 1;
+        // A failure queued again may have gone out: the retry looks in the chat first.
+        row.verify_first |= from == MessageStatus::Failed;
         let queued =
             QueuedMessage { campaign_id: id.clone(), seq, account: row.account.clone(), round: row.round };
         if let Some(c) = m.campaigns.get_mut(id) {
@@ -236,23 +244,27 @@ impl CampaignStore for InMemoryCampaignStore {
         let claim = match row.status {
             MessageStatus::Queued if cancelled => {
                 row.status = MessageStatus::Cancelled;
+                row.error = Some(domain::ErrorCode::Cancelled);
                 if let Some(c) = m.campaigns.get_mut(id) {
                     bump(&mut c.counts, MessageStatus::Queued, -1);
                     bump(&mut c.counts, MessageStatus::Cancelled, 1);
                 }
                 return Ok(Claim::Settled);
             }
-            _ if cancelled => return Ok(Claim::Settled),
             MessageStatus::Queued => {
                 row.status = MessageStatus::Sending;
                 row.attempts += 1;
                 row.lease_until = lease.until;
-                Claim::Fresh(row.clone())
+                if row.verify_first { Claim::Ambiguous(row.clone()) } else { Claim::Fresh(row.clone()) }
             }
             MessageStatus::Sending if row.lease_until < lease.now => {
                 row.attempts += 1;
                 row.lease_until = lease.until;
-                return Ok(Claim::Ambiguous(row.clone()));
+                return Ok(if cancelled {
+                    Claim::VerifyOnly(row.clone())
+                } else {
+                    Claim::Ambiguous(row.clone())
+                });
             }
             MessageStatus::Sending => return Ok(Claim::Busy { lease_until: row.lease_until }),
             _ => return Ok(Claim::Settled),
@@ -284,7 +296,10 @@ impl CampaignStore for InMemoryCampaignStore {
                 row.error = Some(*code);
                 MessageStatus::Failed
             }
-            Finish::Released if cancelled => MessageStatus::Cancelled,
+            Finish::Released if cancelled => {
+                row.error = Some(domain::ErrorCode::Cancelled);
+                MessageStatus::Cancelled
+            }
             Finish::Released => MessageStatus::Queued,
         };
         row.status = to;
@@ -321,8 +336,12 @@ impl CampaignStore for InMemoryCampaignStore {
     async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
         if let Some(c) = self.lock().campaigns.get_mut(id) {
             let done = c.counts.queued == 0 && c.counts.sending == 0 && c.counts.paused == 0;
+            let pending = c.counts.queued > 0 || c.counts.sending > 0;
             if done && c.status == CampaignStatus::Running {
                 c.status = CampaignStatus::Completed;
+                c.updated_at = at.to_owned();
+            } else if pending && c.status == CampaignStatus::Completed {
+                c.status = CampaignStatus::Running;
                 c.updated_at = at.to_owned();
             }
         }
@@ -385,6 +404,13 @@ impl CampaignStore for InMemoryCampaignStore {
                 Ok(Idempotency::Owned { campaign_id: claim.campaign_id.clone() })
             }
         }
+    }
+
+    async fn release_idempotency(&self, key_hash: &str) -> Result<(), StoreError> {
+        if let Some((claim, false)) = self.lock().idempotency.get_mut(key_hash) {
+            claim.until = 0;
+        }
+        Ok(())
     }
 
     async fn finish_idempotency(&self, key_hash: &str) -> Result<(), StoreError> {

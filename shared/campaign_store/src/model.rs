@@ -131,6 +131,9 @@ pub struct MessageRow {
     pub lease_until: i64,
     /// The recipient's template variables.
     pub vars: domain::Vars,
+    /// An earlier attempt may have gone out (a failure queued again for a retry): the next claim
+    /// is `Claim::Ambiguous`, so the chat is checked before sending.
+    pub verify_first: bool,
 }
 
 /// One message row as the listing API shows it: the row and when it last moved.
@@ -162,6 +165,9 @@ pub enum Claim {
     Fresh(MessageRow),
     /// SENDING with an expired lease: an earlier attempt may have sent it; verify before sending.
     Ambiguous(MessageRow),
+    /// Like `Ambiguous`, but the campaign was cancelled meanwhile: verify only. Found in the chat,
+    /// it ends SENT; not found, it is given back (`Finish::Released`) and ends CANCELLED.
+    VerifyOnly(MessageRow),
     /// Another sender holds a live lease; leave the record for redelivery.
     Busy {
         /// When that lease ends.

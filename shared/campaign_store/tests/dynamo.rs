@@ -317,3 +317,59 @@ async fn send_caps_count_per_hour_and_day_and_name_the_window_that_opens_next() 
     // Without caps nothing is counted or refused.
     assert_eq!(gate.take_send_slot(&shop, t, SendCaps::default()).await.unwrap(), SlotGrant::Granted);
 }
+
+#[tokio::test]
+async fn a_retried_failure_is_claimed_as_ambiguous_so_the_chat_is_checked_before_sending() {
+    let store = fresh_store().await;
+    let id = campaign(&store, 1).await;
+    let Claim::Fresh(row) = store.claim_message(&id, MessageSeq(0), &lease(100)).await.unwrap() else {
+        panic!("claimable")
+    };
+    let timeout = Finish::Failed(ErrorCode::SendTimeout);
+    store.finish_message(&id, MessageSeq(0), row.attempts, &timeout, "t1").await.unwrap();
+    assert_eq!(store.campaign(&id).await.unwrap().unwrap().status, CampaignStatus::Completed);
+
+    assert_eq!(store.resume_campaign(&id, "t2", true).await.unwrap(), Transition::Applied);
+    let queued =
+        store.requeue_message(&id, MessageSeq(0), MessageStatus::Failed, "t2").await.unwrap().unwrap();
+    assert_eq!(queued.round, 1);
+    let claim = store.claim_message(&id, MessageSeq(0), &lease(200)).await.unwrap();
+    assert!(matches!(claim, Claim::Ambiguous(ref r) if r.attempts == 2), "{claim:?}");
+    store.settle_campaign(&id, "t3").await.unwrap();
+    assert_eq!(store.campaign(&id).await.unwrap().unwrap().status, CampaignStatus::Running, "a row is out");
+}
+
+#[tokio::test]
+async fn after_a_cancel_a_lapsed_claim_may_only_verify_and_ends_cancelled_when_nothing_went_out() {
+    let store = fresh_store().await;
+    let id = campaign(&store, 1).await;
+    let Claim::Fresh(_) = store.claim_message(&id, MessageSeq(0), &lease(100)).await.unwrap() else {
+        panic!("claimable")
+    };
+    store.cancel_campaign(&id, "t1").await.unwrap();
+    // The sender died; the redelivered record finds the lease lapsed after the cancel.
+    let claim = store.claim_message(&id, MessageSeq(0), &lease(1_000)).await.unwrap();
+    let Claim::VerifyOnly(row) = claim else { panic!("expected VerifyOnly, got {claim:?}") };
+    let released =
+        store.finish_message(&id, MessageSeq(0), row.attempts, &Finish::Released, "t2").await.unwrap();
+    assert_eq!(released, Transition::Applied);
+    let view = store.campaign(&id).await.unwrap().unwrap();
+    assert_eq!((view.counts.cancelled, view.counts.sending), (1, 0));
+}
+
+#[tokio::test]
+async fn a_released_idempotency_claim_is_taken_over_at_once() {
+    use campaign_store::{Idempotency, IdempotencyClaim};
+    let store = fresh_store().await;
+    let claim = |now: i64| IdempotencyClaim {
+        key_hash: "k2".into(),
+        fingerprint: "f".into(),
+        campaign_id: CampaignId::generate(9),
+        now,
+        until: now + 60,
+        expires_at: now + 86_400,
+    };
+    assert!(matches!(store.claim_idempotency(&claim(1_000)).await.unwrap(), Idempotency::Owned { .. }));
+    store.release_idempotency("k2").await.unwrap();
+    assert!(matches!(store.claim_idempotency(&claim(1_001)).await.unwrap(), Idempotency::Owned { .. }));
+}

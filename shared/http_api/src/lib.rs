@@ -48,7 +48,7 @@ impl ApiError {
     pub fn into_response(self) -> Response<Body> {
         json_response(
             self.status,
-            &json!({ "code": self.code, "message": self.message, "hint": self.code.hint() }),
+            &json!({ "code": self.code, "message": self.message, "hint": self.code.hint_for("<account>", "<campaign>") }),
         )
     }
 }

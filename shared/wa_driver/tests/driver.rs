@@ -265,40 +265,23 @@ fn close_flushes_the_profile_so_a_copy_of_the_kept_folders_logs_in_again() {
     let probe = "localStorage.getItem('wacamp-flush-probe') === 'written-just-before-shutdown'";
     let write_probe = "localStorage.setItem('wacamp-flush-probe', 'written-just-before-shutdown'); true";
 
-    // Given two linked profiles, each with a key written to localStorage just before shutdown (it reaches
-    // the disk only ~5 s after a change unless Chromium is closed with flush)
+    // Given a linked profile with a key written to localStorage just before shutdown (Chromium
+    // batches such writes to disk a few seconds later unless it is closed with flush)
     let flushed = world.launch("flushed");
     world.link(&flushed);
     assert_eq!(page_bool(&flushed, write_probe), Some(true));
-    // When one is closed with flush
+    // When it is closed with flush
     flushed.close().unwrap();
 
-    let killed = world.launch("killed");
-    world.link(&killed);
-    assert_eq!(page_bool(&killed, write_probe), Some(true));
-    // And the other is killed without a flush (SIGKILL to every process on the profile, as an OOM kill or
-    // a frozen Lambda does; a plain drop kills only the browser process, and a surviving storage helper
-    // sometimes still flushes, so it is not a reliable way to lose data, nor to keep it)
-    helpers::kill_profile_processes(&world.profile("killed"));
-    drop(killed);
-
-    // Then a copy of only the kept folders of the closed one logs in again on the same origin, with
-    // the last localStorage write
+    // Then a copy of only the kept folders logs in again on the same origin, with the last
+    // localStorage write. (Whether a killed Chromium loses such a write depends on the timing of
+    // its background commit, so no test asserts the loss; the sender only archives after a close
+    // with flush.)
     copy_profile(&world.profile("flushed"), &world.profile("flushed-copy"), &KEPT_PARTS);
     let restored = world.launch("flushed-copy");
     assert_eq!(restored.open(false).unwrap(), SessionState::Ready);
     assert_eq!(page_bool(&restored, probe), Some(true), "the write just before close reached the disk");
     restored.close().unwrap();
-
-    // And the killed one's copy lost that write (so only a flushed close may be archived)
-    copy_profile(&world.profile("killed"), &world.profile("killed-copy"), &KEPT_PARTS);
-    let restored = world.launch("killed-copy");
-    let state = restored.open(false).unwrap();
-    assert_eq!(
-        page_bool(&restored, probe),
-        Some(false),
-        "a killed Chromium kept the last write (state {state})"
-    );
 }
 
 #[test]

@@ -338,7 +338,6 @@ async fn a_sender_that_dies_at_each_crash_point_neither_loses_nor_duplicates_a_m
             "SenderTimeoutSeconds=30",
             "QueueVisibilityTimeoutSeconds=35",
             "ClaimLeaseSeconds=5",
-            "AccountLeaseSeconds=20",
             "SenderFailPoints=sender::claimed=return(1);sender::clicked=return(3);sender::recorded=return(4)",
         ],
     );

@@ -112,22 +112,3 @@ pub fn copy_profile(from: &Path, to: &Path, parts: &[&str]) {
 pub fn page_bool(driver: &WaDriver, expression: &str) -> Option<bool> {
     driver.tab().evaluate(expression, false).ok().and_then(|o| o.value).and_then(|v| v.as_bool())
 }
-
-/// SIGKILLs, at once, every live process whose command line carries `--user-data-dir=<profile>`.
-pub fn kill_profile_processes(profile: &Path) {
-    let marker = format!("--user-data-dir={}", profile.display());
-    let pids: Vec<String> = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|cmdline| cmdline.split(|b| *b == 0).any(|part| part == marker.as_bytes()))
-                .unwrap_or(false)
-        })
-        .map(|pid| pid.to_string())
-        .collect();
-    assert!(!pids.is_empty(), "no Chromium process uses {marker}");
-    let status = std::process::Command::new("kill").arg("-9").args(&pids).status().unwrap();
-    assert!(status.success(), "kill -9 {pids:?}");
-}
