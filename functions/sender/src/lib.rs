@@ -63,6 +63,9 @@ pub struct Config {
     pub deadline_reserve: Duration,
     /// Sends allowed per account per hour and per day.
     pub caps: SendCaps,
+    /// A batch that sent backs the profile up only when the last backup is at least this old
+    /// (zero: after every batch that sent).
+    pub backup_every: Duration,
 }
 
 /// The longest visibility delay SQS accepts (12 hours).
@@ -78,7 +81,7 @@ impl Config {
     /// Reads `TABLE_NAME`, `QUEUE_URL`, `RETRY_DELAY_SECONDS` (30), `CLAIM_LEASE_SECONDS` (120),
     /// `MAX_SEND_ATTEMPTS` (3), `MAX_BACKUP_FALLBACK` (3), `PACE_MIN_MS` (2000), `PACE_MAX_MS`
     /// (6000), `DEADLINE_RESERVE_SECONDS` (25), `CAP_PER_HOUR` and `CAP_PER_DAY` (0 or unset: no
-    /// cap).
+    /// cap), `BACKUP_MIN_INTERVAL_SECONDS` (0: after every batch that sent).
     pub fn from_env() -> Result<Self, platform::ConfigError> {
         let cap = |name: &'static str| platform::optional(name, 0u32).map(|c| Some(c).filter(|c| *c > 0));
         let min = Duration::from_millis(platform::optional("PACE_MIN_MS", 2000u64)?);
@@ -93,6 +96,7 @@ impl Config {
             pace: (min, max.max(min)),
             deadline_reserve: platform::seconds("DEADLINE_RESERVE_SECONDS", 25)?,
             caps: SendCaps { per_hour: cap("CAP_PER_HOUR")?, per_day: cap("CAP_PER_DAY")? },
+            backup_every: platform::seconds("BACKUP_MIN_INTERVAL_SECONDS", 0)?,
         })
     }
 }
@@ -412,7 +416,11 @@ async fn with_browser(
     // lost lease means another instance may have run a browser on the account meanwhile.
     let closed = tokio::task::spawn_blocking(move || browser.close()).await;
     match closed {
-        Ok(Ok(())) if sent_any => match deps.gate.renew_browser(&account, &lease.holder, lease.until).await {
+        Ok(Ok(())) if sent_any && !backed_up_recently(deps, &account).await => match deps
+            .gate
+            .renew_browser(&account, &lease.holder, lease.until)
+            .await
+        {
             Ok(true) => match deps.profiles.backup(&account, profile.path(), GenerationState::Ready).await {
                 Ok(b) => {
                     tracing::info!(%account, generation = %b.generation.id.as_str(), current = b.current, "profile backed up")
@@ -723,6 +731,24 @@ fn settle(
     }
 }
 
+/// Whether the account's last backup is younger than `BACKUP_MIN_INTERVAL_SECONDS` (then this
+/// batch takes none: the current generation is recent enough). Unknown counts as not recent.
+async fn backed_up_recently(deps: &Deps, account: &domain::AccountId) -> bool {
+    if deps.config.backup_every.is_zero() {
+        return false;
+    }
+    match deps.profiles.pointer(account).await {
+        Ok(Some(session_store::SessionPointer { last_backup: Some(last), .. })) => {
+            let recent = (deps.clock)() - last < deps.config.backup_every;
+            if recent {
+                tracing::debug!(%account, "last backup is recent; none taken after this batch");
+            }
+            recent
+        }
+        _ => false,
+    }
+}
+
 /// Stands in for a browser whose thread died: every call fails, closing does nothing.
 struct Gone;
 
@@ -856,6 +882,7 @@ mod tests {
                 pace: (Duration::ZERO, Duration::ZERO),
                 deadline_reserve: Duration::ZERO,
                 caps: SendCaps::default(),
+                backup_every: Duration::ZERO,
             },
             store: store.clone(),
             gate: gate.clone(),
@@ -1200,6 +1227,20 @@ mod tests {
         // but no generation is backed up, and the other instance keeps its lease.
         assert_eq!(w.profiles.list(&shop()).await.unwrap().len(), 1, "no backup without the lease");
         assert_eq!(w.gate.lease_of(&shop()).map(|(h, _)| h), Some("elsewhere".to_string()));
+    }
+
+    #[tokio::test]
+    async fn a_batch_soon_after_a_backup_takes_none_when_backups_are_spaced() {
+        let mut w = world();
+        w.deps.config.backup_every = Duration::from_secs(600);
+        // Given a generation stored just now (the world's clock set to the wall clock),
+        *w.now.lock().unwrap() = OffsetDateTime::now_utc().unix_timestamp();
+        w.generation("good").await;
+        let id = w.campaign(1).await;
+        // when a batch sends within the interval, the message is recorded and no backup is taken.
+        assert!(w.run(records(&id, 1)).await.is_empty());
+        assert_eq!(w.store.campaign(&id).await.unwrap().unwrap().counts.sent, 1);
+        assert_eq!(w.profiles.list(&shop()).await.unwrap().len(), 1, "backups are spaced");
     }
 
     #[tokio::test]

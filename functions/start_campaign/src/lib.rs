@@ -233,16 +233,9 @@ async fn create_and_queue(deps: &Deps, campaign: &NewCampaign) -> Result<usize, 
 /// Queues a record for every row still QUEUED, with the row's round, so the queue drops the
 /// records that are still there (within its deduplication window). Returns how many were sent.
 async fn requeue_queued(deps: &Deps, id: &CampaignId) -> Result<usize, ApiError> {
-    let mut after = None;
+    let mut pages = Pages::new(deps, id, domain::MessageStatus::Queued);
     let mut queued = 0;
-    loop {
-        let page = deps
-            .store
-            .messages_in_status(id, domain::MessageStatus::Queued, after, PAGE)
-            .await
-            .map_err(|e| ApiError::internal("list queued rows", &e))?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.seq);
+    while let Some(page) = pages.next().await? {
         let batch: Vec<QueuedMessage> = page
             .iter()
             .map(|r| QueuedMessage {
@@ -254,9 +247,6 @@ async fn requeue_queued(deps: &Deps, id: &CampaignId) -> Result<usize, ApiError>
             .collect();
         deps.queue.enqueue(&batch).await.map_err(|e| ApiError::internal("enqueue", &e))?;
         queued += batch.len();
-        if page.len() < PAGE as usize {
-            break;
-        }
     }
     tracing::debug!(campaign = %id, queued, "records queued again for QUEUED rows");
     Ok(queued)
@@ -314,6 +304,37 @@ fn accepted(
 
 /// Rows handled per store page during a resume or a cancel.
 const PAGE: u32 = 500;
+
+/// Walks a campaign's rows in one status, a store page at a time, in row order. Rows may leave
+/// the status while it walks (that is what a resume or a cancel does): paging goes by row number.
+struct Pages<'a> {
+    deps: &'a Deps,
+    id: &'a CampaignId,
+    status: domain::MessageStatus,
+    after: Option<domain::MessageSeq>,
+    done: bool,
+}
+
+impl<'a> Pages<'a> {
+    fn new(deps: &'a Deps, id: &'a CampaignId, status: domain::MessageStatus) -> Self {
+        Self { deps, id, status, after: None, done: false }
+    }
+
+    async fn next(&mut self) -> Result<Option<Vec<campaign_store::MessageRow>>, ApiError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .deps
+            .store
+            .messages_in_status(self.id, self.status, self.after, PAGE)
+            .await
+            .map_err(|e| ApiError::internal("list rows", &e))?;
+        self.done = page.len() < PAGE as usize;
+        self.after = page.last().map(|r| r.seq);
+        Ok(if page.is_empty() { None } else { Some(page) })
+    }
+}
 /// Row transactions in flight at once during a resume or a cancel.
 const ROW_CONCURRENCY: usize = 16;
 
@@ -382,15 +403,8 @@ async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, 
         statuses.push(domain::MessageStatus::Failed);
     }
     for status in statuses {
-        let mut after = None;
-        loop {
-            let page = deps
-                .store
-                .messages_in_status(&id, status, after, PAGE)
-                .await
-                .map_err(|e| ApiError::internal("list rows", &e))?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.seq);
+        let mut pages = Pages::new(deps, &id, status);
+        while let Some(page) = pages.next().await? {
             let chosen: Vec<campaign_store::MessageRow> = page
                 .iter()
                 .filter(|r| {
@@ -413,9 +427,6 @@ async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, 
             requeued += batch.len();
             if let Some(Err(e)) = moved.iter().find(|r| r.is_err()) {
                 return Err(ApiError::internal("requeue", e));
-            }
-            if page.len() < PAGE as usize {
-                break;
             }
         }
     }
@@ -453,15 +464,8 @@ async fn cancel(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
     }
     let mut cancelled = 0usize;
     for status in [domain::MessageStatus::Queued, domain::MessageStatus::Paused] {
-        let mut after = None;
-        loop {
-            let page = deps
-                .store
-                .messages_in_status(&id, status, after, PAGE)
-                .await
-                .map_err(|e| ApiError::internal("list rows", &e))?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.seq);
+        let mut pages = Pages::new(deps, &id, status);
+        while let Some(page) = pages.next().await? {
             let moved: Vec<Transition> = futures::stream::iter(seqs(&page).map(|seq| {
                 let (store, id, now) = (deps.store.clone(), id.clone(), now.clone());
                 async move { store.cancel_message(&id, seq, status, &now).await }
@@ -471,9 +475,6 @@ async fn cancel(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
             .await
             .map_err(|e| ApiError::internal("cancel rows", &e))?;
             cancelled += moved.iter().filter(|t| **t == Transition::Applied).count();
-            if page.len() < PAGE as usize {
-                break;
-            }
         }
     }
     let view = deps

@@ -12,10 +12,7 @@
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use campaign_store::{
     CampaignStore, DynamoCampaignStore, MessageQueue, NewCampaign, NewMessage, QueuedMessage, SqsMessageQueue,
 };
@@ -68,34 +65,7 @@ async fn world() -> World {
         aws_sdk_sqs::config::Builder::from(&conf).interceptor(sqs_calls.clone()).build(),
     );
     let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let table = format!("bench-fanout-{suffix}");
-    let attr = |n: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    let key =
-        |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
-    ddb.create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .set_attribute_definitions(Some(vec![attr("PK"), attr("SK"), attr("GSI1PK"), attr("GSI1SK")]))
-        .key_schema(key("PK", KeyType::Hash))
-        .key_schema(key("SK", KeyType::Range))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name("GSI1")
-                .key_schema(key("GSI1PK", KeyType::Hash))
-                .key_schema(key("GSI1SK", KeyType::Range))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("no local AWS ({e}): start it with `make local-up`"));
+    let (_, table) = e2e::fresh_table("bench-fanout").await;
     let queue_url = sqs
         .create_queue()
         .queue_name(format!("bench-fanout-{suffix}.fifo"))

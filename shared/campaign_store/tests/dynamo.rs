@@ -3,10 +3,6 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
-};
 use campaign_store::{
     CampaignStore, Claim, DynamoCampaignStore, Finish, Lease, NewCampaign, NewMessage, Transition,
 };
@@ -15,38 +11,7 @@ use domain::{
 };
 
 async fn fresh_store() -> DynamoCampaignStore {
-    let client = aws_sdk_dynamodb::Client::new(&e2e::aws().await);
-    let table = format!("campaign-store-{}", uuid::Uuid::new_v4().simple());
-    let attr = |n: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    let key =
-        |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
-    client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .set_attribute_definitions(Some(vec![attr("PK"), attr("SK"), attr("GSI1PK"), attr("GSI1SK")]))
-        .key_schema(key("PK", KeyType::Hash))
-        .key_schema(key("SK", KeyType::Range))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name("GSI1")
-                .key_schema(key("GSI1PK", KeyType::Hash))
-                .key_schema(key("GSI1SK", KeyType::Range))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!("cannot create a table in the local AWS ({e}): start it with `make local-up`")
-        });
+    let (client, table) = e2e::fresh_table("campaign-store").await;
     DynamoCampaignStore::new(client, table)
 }
 
@@ -230,31 +195,9 @@ async fn an_idempotency_key_is_owned_once_replayed_when_done_and_refused_with_an
     assert_eq!(store.claim_idempotency(&claim(1_300, "other body", 5)).await.unwrap(), Idempotency::Mismatch);
 }
 
-/// The account gate on a fresh table (it needs only the table's keys).
+/// The account gate on a fresh table.
 async fn fresh_gate() -> campaign_store::DynamoAccountGate {
-    let client = aws_sdk_dynamodb::Client::new(&e2e::aws().await);
-    let table = format!("account-gate-{}", uuid::Uuid::new_v4().simple());
-    let attr = |n: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    let key =
-        |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
-    client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .set_attribute_definitions(Some(vec![attr("PK"), attr("SK")]))
-        .key_schema(key("PK", KeyType::Hash))
-        .key_schema(key("SK", KeyType::Range))
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!("cannot create a table in the local AWS ({e}): start it with `make local-up`")
-        });
+    let (client, table) = e2e::fresh_table("account-gate").await;
     campaign_store::DynamoAccountGate::new(client, table)
 }
 

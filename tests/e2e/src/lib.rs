@@ -145,3 +145,50 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Creates a table shaped like the template's (`PK`/`SK` keys, status index `GSI1`) under a
+/// unique `prefix-…` name in the local AWS and returns its client and name; for tests and
+/// benches of the store adapters that need no whole stack.
+pub async fn fresh_table(prefix: &str) -> (aws_sdk_dynamodb::Client, String) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+        ProjectionType, ScalarAttributeType,
+    };
+    fn attr(name: &str) -> Option<AttributeDefinition> {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .ok()
+    }
+    fn key(name: &str, kind: KeyType) -> Option<KeySchemaElement> {
+        KeySchemaElement::builder().attribute_name(name).key_type(kind).build().ok()
+    }
+    let client = aws_sdk_dynamodb::Client::new(&aws().await);
+    let table = format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
+    let index = GlobalSecondaryIndex::builder()
+        .index_name("GSI1")
+        .set_key_schema(Some(
+            vec![key("GSI1PK", KeyType::Hash), key("GSI1SK", KeyType::Range)].into_iter().flatten().collect(),
+        ))
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .build()
+        .ok();
+    client
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(
+            ["PK", "SK", "GSI1PK", "GSI1SK"].into_iter().filter_map(attr).collect(),
+        ))
+        .set_key_schema(Some(
+            [key("PK", KeyType::Hash), key("SK", KeyType::Range)].into_iter().flatten().collect(),
+        ))
+        .set_global_secondary_indexes(index.map(|i| vec![i]))
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("cannot create a table in the local AWS ({e}): start it with `make local-up`")
+        });
+    (client, table)
+}
