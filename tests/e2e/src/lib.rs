@@ -192,3 +192,18 @@ pub async fn fresh_table(prefix: &str) -> (aws_sdk_dynamodb::Client, String) {
         });
     (client, table)
 }
+
+/// GETs `url` with the test API key and returns the JSON body.
+pub async fn get_json(url: String) -> serde_json::Value {
+    json_of(http().get(&url), &url).await
+}
+
+/// POSTs to `url` (no body) with the test API key and returns the JSON body.
+pub async fn post_json(url: String) -> serde_json::Value {
+    json_of(http().post(&url), &url).await
+}
+
+async fn json_of(request: reqwest::RequestBuilder, url: &str) -> serde_json::Value {
+    let resp = request.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+    resp.json().await.unwrap_or_else(|e| panic!("{url}: the body is not JSON: {e}"))
+}

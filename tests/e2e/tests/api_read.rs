@@ -217,14 +217,7 @@ async fn a_cursor_from_one_filter_is_refused_under_another() {
         .await
         .unwrap();
     let id = resp.json::<Value>().await.unwrap()["campaign_id"].as_str().unwrap().to_owned();
-    let page: Value = http
-        .get(format!("{}/campaigns/{id}/messages?limit=1", st.http_base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = e2e::get_json(format!("{}/campaigns/{id}/messages?limit=1", st.http_base_url)).await;
     let cursor = page["next_cursor"].as_str().unwrap();
     let resp = http
         .get(format!("{}/campaigns/{id}/messages?limit=1&status=FAILED&cursor={cursor}", st.http_base_url))

@@ -238,14 +238,7 @@ async fn cancel_through_the_api_stops_every_queued_row_and_the_status_shows_it()
         (cancelled["status"].as_str(), cancelled["cancelled"].as_u64()),
         (Some("CANCELLED"), Some(40))
     );
-    let view: Value = e2e::http()
-        .get(format!("{}/campaigns/{id}", stack().http_base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view: Value = e2e::get_json(format!("{}/campaigns/{id}", stack().http_base_url)).await;
     assert_eq!(view["status"], "CANCELLED", "{view}");
     assert_eq!(count("GSI1PK", &format!("CAMPAIGN#{id}#STATUS#CANCELLED"), Some("GSI1")).await, 40);
     let (status, again, _) = post(&format!("/campaigns/{id}/resume"), &json!({}), None).await;

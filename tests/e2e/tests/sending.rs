@@ -195,14 +195,7 @@ async fn a_revoked_session_pauses_everything_and_resume_after_a_new_setup_delive
 
     // When setup links a new device and the operator resumes,
     link_new_generation(w, &account).await;
-    let resumed: Value = e2e::http()
-        .post(format!("{}/campaigns/{id}/resume", w.stack.http_base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resumed: Value = e2e::post_json(format!("{}/campaigns/{id}/resume", w.stack.http_base_url)).await;
     assert_eq!(resumed["requeued"], 5);
     // then every recipient gets the message exactly once.
     let done =

@@ -128,14 +128,7 @@ async fn a_campaign_started_over_http_reaches_the_sender_and_pauses_without_a_se
     // When the operator resumes it (still without a session), exactly the paused rows are queued
     // again (the invalid one stays FAILED), and the sender pauses them again — nothing is lost,
     // and a resume is never swallowed by the queue's deduplication window.
-    let resumed: Value = http
-        .post(format!("{}/campaigns/{id}/resume", st.http_base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resumed: Value = e2e::post_json(format!("{}/campaigns/{id}/resume", st.http_base_url)).await;
     assert_eq!(resumed["requeued"], 2, "{resumed}");
     let again: Value = eventually("the resumed campaign to pause again", Duration::from_secs(60), || {
         let http = http.clone();
