@@ -13,7 +13,6 @@ pub mod messages;
 pub mod session;
 
 use campaign_store::{CampaignStore, CampaignView};
-use domain::{CampaignId, ErrorCode};
 use http_api::{ApiError, ApiKey, json_response};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -73,13 +72,12 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::co
 
 /// The campaign named by a path segment, or the 400 / 404 / 500 that says why not.
 pub(crate) async fn existing_campaign(deps: &Deps, id: &str) -> Result<CampaignView, ApiError> {
-    let id = CampaignId::parse(id)
-        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("id: {e}")))?;
+    let id = http_api::campaign_id(id)?;
     deps.store
         .campaign(&id)
         .await
         .map_err(|e| ApiError::internal("read campaign", &e))?
-        .ok_or_else(|| ApiError::not_found(format!("campaign '{id}' does not exist")))
+        .ok_or_else(|| ApiError::unknown_campaign(&id))
 }
 
 async fn status(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {

@@ -14,7 +14,7 @@ use session_store::archive::{self, Limits};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use wa_driver::{DEFAULT_CHROMIUM, DriverConfig, SessionState, WaDriver};
-use wa_sim::{Latency, SimConfig, Simulator};
+use wa_sim::{SimConfig, Simulator};
 
 /// One cold start, split in its parts.
 #[derive(Debug, Clone, Copy)]
@@ -65,18 +65,9 @@ fn main() {
     );
     let rounds: usize =
         std::env::var("WA_BENCH_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(3).max(1);
-    let latency = Latency {
-        page_load: Duration::from_millis(100),
-        api: Duration::from_millis(20),
-        server_ack: Duration::from_millis(100),
-        delivery: Duration::from_millis(100),
-    };
-    let sim = Simulator::start(SimConfig {
-        latency,
-        sync_duration: Duration::from_millis(1000),
-        ..SimConfig::for_tests()
-    })
-    .expect("simulator starts");
+    let sim_config = SimConfig::for_benches();
+    let latency = sim_config.latency;
+    let sim = Simulator::start(sim_config).expect("simulator starts");
     let dir = tempfile::tempdir().expect("temp dir");
     let profile = dir.path().join("profile");
     let mut template = DriverConfig::new(&profile);

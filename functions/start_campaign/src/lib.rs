@@ -343,14 +343,6 @@ fn seqs(page: &[campaign_store::MessageRow]) -> std::vec::IntoIter<domain::Messa
     page.iter().map(|r| r.seq).collect::<Vec<_>>().into_iter()
 }
 
-fn parse_id(id: &str) -> Result<CampaignId, ApiError> {
-    CampaignId::parse(id).map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("id: {e}")))
-}
-
-fn unknown_campaign(id: &CampaignId) -> ApiError {
-    ApiError::not_found(format!("campaign '{id}' does not exist"))
-}
-
 /// `?retry_failed=true|false` of a resume.
 fn retry_failed_param(req: &Request) -> Result<bool, ApiError> {
     use lambda_http::RequestExt;
@@ -367,14 +359,14 @@ fn retry_failed_param(req: &Request) -> Result<bool, ApiError> {
 /// Re-queues the PAUSED rows (after `wacamp setup`) and, with `retry_failed`, the rows that FAILED
 /// with a retryable code (each gets one more attempt); a COMPLETED campaign reopens for those.
 async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
-    let id = parse_id(id)?;
+    let id = http_api::campaign_id(id)?;
     let retry_failed = retry_failed_param(req)?;
     let campaign = deps
         .store
         .campaign(&id)
         .await
         .map_err(|e| ApiError::internal("read campaign", &e))?
-        .ok_or_else(|| unknown_campaign(&id))?;
+        .ok_or_else(|| ApiError::unknown_campaign(&id))?;
     let finished = match campaign.status {
         domain::CampaignStatus::Cancelled => true,
         domain::CampaignStatus::Completed => !retry_failed,
@@ -449,11 +441,11 @@ async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Response<Body>, 
 /// and every QUEUED or PAUSED row ends CANCELLED. Rows being sent right now finish as they end.
 /// Repeatable: a cancel that timed out half-way is finished by calling it again.
 async fn cancel(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
-    let id = parse_id(id)?;
+    let id = http_api::campaign_id(id)?;
     let now = (deps.clock)();
     match deps.store.cancel_campaign(&id, &now).await.map_err(|e| ApiError::internal("cancel", &e))? {
         Transition::Applied => {}
-        Transition::Missing => return Err(unknown_campaign(&id)),
+        Transition::Missing => return Err(ApiError::unknown_campaign(&id)),
         Transition::NotApplicable => {
             return Err(ApiError {
                 status: StatusCode::CONFLICT,
@@ -482,7 +474,7 @@ async fn cancel(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
         .campaign(&id)
         .await
         .map_err(|e| ApiError::internal("read campaign", &e))?
-        .ok_or_else(|| unknown_campaign(&id))?;
+        .ok_or_else(|| ApiError::unknown_campaign(&id))?;
     tracing::info!(campaign = %id, cancelled, "campaign cancelled");
     Ok(json_response(
         StatusCode::OK,

@@ -29,6 +29,11 @@ impl ApiError {
         Self { status: StatusCode::BAD_REQUEST, code, message: message.into() }
     }
 
+    /// The 404 for a campaign id that names no campaign.
+    pub fn unknown_campaign(id: &domain::CampaignId) -> Self {
+        Self::not_found(format!("campaign '{id}' does not exist"))
+    }
+
     /// A 404 for a missing resource.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self { status: StatusCode::NOT_FOUND, code: ErrorCode::NotFound, message: message.into() }
@@ -65,6 +70,12 @@ pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<B
     *resp.status_mut() = status;
     resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
     resp
+}
+
+/// The campaign id of a path segment, or the 400 that names it.
+pub fn campaign_id(segment: &str) -> Result<domain::CampaignId, ApiError> {
+    domain::CampaignId::parse(segment)
+        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("id: {e}")))
 }
 
 /// The request path split into its non-empty segments (`/campaigns/c-1` → `["campaigns", "c-1"]`).

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use domain::PhoneNumber;
 use wa_driver::{ChatOpening, DEFAULT_CHROMIUM, DriverConfig, SessionState, WaDriver};
-use wa_sim::{Latency, SimConfig, Simulator};
+use wa_sim::{SimConfig, Simulator};
 
 fn main() {
     assert!(
@@ -19,18 +19,9 @@ fn main() {
     );
     let messages: u32 = std::env::var("WA_BENCH_MESSAGES").ok().and_then(|n| n.parse().ok()).unwrap_or(10);
     // Fixed latencies, so both ways pay the same network and WhatsApp costs.
-    let latency = Latency {
-        page_load: Duration::from_millis(100),
-        api: Duration::from_millis(20),
-        server_ack: Duration::from_millis(100),
-        delivery: Duration::from_millis(100),
-    };
-    let sim = Simulator::start(SimConfig {
-        latency,
-        sync_duration: Duration::from_millis(1000),
-        ..SimConfig::for_tests()
-    })
-    .expect("simulator starts");
+    let sim_config = SimConfig::for_benches();
+    let latency = sim_config.latency;
+    let sim = Simulator::start(sim_config).expect("simulator starts");
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = DriverConfig::new(dir.path().join("profile"));
     config.wa_url = format!("{}/", sim.base_url());

@@ -74,6 +74,21 @@ impl SimConfig {
         }
     }
 
+    /// A configuration for benchmarks: fixed, realistic-sized latencies and a one-second sync,
+    /// so the ways being compared pay the same network and WhatsApp costs.
+    pub fn for_benches() -> Self {
+        Self {
+            sync_duration: Duration::from_millis(1000),
+            latency: Latency {
+                page_load: Duration::from_millis(100),
+                api: Duration::from_millis(20),
+                server_ack: Duration::from_millis(100),
+                delivery: Duration::from_millis(100),
+            },
+            ..Self::for_tests()
+        }
+    }
+
     /// The same configuration on another port (e.g. a fixed one chosen for a profile restore).
     pub fn with_port(mut self, port: u16) -> Self {
         self.port = port;
