@@ -34,9 +34,10 @@ local-status: ## say whether the local AWS answers
 deploy: build ## build, package and deploy the stack to the local AWS (STACK=name)
 	@$(VENV)/bin/python infra/deploy.py --stack $(STACK) --outputs .local/stacks/$(STACK).json
 
-lint: ## rustfmt, clippy and cfn-lint
+lint: ## rustfmt, clippy, unused dependencies and cfn-lint
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo machete
 	$(VENV)/bin/cfn-lint infra/template.yaml
 
 test: ## everything CI checks: lint and all tests against the local AWS and Chromium

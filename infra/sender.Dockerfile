@@ -10,5 +10,5 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends chromium fonts-liberation fonts-noto-color-emoji ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY target/release/sender /var/runtime/bootstrap
-ENV CHROMIUM_PATH=/usr/lib/chromium/chromium HOME=/tmp TMPDIR=/tmp
+ENV WA_CHROMIUM_PATH=/usr/lib/chromium/chromium HOME=/tmp TMPDIR=/tmp
 ENTRYPOINT ["/var/runtime/bootstrap"]

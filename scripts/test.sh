@@ -17,4 +17,6 @@ trap cleanup EXIT
 
 make --no-print-directory lint
 make --no-print-directory build
-cargo test --workspace --no-fail-fast
+# The same features as `make build`, so the test build never replaces the deployed binaries
+# (a package with integration tests has its binaries built for them).
+cargo test --workspace --no-fail-fast --features sender/failpoints

@@ -7,7 +7,9 @@
 use anyhow::{Context, Result, bail};
 use domain::AccountId;
 use serde_json::Value;
-use session_store::{GenerationId, GenerationInfo, ProfileStore, S3ProfileStore, StoreConfig};
+use session_store::{
+    GenerationId, GenerationInfo, ProfileStore, S3ProfileStore, SessionPointers, StoreConfig,
+};
 use time::format_description::well_known::Rfc3339;
 
 /// Where the generations and the pointer live.
@@ -24,9 +26,7 @@ fn account(raw: &str) -> Result<AccountId> {
 
 async fn store(at: &StoreLocation) -> Result<S3ProfileStore> {
     let aws = platform::aws_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&aws).force_path_style(platform::path_style_s3()).build(),
-    );
+    let s3 = platform::s3_client(&aws);
     let mut config = StoreConfig::new(&at.bucket, &at.table);
     config.key = session_store::ProfileKey::from_env().context("PROFILE_ENCRYPTION_KEY")?;
     Ok(S3ProfileStore::new(s3, aws_sdk_dynamodb::Client::new(&aws), config))
@@ -69,7 +69,10 @@ pub async fn list(at: &StoreLocation, raw_account: &str) -> Result<()> {
     let pointer = store.pointer(&account).await.context("reading the session pointer")?;
     let generations = store.list(&account).await.context("listing the generations")?;
     if pointer.is_none() && generations.is_empty() {
-        bail!("account {account} has no stored session\nhint: run `wacamp setup --account {account}`");
+        bail!(
+            "account {account} has no stored session\nhint: {}",
+            domain::ErrorCode::ProfileNotFound.hint_for(account.as_str(), "<campaign>")
+        );
     }
     let current = pointer.as_ref().and_then(|p| p.current.as_ref());
     println!(

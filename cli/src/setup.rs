@@ -2,10 +2,10 @@
 //! profile as the account's new current generation — what the sender restores for every batch.
 
 use anyhow::{Context, Result, bail};
-use domain::{AccountId, SessionState};
+use domain::{AccountId, SessionHealth};
 use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
-use session_store::{GenerationState, ProfileStore, S3ProfileStore, StoreConfig};
+use session_store::{GenerationState, ProfileStore, S3ProfileStore, SessionPointers, StoreConfig};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -29,15 +29,13 @@ pub struct SetupArgs {
 pub async fn run(args: SetupArgs) -> Result<()> {
     let account = AccountId::parse(&args.account).with_context(|| format!("--account '{}'", args.account))?;
     let aws = platform::aws_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&aws).force_path_style(platform::path_style_s3()).build(),
-    );
+    let s3 = platform::s3_client(&aws);
     let mut config = StoreConfig::new(&args.bucket, &args.table);
     config.key = session_store::ProfileKey::from_env().context("PROFILE_ENCRYPTION_KEY")?;
     let store = S3ProfileStore::new(s3, aws_sdk_dynamodb::Client::new(&aws), config);
 
     if let Some(pointer) = store.pointer(&account).await.context("reading the session pointer")?
-        && pointer.state == SessionState::Ready
+        && pointer.state == SessionHealth::Ready
         && !args.force
     {
         println!(
@@ -54,10 +52,10 @@ pub async fn run(args: SetupArgs) -> Result<()> {
         driver_config.wa_url = if url.ends_with('/') { url } else { format!("{url}/") };
     }
     let timeout = args.timeout;
-    let linked = tokio::task::spawn_blocking(move || -> Result<wa_driver::SessionState> {
+    let linked = tokio::task::spawn_blocking(move || -> Result<wa_driver::Screen> {
         let driver = wa_driver::WaDriver::launch(driver_config)?;
         let first = driver.open(false)?;
-        if first != wa_driver::SessionState::NeedsQr {
+        if first != wa_driver::Screen::NeedsQr {
             let _ = driver.close();
             bail!("WhatsApp Web showed {first} instead of the QR code");
         }
@@ -68,7 +66,7 @@ pub async fn run(args: SetupArgs) -> Result<()> {
     })
     .await
     .context("the browser task failed")??;
-    if linked != wa_driver::SessionState::Ready {
+    if linked != wa_driver::Screen::Ready {
         bail!("not linked: WhatsApp Web shows {linked} after {} s", timeout.as_secs());
     }
     let stored =

@@ -12,9 +12,7 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let aws = platform::aws_config().await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&aws).force_path_style(platform::path_style_s3()).build(),
-    );
+    let s3 = platform::s3_client(&aws);
     let deps = Deps {
         store: Arc::new(DynamoCampaignStore::new(dynamo.clone(), config.table_name.clone())),
         profiles: Arc::new(S3ProfileStore::new(

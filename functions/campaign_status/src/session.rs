@@ -2,11 +2,11 @@
 //! state at the last check, the current generation, how many generations are stored and how
 //! many are marked bad, and when it was last checked and backed up.
 //!
-//! Everything comes from the table (the `SESSION` pointer and the `GEN#` items); the profile
+//! Everything comes from the table (the session pointer and the generation items); the profile
 //! objects themselves are never read here.
 
 use crate::Deps;
-use domain::{AccountId, ErrorCode, SessionState};
+use domain::{AccountId, ErrorCode, SessionHealth};
 use http_api::{ApiError, error_with_hint, json_response};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -32,7 +32,7 @@ pub(crate) async fn health(deps: &Deps, account: &str) -> Result<Response<Body>,
             StatusCode::NOT_FOUND,
             ErrorCode::NotFound,
             &format!("account '{account}' has no WhatsApp Web session"),
-            &format!("Run `wacamp setup --account {account}` to link it."),
+            &ErrorCode::ProfileNotFound.hint_for(account.as_str(), "<campaign>"),
         ));
     }
     Ok(json_response(StatusCode::OK, &health_json(&account, pointer.as_ref(), &generations)))
@@ -44,7 +44,7 @@ pub fn health_json(
     pointer: Option<&SessionPointer>,
     generations: &[GenerationInfo],
 ) -> serde_json::Value {
-    let state = pointer.map_or(SessionState::Missing, |p| p.state);
+    let state = pointer.map_or(SessionHealth::Missing, |p| p.state);
     let current = pointer.and_then(|p| p.current.as_ref());
     let summary = |g: &GenerationInfo| {
         json!({
@@ -58,12 +58,12 @@ pub fn health_json(
         })
     };
     let hint = match state {
-        SessionState::Ready | SessionState::Unknown => None,
-        SessionState::Expired | SessionState::Missing => Some(format!(
-            "Run `wacamp setup --account {account} --force`; paused campaigns continue with `wacamp resume <campaign>`."
-        )),
-        SessionState::Conflict => Some(ErrorCode::SessionConflict.hint_for(account.as_str(), "<campaign>")),
-        SessionState::Banned => Some(ErrorCode::AccountBanned.hint_for(account.as_str(), "<campaign>")),
+        SessionHealth::Ready | SessionHealth::Unknown => None,
+        SessionHealth::Expired | SessionHealth::Missing => {
+            Some(ErrorCode::SessionExpired.hint_for(account.as_str(), "<campaign>"))
+        }
+        SessionHealth::Conflict => Some(ErrorCode::SessionConflict.hint_for(account.as_str(), "<campaign>")),
+        SessionHealth::Banned => Some(ErrorCode::AccountBanned.hint_for(account.as_str(), "<campaign>")),
     };
     json!({
         "account": account,

@@ -13,7 +13,7 @@
 use session_store::archive::{self, Limits};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use wa_driver::{DEFAULT_CHROMIUM, DriverConfig, SessionState, WaDriver};
+use wa_driver::{DEFAULT_CHROMIUM, DriverConfig, Screen, WaDriver};
 use wa_sim::{SimConfig, Simulator};
 
 /// One cold start, split in its parts.
@@ -48,7 +48,7 @@ fn cold_start(template: &DriverConfig, scratch: &Path, restore: &dyn Fn(&Path)) 
     config.profile_dir = dest.path().to_path_buf();
     let driver = WaDriver::launch(config).expect("Chromium starts");
     let launched = started.elapsed();
-    assert_eq!(driver.open(false).unwrap(), SessionState::Ready, "the restored profile logs in");
+    assert_eq!(driver.open(false).unwrap(), Screen::Ready, "the restored profile logs in");
     let ready = started.elapsed();
     driver.close().unwrap();
     ColdStart { restore: restored, launch: launched - restored, ready: ready - launched }
@@ -76,10 +76,10 @@ fn main() {
 
     // Link once and close with a flush: the profile a backup would take.
     let driver = WaDriver::launch(template.clone()).expect("Chromium starts");
-    assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
+    assert_eq!(driver.open(false).unwrap(), Screen::NeedsQr);
     let linked =
         driver.link_with_qr(&mut |qr| drop(sim.link_qr(qr, "15550000001")), Duration::from_secs(30)).unwrap();
-    assert_eq!(linked, SessionState::Ready);
+    assert_eq!(linked, Screen::Ready);
     driver.close().unwrap();
 
     let limits = Limits::default();
@@ -108,11 +108,11 @@ fn main() {
     std::fs::create_dir_all(&config.profile_dir).unwrap();
     archive::unpack(&selective.archive, &config.profile_dir, &limits).unwrap();
     let driver = WaDriver::launch(config).expect("Chromium starts");
-    assert_eq!(driver.open(false).unwrap(), SessionState::Ready);
+    assert_eq!(driver.open(false).unwrap(), Screen::Ready);
     let mut reload = Duration::MAX;
     for _ in 0..rounds {
         let started = Instant::now();
-        assert_eq!(driver.open(false).unwrap(), SessionState::Ready);
+        assert_eq!(driver.open(false).unwrap(), Screen::Ready);
         reload = reload.min(started.elapsed());
     }
     driver.close().unwrap();

@@ -74,7 +74,7 @@ struct ChromiumBrowser {
 
 impl Browser for ChromiumBrowser {
     fn check(&mut self) -> Check {
-        use wa_driver::SessionState as S;
+        use wa_driver::Screen as S;
         match self.driver.open(self.take_over) {
             Ok(S::Ready) => Check::Ready,
             Ok(S::NeedsQr) => Check::NeedsQr,
@@ -106,5 +106,24 @@ impl Browser for ChromiumBrowser {
 
     fn close(self: Box<Self>) -> Result<(), String> {
         self.driver.close().map_err(|e| format!("{}: {e}", e.code()))
+    }
+}
+
+/// Stands in for a browser whose thread died or that could not be relaunched: every call fails,
+/// closing does nothing.
+pub struct GoneBrowser;
+
+impl Browser for GoneBrowser {
+    fn check(&mut self) -> Check {
+        Check::Unknown("browser gone".into())
+    }
+    fn send(&mut self, _: &PhoneNumber, _: &str) -> SendOutcome {
+        SendOutcome::Crashed("browser gone".into())
+    }
+    fn already_sent(&mut self, _: &PhoneNumber, _: &str) -> Result<bool, String> {
+        Err("browser gone".into())
+    }
+    fn close(self: Box<Self>) -> Result<(), String> {
+        Err("browser gone".into())
     }
 }

@@ -13,7 +13,10 @@
 //!
 //! Example: `FAILPOINTS="sender::claimed=return(1);sender::clicked=return(3)"`.
 
-use campaign_store::QueuedMessage;
+use domain::QueuedMessage;
+
+/// The variable the crash points are configured from (read by the `fail` crate at `setup`).
+pub const FAILPOINTS_ENV: &str = "FAILPOINTS";
 
 /// After a row was claimed (QUEUED/SENDING → SENDING under a lease), before anything is sent.
 pub const CLAIMED: &str = "sender::claimed";
@@ -35,7 +38,11 @@ pub fn setup() -> CrashPoints {
         let scenario = fail::FailScenario::setup();
         let configured = fail::list();
         if !configured.is_empty() {
-            tracing::warn!(?configured, "crash points configured; this build is for tests only");
+            tracing::warn!(
+                ?configured,
+                variable = FAILPOINTS_ENV,
+                "crash points configured; this build is for tests only"
+            );
         }
         CrashPoints { _scenario: scenario }
     }

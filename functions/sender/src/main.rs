@@ -1,7 +1,8 @@
 //! `sender` Lambda: wiring only; the handler is in the library.
 
-use campaign_store::{DynamoAccountGate, DynamoCampaignStore, SqsMessageQueue};
+use campaign_store::{DynamoAccountGate, DynamoCampaignStore};
 use lambda_runtime::{Error, run, service_fn};
+use message_queue::SqsMessageQueue;
 use sender::browser::ChromiumLauncher;
 use sender::{Config, Deps, handle};
 use session_store::{S3ProfileStore, StoreConfig};
@@ -14,22 +15,19 @@ async fn main() -> Result<(), Error> {
     let _crash_points = sender::crash::setup();
     let config = Config::from_env()?;
     let aws = platform::aws_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&aws).force_path_style(platform::path_style_s3()).build(),
-    );
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let driver = wa_driver::DriverConfig::from_env(std::env::temp_dir())?;
     let deps = Deps {
         store: Arc::new(DynamoCampaignStore::new(dynamo.clone(), config.table_name.clone())),
         gate: Arc::new(DynamoAccountGate::new(dynamo.clone(), config.table_name.clone())),
         queue: Arc::new(SqsMessageQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url.clone())),
-        profiles: Arc::new(S3ProfileStore::new(s3, dynamo, StoreConfig::from_env()?)),
+        profiles: Arc::new(S3ProfileStore::new(platform::s3_client(&aws), dynamo, StoreConfig::from_env()?)),
         launcher: Arc::new(ChromiumLauncher {
             template: driver,
-            take_over_conflict: platform::optional("TAKE_OVER_CONFLICT", false)?,
+            take_over_conflict: config.take_over_conflict,
         }),
         config,
-        clock: Arc::new(sender::utc_now),
+        clock: domain::system_clock(),
     };
     run(service_fn(|event| handle(&deps, event))).await
 }

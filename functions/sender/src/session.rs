@@ -4,8 +4,10 @@
 //! EXPIRED — and only a check that saw the QR code counts; "could not tell" never does.
 
 use crate::browser::{Browser, Check, Launcher};
-use domain::{AccountId, ErrorCode, SessionState};
-use session_store::{GenerationId, GenerationState, ProfileStore, RestoredProfile, SessionStoreError};
+use domain::{AccountId, ErrorCode, SessionHealth};
+use session_store::{
+    GenerationId, GenerationState, ProfileStore, RestoredProfile, SessionPointer, SessionStoreError,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,17 +38,17 @@ pub enum NotOpened {
     Transient(String),
 }
 
-/// Opens a session for `account`, trying at most `max_fallback` generations older than the current.
+/// Opens a session for `account` whose pointer the caller just read, trying at most
+/// `max_fallback` generations older than the current.
 pub async fn open(
     profiles: &Arc<dyn ProfileStore>,
     launcher: &Arc<dyn Launcher>,
     account: &AccountId,
+    pointer: &SessionPointer,
     max_fallback: usize,
 ) -> Result<Opened, NotOpened> {
     let started = Instant::now();
     let transient = |e: SessionStoreError| NotOpened::Transient(format!("{}: {e}", e.code()));
-    let pointer = profiles.pointer(account).await.map_err(transient)?;
-    let Some(pointer) = pointer else { return Err(NotOpened::Unusable(ErrorCode::SessionExpired)) };
     let Some(current) = pointer.current.clone() else {
         return Err(NotOpened::Unusable(ErrorCode::SessionExpired));
     };
@@ -68,7 +70,7 @@ pub async fn open(
         let profile = match restored {
             Ok(p) => p,
             Err(e @ (SessionStoreError::Corrupt(_) | SessionStoreError::Hostile { .. })) => {
-                tracing::warn!(%account, generation = %generation.as_str(), code = e.code(), "generation unusable; marked bad");
+                tracing::warn!(%account, generation = %generation.as_str(), code = %e.code(), "generation unusable; marked bad");
                 let _ = profiles.mark_bad(account, &generation).await;
                 continue;
             }
@@ -118,7 +120,7 @@ pub async fn open(
             }
         }
     }
-    profiles.set_session_state(account, SessionState::Expired).await.map_err(transient)?;
+    profiles.set_session_state(account, SessionHealth::Expired).await.map_err(transient)?;
     Err(NotOpened::Unusable(ErrorCode::SessionExpired))
 }
 

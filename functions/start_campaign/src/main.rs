@@ -1,7 +1,9 @@
 //! `start_campaign` Lambda: wiring only; the handler is in the library.
 
-use campaign_store::{DynamoCampaignStore, SqsMessageQueue};
+use campaign_store::DynamoCampaignStore;
 use lambda_http::{Error, run, service_fn};
+use message_queue::SqsMessageQueue;
+use session_store::DynamoSessionPointers;
 use start_campaign::{Config, Deps, handle};
 use std::sync::Arc;
 
@@ -10,13 +12,12 @@ async fn main() -> Result<(), Error> {
     platform::init_tracing();
     let config = Config::from_env()?;
     let aws = platform::aws_config().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let deps = Deps {
-        store: Arc::new(DynamoCampaignStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            config.table_name.clone(),
-        )),
+        store: Arc::new(DynamoCampaignStore::new(dynamo.clone(), config.table_name.clone())),
         queue: Arc::new(SqsMessageQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url.clone())),
-        clock: Arc::new(start_campaign::utc_now),
+        sessions: Arc::new(DynamoSessionPointers::new(dynamo, config.table_name.clone())),
+        clock: domain::system_clock(),
         api_key: config.api_key,
     };
     run(service_fn(|req| handle(&deps, req))).await

@@ -2,8 +2,9 @@
 //! in-memory ports (pure logic; the real HTTP path is covered in tests/e2e).
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use campaign_store::{CampaignStore, InMemoryCampaignStore, InMemoryMessageQueue};
+use campaign_store::{CampaignStore, InMemoryCampaignStore};
 use lambda_http::Body;
+use message_queue::InMemoryMessageQueue;
 use serde_json::Value;
 use start_campaign::{Deps, handle};
 use std::sync::Arc;
@@ -14,7 +15,10 @@ fn deps() -> (Deps, Arc<InMemoryCampaignStore>, Arc<InMemoryMessageQueue>) {
     let deps = Deps {
         store: store.clone(),
         queue: queue.clone(),
-        clock: Arc::new(|| "2026-11-29T14:36:36Z".into()),
+        sessions: Arc::new(session_store::InMemoryProfileStore::new(session_store::StoreConfig::new(
+            "bucket", "table",
+        ))),
+        clock: Arc::new(|| time::macros::datetime!(2026-11-29 14:36:36 UTC)),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
     };
     (deps, store, queue)
@@ -135,11 +139,15 @@ async fn an_idempotency_key_reused_with_another_body_is_refused_with_422() {
 
 #[tokio::test]
 async fn a_campaign_for_an_expired_session_is_accepted_paused_with_the_setup_hint() {
-    let (deps, store, queue) = deps();
-    store.set_session(
-        domain::AccountId::parse("shop").unwrap(),
-        campaign_store::SessionRecord { state: domain::SessionState::Expired, current_key: None, version: 3 },
-    );
+    let (mut deps, store, queue) = deps();
+    // Given the account's session is known expired,
+    let sessions =
+        Arc::new(session_store::InMemoryProfileStore::new(session_store::StoreConfig::new("b", "t")));
+    let shop = domain::AccountId::parse("shop").unwrap();
+    session_store::ProfileStore::set_session_state(&*sessions, &shop, domain::SessionHealth::Expired)
+        .await
+        .unwrap();
+    deps.sessions = sessions;
     let body = campaign_body("Paused", &["+4915112345678", "12"]);
     let resp = handle(&deps, event("POST", "/campaigns", &body, &[])).await.unwrap();
     assert_eq!(resp.status(), 202);
@@ -263,8 +271,8 @@ async fn resume_gives_rows_still_queued_their_record_again_with_the_same_round()
     assert_eq!((resp["requeued"].as_u64(), resp["reissued"].as_u64()), (Some(0), Some(2)));
     let again = queue.queued.lock().unwrap().clone();
     assert_eq!(
-        again.iter().map(campaign_store::QueuedMessage::dedup_id).collect::<Vec<_>>(),
-        first.iter().map(campaign_store::QueuedMessage::dedup_id).collect::<Vec<_>>(),
+        again.iter().map(domain::QueuedMessage::dedup_id).collect::<Vec<_>>(),
+        first.iter().map(domain::QueuedMessage::dedup_id).collect::<Vec<_>>(),
         "the same deduplication ids, so records still in the queue are dropped as duplicates"
     );
 }

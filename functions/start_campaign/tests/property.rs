@@ -2,7 +2,8 @@
 //! input, and every refusal is a JSON error with a stable code and a message.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use campaign_store::{InMemoryCampaignStore, InMemoryMessageQueue};
+use campaign_store::InMemoryCampaignStore;
+use message_queue::InMemoryMessageQueue;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use start_campaign::{Deps, handle};
@@ -12,7 +13,10 @@ fn deps() -> Deps {
     Deps {
         store: Arc::new(InMemoryCampaignStore::default()),
         queue: Arc::new(InMemoryMessageQueue::default()),
-        clock: Arc::new(|| "2026-11-29T14:36:36Z".into()),
+        sessions: Arc::new(session_store::InMemoryProfileStore::new(session_store::StoreConfig::new(
+            "bucket", "table",
+        ))),
+        clock: Arc::new(|| time::macros::datetime!(2026-11-29 14:36:36 UTC)),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
     }
 }

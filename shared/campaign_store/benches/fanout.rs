@@ -13,10 +13,9 @@
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::AttributeValue;
-use campaign_store::{
-    CampaignStore, DynamoCampaignStore, MessageQueue, NewCampaign, NewMessage, QueuedMessage, SqsMessageQueue,
-};
-use domain::{AccountId, CampaignId, MessageSeq, PhoneNumber, Template};
+use campaign_store::{CampaignStore, DynamoCampaignStore, NewCampaign, NewMessage};
+use domain::{AccountId, CampaignId, MessageSeq, PhoneNumber, QueuedMessage, Template};
+use message_queue::{MessageQueue, SqsMessageQueue};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -56,7 +55,7 @@ struct World {
 }
 
 async fn world() -> World {
-    let conf = e2e::aws().await;
+    let conf = test_support::sdk_config().await;
     let (ddb_calls, sqs_calls) = (CallCounter::default(), CallCounter::default());
     let ddb = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&conf).interceptor(ddb_calls.clone()).build(),
@@ -65,7 +64,7 @@ async fn world() -> World {
         aws_sdk_sqs::config::Builder::from(&conf).interceptor(sqs_calls.clone()).build(),
     );
     let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let (_, table) = e2e::fresh_table("bench-fanout").await;
+    let (_, table) = test_support::fresh_table("bench-fanout").await;
     let queue_url = sqs
         .create_queue()
         .queue_name(format!("bench-fanout-{suffix}.fifo"))
@@ -129,7 +128,7 @@ async fn one_call_per_row(w: &World, c: &NewCampaign) -> (Duration, u64, u64) {
             .put_item()
             .table_name(&w.table)
             .item("PK", AttributeValue::S(format!("BASELINE#{}", c.id)))
-            .item("SK", AttributeValue::S(format!("MSG#{}", m.seq.sort_key())))
+            .item("SK", AttributeValue::S(table_layout::keys::message_sk(m.seq)))
             .item(
                 "phone",
                 AttributeValue::S(m.phone.as_ref().map(|p| p.e164().to_owned()).unwrap_or_default()),

@@ -1,29 +1,26 @@
-//! Where campaigns live: the ports the functions use (`CampaignStore`, `MessageQueue`), their
-//! AWS adapters (DynamoDB single table, SQS FIFO) and in-memory fakes for unit tests of pure
-//! logic.
+//! Where campaigns live: the `CampaignStore` port (campaign rows, message rows and their
+//! counters), its DynamoDB adapter and an in-memory fake for unit tests of pure logic; and the
+//! `AccountGate` (one browser per account, send caps) every sender instance agrees on.
 //!
-//! Table layout (one table, see the README): `CAMPAIGN#<id>/META` holds the campaign and its
-//! counters, `CAMPAIGN#<id>/MSG#<seq>` one row per recipient, `ACCOUNT#<a>/SESSION` the session
-//! pointer. Counters change in the same transaction as the row they count.
+//! The table's layout (every key) is owned by `table_layout`; the session pointer by
+//! `session_store`; the queue by `message_queue`. Counters change in the same transaction as the
+//! row they count.
 
-mod account;
 mod dynamo;
+mod gate;
 mod memory;
 mod model;
-mod sqs;
 
-pub use account::{AccountGate, DynamoAccountGate, InMemoryAccountGate, LeaseGrant, SendCaps, SlotGrant};
 pub use dynamo::DynamoCampaignStore;
-pub use memory::{InMemoryCampaignStore, InMemoryMessageQueue};
+pub use gate::{AccountGate, DynamoAccountGate, InMemoryAccountGate, LeaseGrant, SendCaps, SlotGrant};
+pub use memory::InMemoryCampaignStore;
 pub use model::{
     CampaignView, Claim, Counters, Finish, Idempotency, IdempotencyClaim, Lease, MessageEntry, MessageRow,
-    NewCampaign, NewMessage, PauseReason, QueuedMessage, SessionRecord,
+    NewCampaign, NewMessage, PauseReason,
 };
-pub use sqs::SqsMessageQueue;
 
 use async_trait::async_trait;
-use domain::{AccountId, CampaignId, ErrorCode, MessageSeq};
-use std::time::Duration;
+use domain::{CampaignId, ErrorCode, MessageSeq, QueuedMessage};
 
 /// A failure of the campaign store, with the SDK error kept as the source.
 #[derive(Debug, thiserror::Error)]
@@ -44,26 +41,16 @@ pub enum StoreError {
     Contended(String),
 }
 
+impl From<table_layout::codec::Malformed> for StoreError {
+    fn from(m: table_layout::codec::Malformed) -> Self {
+        Self::Malformed { key: m.key, reason: m.reason }
+    }
+}
+
 impl StoreError {
     pub(crate) fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Unavailable(Box::new(e))
     }
-}
-
-/// A failure of the message queue.
-#[derive(Debug, thiserror::Error)]
-pub enum QueueError {
-    /// The queue could not be reached or refused the call.
-    #[error("message queue unavailable: {0}")]
-    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// Some entries were still refused after the retries.
-    #[error("{failed} of {total} queue entries were refused after retries")]
-    Partial {
-        /// Refused entries.
-        failed: usize,
-        /// Entries attempted.
-        total: usize,
-    },
 }
 
 /// What a pause changed.
@@ -154,8 +141,6 @@ pub trait CampaignStore: Send + Sync {
     ) -> Result<Transition, StoreError>;
     /// Notes something on the campaign that needed no action (e.g. a session restored from a backup).
     async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError>;
-    /// The account's session pointer, if setup ever ran.
-    async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError>;
     /// Moves a RUNNING or PAUSED campaign to CANCELLED: from then on no row is claimed or
     /// re-queued, rows being sent finish as they end. `NotApplicable` when it is COMPLETED
     /// (already CANCELLED counts as applied: a cancel is repeatable).
@@ -175,13 +160,4 @@ pub trait CampaignStore: Send + Sync {
     /// Gives up a claim whose work failed, so a retry may take over at once instead of waiting
     /// for the claim to lapse.
     async fn release_idempotency(&self, key_hash: &str) -> Result<(), StoreError>;
-}
-
-/// The FIFO queue that feeds the sender.
-#[async_trait]
-pub trait MessageQueue: Send + Sync {
-    /// Queues messages (group = account, deduplication id = campaign + row).
-    async fn enqueue(&self, messages: &[QueuedMessage]) -> Result<(), QueueError>;
-    /// Makes a delivered record visible again after `delay` (a retry with backoff).
-    async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError>;
 }

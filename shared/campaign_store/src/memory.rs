@@ -1,16 +1,14 @@
-//! In-memory fakes of the ports, for unit tests of pure logic only; integration tests use the
-//! AWS adapters against the local emulator.
+//! The in-memory campaign store, for unit tests of pure logic only; integration tests use the
+//! DynamoDB adapter against the local emulator.
 
 use crate::model::{
-    CampaignView, Counters, Idempotency, IdempotencyClaim, MessageEntry, MessageRow, NewCampaign,
-    PauseReason, QueuedMessage, SessionRecord,
+    CampaignView, Counters, Idempotency, IdempotencyClaim, MessageEntry, MessageRow, NewCampaign, PauseReason,
 };
-use crate::{CampaignStore, Claim, Finish, Lease, MessageQueue, QueueError, StoreError, Transition};
+use crate::{CampaignStore, Claim, Finish, Lease, StoreError, Transition};
 use async_trait::async_trait;
-use domain::{AccountId, CampaignId, CampaignStatus, MessageSeq, MessageStatus};
+use domain::{CampaignId, CampaignStatus, MessageSeq, MessageStatus, QueuedMessage};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
 
 /// A campaign store in a map.
 #[derive(Default)]
@@ -22,17 +20,11 @@ pub struct InMemoryCampaignStore {
 struct Memory {
     campaigns: HashMap<CampaignId, CampaignView>,
     messages: HashMap<(CampaignId, MessageSeq), MessageRow>,
-    sessions: HashMap<AccountId, SessionRecord>,
     /// key hash → (claim, done)
     idempotency: HashMap<String, (IdempotencyClaim, bool)>,
 }
 
 impl InMemoryCampaignStore {
-    /// Sets an account's session pointer.
-    pub fn set_session(&self, account: AccountId, record: SessionRecord) {
-        self.lock().sessions.insert(account, record);
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Memory> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -329,10 +321,6 @@ impl CampaignStore for InMemoryCampaignStore {
         Ok(())
     }
 
-    async fn session(&self, account: &AccountId) -> Result<Option<SessionRecord>, StoreError> {
-        Ok(self.lock().sessions.get(account).cloned())
-    }
-
     async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
         if let Some(c) = self.lock().campaigns.get_mut(id) {
             let done = c.counts.queued == 0 && c.counts.sending == 0 && c.counts.paused == 0;
@@ -417,28 +405,6 @@ impl CampaignStore for InMemoryCampaignStore {
         if let Some(entry) = self.lock().idempotency.get_mut(key_hash) {
             entry.1 = true;
         }
-        Ok(())
-    }
-}
-
-/// A queue in a vector; records retries so tests can assert them.
-#[derive(Default)]
-pub struct InMemoryMessageQueue {
-    /// Everything enqueued, in order.
-    pub queued: Mutex<Vec<QueuedMessage>>,
-    /// Receipt handles given back for a retry, with their delay.
-    pub retried: Mutex<Vec<(String, Duration)>>,
-}
-
-#[async_trait]
-impl MessageQueue for InMemoryMessageQueue {
-    async fn enqueue(&self, messages: &[QueuedMessage]) -> Result<(), QueueError> {
-        self.queued.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(messages);
-        Ok(())
-    }
-
-    async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
-        self.retried.lock().unwrap_or_else(|p| p.into_inner()).push((receipt_handle.to_owned(), delay));
         Ok(())
     }
 }

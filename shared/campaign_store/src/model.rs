@@ -201,40 +201,7 @@ pub struct PauseReason {
     pub at: String,
 }
 
-/// The account's session pointer (`ACCOUNT#<a>/SESSION`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRecord {
-    /// Last known state.
-    pub state: domain::SessionState,
-    /// S3 key of the current generation, if any was ever stored.
-    pub current_key: Option<String>,
-    /// Pointer version, for conditional moves.
-    pub version: u64,
-}
-
-/// The queue record that points a sender at one message row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueuedMessage {
-    /// Campaign.
-    pub campaign_id: CampaignId,
-    /// Row number.
-    pub seq: MessageSeq,
-    /// Sending account (the FIFO group).
-    pub account: AccountId,
-    /// How often the row was queued again by a resume (0 for the first time).
-    #[serde(default)]
-    pub round: u32,
-}
-
-impl QueuedMessage {
-    /// FIFO deduplication id: the same row is never queued twice within the dedup window, while a
-    /// resume (a new round) is never swallowed as a duplicate of the first queueing.
-    pub fn dedup_id(&self) -> String {
-        format!("{}-{}-{}", self.campaign_id, self.seq.sort_key(), self.round)
-    }
-}
-
-/// An `Idempotency-Key` being claimed for one `POST /campaigns` (`IDEMPOTENCY#<key hash>`).
+/// An `Idempotency-Key` being claimed for one `POST /campaigns` (`table_layout::keys::idempotency`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyClaim {
     /// SHA-256 (hex) of the key; the key itself is never stored.

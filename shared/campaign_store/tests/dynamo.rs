@@ -11,7 +11,7 @@ use domain::{
 };
 
 async fn fresh_store() -> DynamoCampaignStore {
-    let (client, table) = e2e::fresh_table("campaign-store").await;
+    let (client, table) = test_support::fresh_table("campaign-store").await;
     DynamoCampaignStore::new(client, table)
 }
 
@@ -197,7 +197,7 @@ async fn an_idempotency_key_is_owned_once_replayed_when_done_and_refused_with_an
 
 /// The account gate on a fresh table.
 async fn fresh_gate() -> campaign_store::DynamoAccountGate {
-    let (client, table) = e2e::fresh_table("account-gate").await;
+    let (client, table) = test_support::fresh_table("account-gate").await;
     campaign_store::DynamoAccountGate::new(client, table)
 }
 

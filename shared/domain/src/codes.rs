@@ -1,160 +1,191 @@
-//! Stable error codes: one sentence and one hint each, identical in HTTP bodies, CLI output and
-//! logs, so an operator can search for a code and find the fix.
+//! The one catalogue of stable error codes: for each code its wire form, one sentence saying
+//! what happened, one hint naming the command or setting that fixes it, whether a message that
+//! failed with it may succeed when tried again, and the HTTP status an API answer with it takes.
+//! HTTP bodies, CLI output and logs all read from here, so an operator can search for a code and
+//! find the fix; every layer's error type has a `code()` that returns one of these.
 
 use serde::{Deserialize, Serialize};
 
-/// A stable, machine-readable reason. The serialized form (`SESSION_EXPIRED`) never changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
+macro_rules! catalogue {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $wire:literal, $status:literal, retryable: $retry:literal,
+            $sentence:literal,
+            $hint:literal;
+    )+) => {
+        /// A stable, machine-readable reason. The serialized form (`SESSION_EXPIRED`) never changes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $($(#[$doc])* #[serde(rename = $wire)] $variant,)+
+        }
+
+        impl ErrorCode {
+            /// Every code, in catalogue order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            /// The code as it appears on the wire and in logs.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire,)+ }
+            }
+
+            /// One sentence saying what happened.
+            pub fn sentence(self) -> &'static str {
+                match self { $(Self::$variant => $sentence,)+ }
+            }
+
+            /// What to run or change to fix it; `{account}` and `{campaign}` are filled by
+            /// [`Self::hint_for`].
+            pub fn hint(self) -> &'static str {
+                match self { $(Self::$variant => $hint,)+ }
+            }
+
+            /// Whether a message that FAILED with this code may succeed if tried again (a resume
+            /// with `retry_failed` re-queues these; an invalid or unregistered number never will).
+            pub fn is_retryable(self) -> bool {
+                match self { $(Self::$variant => $retry,)+ }
+            }
+
+            /// The HTTP status of an API error answer with this code.
+            pub fn http_status(self) -> u16 {
+                match self { $(Self::$variant => $status,)+ }
+            }
+
+            /// The code whose wire form is `text`.
+            pub fn from_wire(text: &str) -> Option<Self> {
+                match text { $($wire => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+catalogue! {
     /// No stored session generation logs in any more.
-    SessionExpired,
+    SessionExpired = "SESSION_EXPIRED", 409, retryable: false,
+        "The WhatsApp Web session expired and no stored backup logs in.",
+        "Run `wacamp setup --account {account} --force`, then `wacamp resume {campaign}`.";
     /// An older generation was restored after the current one stopped working (informational).
-    SessionRestoredFromBackup,
+    SessionRestoredFromBackup = "SESSION_RESTORED_FROM_BACKUP", 200, retryable: false,
+        "The current session stopped working; an older backup was restored and is now current.",
+        "Nothing to do; `wacamp session list --account {account}` shows the generations.";
     /// WhatsApp Web is open in another window for the account.
-    SessionConflict,
+    SessionConflict = "SESSION_CONFLICT", 409, retryable: false,
+        "WhatsApp Web is open for this account in another window.",
+        "Close WhatsApp Web elsewhere, or set TAKE_OVER_CONFLICT=true; then `wacamp resume {campaign}`.";
     /// WhatsApp banned the account.
-    AccountBanned,
+    AccountBanned = "ACCOUNT_BANNED", 409, retryable: false,
+        "WhatsApp has banned this account.",
+        "Contact WhatsApp support; the campaign stays paused.";
     /// WhatsApp Web refuses this browser as outdated.
-    WaOutdated,
+    WaOutdated = "WA_OUTDATED", 409, retryable: false,
+        "WhatsApp Web refuses this browser version.",
+        "Update Chromium (WA_CHROMIUM_PATH) or the sender image.";
     /// WhatsApp Web could not be reached or did not answer in time.
-    WaUnreachable,
+    WaUnreachable = "WA_UNREACHABLE", 503, retryable: true,
+        "WhatsApp Web could not be reached in time.",
+        "The record is retried automatically; check the network if it persists.";
     /// The phone number is not a valid number.
-    InvalidPhone,
+    InvalidPhone = "INVALID_PHONE", 400, retryable: false,
+        "The phone number is not a valid number.",
+        "Correct the number (international format, e.g. +4915112345678) and start again.";
     /// The number is valid but has no WhatsApp account.
-    NotOnWhatsapp,
+    NotOnWhatsapp = "NOT_ON_WHATSAPP", 422, retryable: false,
+        "The number has no WhatsApp account.",
+        "Remove the number from the list.";
     /// The message was sent but the server acknowledgement never came.
-    SendTimeout,
+    SendTimeout = "SEND_TIMEOUT", 504, retryable: true,
+        "The message was handed to WhatsApp Web but never acknowledged.",
+        "The record is retried after checking the chat for the message.";
     /// Chromium crashed or could not start.
-    BrowserCrashed,
+    BrowserCrashed = "BROWSER_CRASHED", 503, retryable: true,
+        "Chromium crashed or did not start.",
+        "The record is retried; raise the sender's memory if it persists.";
     /// The per-account sending cap was reached.
-    RateLimited,
+    RateLimited = "RATE_LIMITED", 429, retryable: true,
+        "The account reached its sending cap for now.",
+        "Messages wait for the next window; raise CAP_PER_HOUR or CAP_PER_DAY to send more.";
     /// The template names a variable the recipient row does not have.
-    TemplateVariableMissing,
+    TemplateVariableMissing = "TEMPLATE_VARIABLE_MISSING", 400, retryable: false,
+        "The template uses a variable this recipient lacks.",
+        "Add the variable to the recipient row or remove it from the template.";
     /// The request body or parameters are malformed.
-    BadRequest,
+    BadRequest = "BAD_REQUEST", 400, retryable: false,
+        "The request is malformed.",
+        "Fix the named field and send the request again.";
     /// The request is larger than the documented limit.
-    PayloadTooLarge,
+    PayloadTooLarge = "PAYLOAD_TOO_LARGE", 413, retryable: false,
+        "The request is larger than the limit.",
+        "Split the campaign into smaller requests.";
     /// The API key is missing or wrong.
-    Unauthorized,
+    Unauthorized = "UNAUTHORIZED", 401, retryable: false,
+        "The API key is missing or wrong.",
+        "Send the API key in the `x-api-key` header.";
     /// The campaign (or another named resource) does not exist.
-    NotFound,
+    NotFound = "NOT_FOUND", 404, retryable: false,
+        "No such resource.",
+        "Check the identifier; `wacamp status` lists campaigns you started.";
     /// The action does not fit the resource's current state.
-    Conflict,
+    Conflict = "CONFLICT", 409, retryable: false,
+        "The action does not fit the current state.",
+        "Check the campaign status first with `wacamp status {campaign}`.";
     /// The campaign was cancelled before the message was sent.
-    Cancelled,
+    Cancelled = "CANCELLED", 409, retryable: false,
+        "The campaign was cancelled before this message was sent.",
+        "Start a new campaign to send it.";
     /// An `Idempotency-Key` was sent again with a different body.
-    IdempotencyKeyReused,
+    IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED", 422, retryable: false,
+        "The Idempotency-Key was already used with a different request body.",
+        "Use a new Idempotency-Key for a different campaign.";
     /// A request with the same `Idempotency-Key` is still being processed.
-    IdempotencyKeyInProgress,
+    IdempotencyKeyInProgress = "IDEMPOTENCY_KEY_IN_PROGRESS", 409, retryable: false,
+        "A request with the same Idempotency-Key is still being processed.",
+        "Retry the same request after the Retry-After seconds.";
     /// An unexpected failure on our side; details are in the logs, never in the response.
-    Internal,
+    Internal = "INTERNAL", 500, retryable: false,
+        "Something failed on our side; it has been logged.",
+        "Try again; if it persists, report the request id.";
+    /// The account has no stored session, or the named generation does not exist.
+    ProfileNotFound = "PROFILE_NOT_FOUND", 404, retryable: false,
+        "No stored session profile was found for the account or generation.",
+        "Run `wacamp setup --account {account}` to link it.";
+    /// A stored generation failed its checksum, its seal or the archive format.
+    ProfileCorrupt = "PROFILE_CORRUPT", 500, retryable: false,
+        "A stored session profile is damaged; nothing was unpacked from it.",
+        "Mark it bad and restore an older one: `wacamp session list --account {account}`, then `wacamp session restore`.";
+    /// The session pointer moved under a writer.
+    ProfileConflict = "PROFILE_CONFLICT", 409, retryable: false,
+        "Another writer moved the session pointer; nothing was overwritten.",
+        "Read it again and retry: `wacamp session list --account {account}` shows where it points.";
+    /// S3 or DynamoDB could not be reached or refused a profile call.
+    ProfileStoreUnavailable = "PROFILE_STORE_UNAVAILABLE", 503, retryable: false,
+        "The session profile store could not be reached.",
+        "Check AWS access to PROFILE_BUCKET and TABLE_NAME (and AWS_ENDPOINT_URL locally), then retry.";
+    /// An archive holds something a profile never holds (escape, link, device, bomb).
+    ProfileHostile = "PROFILE_HOSTILE", 500, retryable: false,
+        "A stored session profile holds entries a profile never holds; it was refused.",
+        "It was not written by wacamp: mark it bad and restore another one with `wacamp session restore`.";
+    /// The local profile directory could not be read, or the restore directory written.
+    ProfileLocalIo = "PROFILE_LOCAL_IO", 500, retryable: false,
+        "Local profile files could not be read or written.",
+        "Check free space and permissions of the profile and temp directories.";
+    /// The browser profile is locked by another Chromium.
+    ProfileLocked = "PROFILE_LOCKED", 409, retryable: false,
+        "The browser profile is locked by another Chromium.",
+        "Stop the other browser, or set WA_REMOVE_STALE_LOCK=1 when the lock comes from another host.";
+    /// The session stopped being usable in the middle of a driver step.
+    SessionLost = "SESSION_LOST", 409, retryable: false,
+        "The WhatsApp Web session stopped being usable in the middle of a step.",
+        "Check the account with `wacamp session check --account {account}`.";
+    /// The WhatsApp Web selectors file or override is unreadable or malformed.
+    SelectorsInvalid = "SELECTORS_INVALID", 500, retryable: false,
+        "The WhatsApp Web selectors configuration is unreadable or malformed.",
+        "Fix the file named by WA_SELECTORS_FILE, or unset it to use the built-in selectors.";
+    /// The driver configuration is unusable.
+    DriverConfigInvalid = "DRIVER_CONFIG_INVALID", 500, retryable: false,
+        "The browser driver configuration is unusable.",
+        "Fix the named WA_* setting (see the README's configuration table).";
 }
 
 impl ErrorCode {
-    /// The code as it appears on the wire and in logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SessionExpired => "SESSION_EXPIRED",
-            Self::SessionRestoredFromBackup => "SESSION_RESTORED_FROM_BACKUP",
-            Self::SessionConflict => "SESSION_CONFLICT",
-            Self::AccountBanned => "ACCOUNT_BANNED",
-            Self::WaOutdated => "WA_OUTDATED",
-            Self::WaUnreachable => "WA_UNREACHABLE",
-            Self::InvalidPhone => "INVALID_PHONE",
-            Self::NotOnWhatsapp => "NOT_ON_WHATSAPP",
-            Self::SendTimeout => "SEND_TIMEOUT",
-            Self::BrowserCrashed => "BROWSER_CRASHED",
-            Self::RateLimited => "RATE_LIMITED",
-            Self::TemplateVariableMissing => "TEMPLATE_VARIABLE_MISSING",
-            Self::BadRequest => "BAD_REQUEST",
-            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            Self::Unauthorized => "UNAUTHORIZED",
-            Self::NotFound => "NOT_FOUND",
-            Self::Conflict => "CONFLICT",
-            Self::Cancelled => "CANCELLED",
-            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
-            Self::IdempotencyKeyInProgress => "IDEMPOTENCY_KEY_IN_PROGRESS",
-            Self::Internal => "INTERNAL",
-        }
-    }
-
-    /// One sentence saying what happened.
-    pub fn sentence(self) -> &'static str {
-        match self {
-            Self::SessionExpired => "The WhatsApp Web session expired and no stored backup logs in.",
-            Self::SessionRestoredFromBackup => {
-                "The current session stopped working; an older backup was restored and is now current."
-            }
-            Self::SessionConflict => "WhatsApp Web is open for this account in another window.",
-            Self::AccountBanned => "WhatsApp has banned this account.",
-            Self::WaOutdated => "WhatsApp Web refuses this browser version.",
-            Self::WaUnreachable => "WhatsApp Web could not be reached in time.",
-            Self::InvalidPhone => "The phone number is not a valid number.",
-            Self::NotOnWhatsapp => "The number has no WhatsApp account.",
-            Self::SendTimeout => "The message was handed to WhatsApp Web but never acknowledged.",
-            Self::BrowserCrashed => "Chromium crashed or did not start.",
-            Self::RateLimited => "The account reached its sending cap for now.",
-            Self::TemplateVariableMissing => "The template uses a variable this recipient lacks.",
-            Self::BadRequest => "The request is malformed.",
-            Self::PayloadTooLarge => "The request is larger than the limit.",
-            Self::Unauthorized => "The API key is missing or wrong.",
-            Self::NotFound => "No such resource.",
-            Self::Conflict => "The action does not fit the current state.",
-            Self::Cancelled => "The campaign was cancelled before this message was sent.",
-            Self::IdempotencyKeyReused => {
-                "The Idempotency-Key was already used with a different request body."
-            }
-            Self::IdempotencyKeyInProgress => {
-                "A request with the same Idempotency-Key is still being processed."
-            }
-            Self::Internal => "Something failed on our side; it has been logged.",
-        }
-    }
-
-    /// What to run or change to fix it; `{account}` and `{campaign}` are filled by [`Self::hint_for`].
-    pub fn hint(self) -> &'static str {
-        match self {
-            Self::SessionExpired => {
-                "Run `wacamp setup --account {account} --force`, then `wacamp resume {campaign}`."
-            }
-            Self::SessionRestoredFromBackup => {
-                "Nothing to do; `wacamp session list --account {account}` shows the generations."
-            }
-            Self::SessionConflict => {
-                "Close WhatsApp Web elsewhere, or set TAKE_OVER_CONFLICT=true; then `wacamp resume {campaign}`."
-            }
-            Self::AccountBanned => "Contact WhatsApp support; the campaign stays paused.",
-            Self::WaOutdated => "Update Chromium (CHROMIUM_PATH) or the sender image.",
-            Self::WaUnreachable => "The record is retried automatically; check the network if it persists.",
-            Self::InvalidPhone => {
-                "Correct the number (international format, e.g. +4915112345678) and start again."
-            }
-            Self::NotOnWhatsapp => "Remove the number from the list.",
-            Self::SendTimeout => "The record is retried after checking the chat for the message.",
-            Self::BrowserCrashed => "The record is retried; raise the sender's memory if it persists.",
-            Self::RateLimited => "Messages wait for the next window; raise the cap in the sender's settings.",
-            Self::TemplateVariableMissing => {
-                "Add the variable to the recipient row or remove it from the template."
-            }
-            Self::BadRequest => "Fix the named field and send the request again.",
-            Self::PayloadTooLarge => "Split the campaign into smaller requests.",
-            Self::Unauthorized => "Send the API key in the `x-api-key` header.",
-            Self::NotFound => "Check the identifier; `wacamp status` lists campaigns you started.",
-            Self::Conflict => "Check the campaign status first with `wacamp status {campaign}`.",
-            Self::Cancelled => "Start a new campaign to send it.",
-            Self::IdempotencyKeyReused => "Use a new Idempotency-Key for a different campaign.",
-            Self::IdempotencyKeyInProgress => "Retry the same request after the Retry-After seconds.",
-            Self::Internal => "Try again; if it persists, report the request id.",
-        }
-    }
-
-    /// Whether a message that FAILED with this code may succeed if tried again (a resume with
-    /// `retry_failed` re-queues these; an invalid or unregistered number never will).
-    pub fn is_retryable(self) -> bool {
-        matches!(self, Self::SendTimeout | Self::BrowserCrashed | Self::WaUnreachable | Self::RateLimited)
-    }
-
     /// The hint with the account and campaign filled in.
     pub fn hint_for(self, account: &str, campaign: &str) -> String {
         self.hint().replace("{account}", account).replace("{campaign}", campaign)
@@ -167,16 +198,23 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+/// Lets tests and callers compare a code with its wire form directly.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn wire_form_and_serde_form_agree() {
-        for code in [ErrorCode::SessionExpired, ErrorCode::NotOnWhatsapp, ErrorCode::TemplateVariableMissing]
-        {
-            let json = serde_json::to_string(&code).unwrap_or_default();
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(code).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(ErrorCode::from_wire(code.as_str()), Some(*code));
         }
     }
 
@@ -184,5 +222,17 @@ mod tests {
     fn expired_hint_names_the_setup_and_resume_commands() {
         let hint = ErrorCode::SessionExpired.hint_for("shop", "c-1");
         assert_eq!(hint, "Run `wacamp setup --account shop --force`, then `wacamp resume c-1`.");
+    }
+
+    #[test]
+    fn every_code_has_a_distinct_wire_form_a_sentence_and_a_hint() {
+        let mut wires: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        wires.sort_unstable();
+        wires.dedup();
+        assert_eq!(wires.len(), ErrorCode::ALL.len());
+        for code in ErrorCode::ALL {
+            assert!(code.sentence().ends_with('.') && code.hint().ends_with('.'), "{code}");
+            assert!((200..600).contains(&code.http_status()), "{code}");
+        }
     }
 }

@@ -2,16 +2,20 @@
 //! campaign state machines and the error codes shared by the API, the CLI and the logs.
 //!
 //! Constructors parse and refuse bad input, so the rest of the code never re-checks. Nothing
-//! here knows about AWS or a browser.
+//! here knows about AWS or a browser; time comes from an injected [`Clock`].
 
+pub mod clock;
 mod codes;
 mod ids;
 mod phone;
+mod record;
 mod status;
 mod template;
 
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock, rfc3339, system_clock};
 pub use codes::ErrorCode;
 pub use ids::{AccountId, CampaignId, IdError, MessageSeq};
 pub use phone::{PhoneError, PhoneNumber};
-pub use status::{CampaignStatus, MessageStatus, SessionState, UnknownStatus};
+pub use record::QueuedMessage;
+pub use status::{CampaignStatus, MessageStatus, SessionHealth, UnknownStatus};
 pub use template::{Template, TemplateError, Vars};

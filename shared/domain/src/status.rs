@@ -77,8 +77,9 @@ wire_enum!(
 );
 
 wire_enum!(
-    /// What is known of an account's WhatsApp Web session.
-    SessionState {
+    /// The stored health of an account's WhatsApp Web session (what the last check found), as
+    /// opposed to what a browser shows right now (`wa_driver::Screen`).
+    SessionHealth {
         /// Logged in (chat list shown) at the last check.
         Ready = "READY",
         /// No stored generation logs in; setup is needed.

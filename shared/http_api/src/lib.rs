@@ -24,9 +24,15 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// A 400 naming the problem.
+    /// An error with `code`, answered with the code's HTTP status from the catalogue.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self { status, code, message: message.into() }
+    }
+
+    /// An input problem (a 4xx from the catalogue, 400 for the input codes) naming the problem.
     pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code, message: message.into() }
+        Self::new(code, message)
     }
 
     /// The 404 for a campaign id that names no campaign.
@@ -36,17 +42,13 @@ impl ApiError {
 
     /// A 404 for a missing resource.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::NOT_FOUND, code: ErrorCode::NotFound, message: message.into() }
+        Self::new(ErrorCode::NotFound, message)
     }
 
     /// A 500 that logs `err` once and tells the caller nothing about it.
     pub fn internal(context: &str, err: &dyn std::error::Error) -> Self {
         tracing::error!(error = %err, context, "request failed");
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: ErrorCode::Internal,
-            message: ErrorCode::Internal.sentence().into(),
-        }
+        Self::new(ErrorCode::Internal, ErrorCode::Internal.sentence())
     }
 
     /// The JSON error response.
@@ -130,15 +132,14 @@ impl ApiKey {
         let presented = req.headers().get("x-api-key").map(HeaderValue::as_bytes).unwrap_or_default();
         let digest: [u8; 32] = Sha256::digest(presented).into();
         if presented.is_empty() || !bool::from(digest.ct_eq(&self.sha256)) {
-            return Err(ApiError {
-                status: StatusCode::UNAUTHORIZED,
-                code: ErrorCode::Unauthorized,
-                message: if presented.is_empty() {
-                    "header x-api-key is missing".into()
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                if presented.is_empty() {
+                    "header x-api-key is missing"
                 } else {
-                    "header x-api-key is not a valid key".into()
+                    "header x-api-key is not a valid key"
                 },
-            });
+            ));
         }
         Ok(())
     }

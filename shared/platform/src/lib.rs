@@ -93,6 +93,14 @@ pub fn path_style_s3() -> bool {
     std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.trim().is_empty())
 }
 
+/// The S3 client every wacamp component uses: the shared configuration, path-style addressing
+/// when a local endpoint is set (see [`path_style_s3`]).
+pub fn s3_client(aws: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(aws).force_path_style(path_style_s3()).build(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,9 +6,10 @@ use crate::model::{
     BackupOutcome, GenerationId, GenerationInfo, GenerationState, RestoredProfile, SessionPointer,
     object_key, open_from_storage, seal_for_storage, select_for_deletion,
 };
-use crate::{Clock, SessionStoreError, StoreConfig, restore_blocking, snapshot_blocking};
+use crate::{SessionStoreError, StoreConfig, restore_blocking, snapshot_blocking};
 use async_trait::async_trait;
-use domain::{AccountId, SessionState};
+use domain::SharedClock;
+use domain::{AccountId, SessionHealth};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use time::OffsetDateTime;
@@ -40,22 +41,22 @@ pub(crate) trait Backend: Send + Sync {
     async fn set_state(
         &self,
         account: &AccountId,
-        state: SessionState,
+        state: SessionHealth,
         now: OffsetDateTime,
     ) -> Result<(), SessionStoreError>;
-    /// Creates a `GEN#` item.
+    /// Creates a generation item.
     async fn put_generation(
         &self,
         account: &AccountId,
         info: &GenerationInfo,
     ) -> Result<(), SessionStoreError>;
-    /// One `GEN#` item.
+    /// One generation item.
     async fn get_generation(
         &self,
         account: &AccountId,
         id: &GenerationId,
     ) -> Result<Option<GenerationInfo>, SessionStoreError>;
-    /// All `GEN#` items, newest first.
+    /// All generation items, newest first.
     async fn list_generations(&self, account: &AccountId) -> Result<Vec<GenerationInfo>, SessionStoreError>;
     /// Changes state and/or the bad flag of an existing item; `Ok(false)` when absent.
     async fn update_generation(
@@ -65,7 +66,7 @@ pub(crate) trait Backend: Send + Sync {
         state: Option<GenerationState>,
         bad: Option<bool>,
     ) -> Result<bool, SessionStoreError>;
-    /// Deletes a `GEN#` item.
+    /// Deletes a generation item.
     async fn delete_generation(
         &self,
         account: &AccountId,
@@ -77,7 +78,7 @@ pub(crate) trait Backend: Send + Sync {
 pub(crate) struct Engine<B> {
     pub(crate) backend: B,
     pub(crate) config: StoreConfig,
-    clock: Clock,
+    clock: SharedClock,
     last_millis: AtomicU64,
 }
 
@@ -86,11 +87,11 @@ fn millis(t: OffsetDateTime) -> u64 {
 }
 
 impl<B: Backend> Engine<B> {
-    pub(crate) fn new(backend: B, config: StoreConfig, clock: Clock) -> Self {
+    pub(crate) fn new(backend: B, config: StoreConfig, clock: SharedClock) -> Self {
         Self { backend, config, clock, last_millis: AtomicU64::new(0) }
     }
 
-    pub(crate) fn set_clock(&mut self, clock: Clock) {
+    pub(crate) fn set_clock(&mut self, clock: SharedClock) {
         self.clock = clock;
     }
 
@@ -134,7 +135,7 @@ impl<B: Backend> Engine<B> {
                 crate::archive::KEPT.join(", ")
             )));
         }
-        let now = (self.clock)();
+        let now = self.clock.now();
         let id = self.mint(now);
         let key = self.config.key.as_ref();
         let (stored, sha256) = seal_for_storage(snap.archive, key, account, &id)?;
@@ -176,7 +177,7 @@ impl<B: Backend> Engine<B> {
             files = snap.files, current, version, "profile generation stored"
         );
         if let Err(e) = self.prune(account).await {
-            tracing::warn!(account = %account, code = e.code(), error = %e, "profile retention failed");
+            tracing::warn!(account = %account, code = %e.code(), error = %e, "profile retention failed");
         }
         Ok(BackupOutcome { generation: info, current, version })
     }
@@ -275,9 +276,9 @@ impl<B: Backend> Engine<B> {
     pub(crate) async fn set_session_state(
         &self,
         account: &AccountId,
-        state: SessionState,
+        state: SessionHealth,
     ) -> Result<(), SessionStoreError> {
-        self.backend.set_state(account, state, (self.clock)()).await
+        self.backend.set_state(account, state, self.clock.now()).await
     }
 
     pub(crate) async fn prune(&self, account: &AccountId) -> Result<Vec<GenerationId>, SessionStoreError> {
@@ -300,6 +301,16 @@ impl<B: Backend> Engine<B> {
 macro_rules! delegate_profile_store {
     ($t:ty) => {
         #[async_trait::async_trait]
+        impl $crate::SessionPointers for $t {
+            async fn pointer(
+                &self,
+                account: &domain::AccountId,
+            ) -> Result<Option<$crate::SessionPointer>, $crate::SessionStoreError> {
+                self.0.pointer(account).await
+            }
+        }
+
+        #[async_trait::async_trait]
         impl $crate::ProfileStore for $t {
             async fn backup(
                 &self,
@@ -315,12 +326,6 @@ macro_rules! delegate_profile_store {
                 generation: Option<&$crate::GenerationId>,
             ) -> Result<$crate::RestoredProfile, $crate::SessionStoreError> {
                 self.0.restore(account, generation).await
-            }
-            async fn pointer(
-                &self,
-                account: &domain::AccountId,
-            ) -> Result<Option<$crate::SessionPointer>, $crate::SessionStoreError> {
-                self.0.pointer(account).await
             }
             async fn list(
                 &self,
@@ -360,7 +365,7 @@ macro_rules! delegate_profile_store {
             async fn set_session_state(
                 &self,
                 account: &domain::AccountId,
-                state: domain::SessionState,
+                state: domain::SessionHealth,
             ) -> Result<(), $crate::SessionStoreError> {
                 self.0.set_session_state(account, state).await
             }

@@ -1,5 +1,7 @@
-//! The one error type of the session store, with stable codes and one-line hints shared by the
-//! CLI, the functions' logs and the API.
+//! The one error type of the session store; its codes and hints come from the catalogue in
+//! `domain::ErrorCode`.
+
+use domain::ErrorCode;
 
 /// Why a profile could not be stored, found, verified or unpacked.
 #[derive(Debug, thiserror::Error)]
@@ -42,34 +44,21 @@ pub enum SessionStoreError {
 }
 
 impl SessionStoreError {
-    /// The stable code, identical in logs, CLI output and API bodies.
-    pub fn code(&self) -> &'static str {
+    /// The stable code, identical in logs, CLI output and API bodies (see `domain::ErrorCode`).
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::NotFound(_) => "PROFILE_NOT_FOUND",
-            Self::Corrupt(_) => "PROFILE_CORRUPT",
-            Self::Conflict(_) => "PROFILE_CONFLICT",
-            Self::Unavailable { .. } => "PROFILE_STORE_UNAVAILABLE",
-            Self::Hostile { .. } => "PROFILE_HOSTILE",
-            Self::Local { .. } => "PROFILE_LOCAL_IO",
+            Self::NotFound(_) => ErrorCode::ProfileNotFound,
+            Self::Corrupt(_) => ErrorCode::ProfileCorrupt,
+            Self::Conflict(_) => ErrorCode::ProfileConflict,
+            Self::Unavailable { .. } => ErrorCode::ProfileStoreUnavailable,
+            Self::Hostile { .. } => ErrorCode::ProfileHostile,
+            Self::Local { .. } => ErrorCode::ProfileLocalIo,
         }
     }
 
-    /// One line telling the operator what to do.
+    /// One line telling the operator what to do: the catalogue's hint for [`Self::code`].
     pub fn hint(&self) -> &'static str {
-        match self {
-            Self::NotFound(_) => "link the account first: wacamp setup --account <a>",
-            Self::Corrupt(_) => {
-                "mark this generation bad and restore an older one: wacamp session list / wacamp session restore"
-            }
-            Self::Conflict(_) => "another writer moved the session pointer; read it again and retry",
-            Self::Unavailable { .. } => {
-                "check AWS access (S3 bucket, DynamoDB table, AWS_ENDPOINT_URL) and retry"
-            }
-            Self::Hostile { .. } => {
-                "this generation was not written by wacamp; mark it bad and restore another one"
-            }
-            Self::Local { .. } => "check free space and permissions of the profile and temp directories",
-        }
+        self.code().hint()
     }
 
     /// Wraps a failure of the storage service (an SDK error), keeping it as the source; for
@@ -105,7 +94,7 @@ mod tests {
             SessionStoreError::local("x", std::io::Error::other("disk")),
         ];
         let mut codes: Vec<_> = all.iter().map(SessionStoreError::code).collect();
-        assert!(all.iter().all(|e| !e.hint().is_empty() && e.code().starts_with("PROFILE_")));
+        assert!(all.iter().all(|e| !e.hint().is_empty() && e.code().as_str().starts_with("PROFILE_")));
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len());

@@ -11,11 +11,12 @@
 //! # Layout
 //! - S3: `profiles/<account>/<generation-id>.tar.zst[.enc]`, each written once with
 //!   `If-None-Match: *`, so no writer ever replaces another's generation.
-//! - DynamoDB `ACCOUNT#<a>/SESSION`: `state`, `current_key`, `current_generation`, `sha256`,
-//!   `version`, `last_check`, `last_backup` (read by `campaign_store::session()` too). It moves
+//! - DynamoDB, the session pointer (`table_layout::keys::session`): `state`, `current_key`,
+//!   `current_generation`, `sha256`, `version`, `last_check`, `last_backup`; this crate is its one
+//!   owner, and others read it through [`SessionPointers`]. It moves
 //!   only by a conditional update on the version its writer read: a stale writer fails instead of
 //!   moving it backwards, and a backup never replaces a newer current generation.
-//! - DynamoDB `ACCOUNT#<a>/GEN#<generation-id>`: `key`, `sha256`, `size`, `created`, `state`
+//! - DynamoDB, one item per generation (`table_layout::keys::generation`): `key`, `sha256`, `size`, `created`, `state`
 //!   (READY | NEEDS_QR | UNKNOWN), `bad`, `encrypted`.
 //!
 //! # Encryption key
@@ -50,28 +51,18 @@ pub use model::{
     object_key, open_from_storage, remove_singletons, restore_archive, seal_for_storage, select_for_deletion,
 };
 #[cfg(feature = "aws")]
-pub use s3::S3ProfileStore;
+pub use s3::{DynamoSessionPointers, S3ProfileStore};
 
 use async_trait::async_trait;
-use domain::{AccountId, SessionState};
+use domain::{AccountId, SessionHealth};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use time::OffsetDateTime;
-
-/// The source of "now": generation ids and timestamps come from it, so tests control time.
-pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
-
-/// The wall clock.
-pub fn system_clock() -> Clock {
-    Arc::new(OffsetDateTime::now_utc)
-}
 
 /// How the store behaves; one per process.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     /// The S3 bucket holding generations.
     pub bucket: String,
-    /// The DynamoDB table (the campaign table; items under `ACCOUNT#<a>`).
+    /// The DynamoDB table (the campaign table; items in the account's partition).
     pub table: String,
     /// Key prefix in the bucket (`profiles`).
     pub prefix: String,
@@ -121,9 +112,17 @@ impl StoreConfig {
     }
 }
 
+/// The one narrow view other components get of an account's session: its pointer (health at the
+/// last check, the current generation), read from its one owner, this crate.
+#[async_trait]
+pub trait SessionPointers: Send + Sync {
+    /// The account's session pointer, if it has one.
+    async fn pointer(&self, account: &AccountId) -> Result<Option<SessionPointer>, SessionStoreError>;
+}
+
 /// Stores, lists and restores an account's profile generations and moves its session pointer.
 #[async_trait]
-pub trait ProfileStore: Send + Sync {
+pub trait ProfileStore: SessionPointers {
     /// Snapshots `profile_dir` (Chromium must have exited), stores it as a new generation with
     /// the given check result, and makes it current unless a newer generation already is.
     /// Retention runs afterwards (its failure is logged, not returned).
@@ -140,9 +139,6 @@ pub trait ProfileStore: Send + Sync {
         account: &AccountId,
         generation: Option<&GenerationId>,
     ) -> Result<RestoredProfile, SessionStoreError>;
-
-    /// The account's session pointer, if it has one.
-    async fn pointer(&self, account: &AccountId) -> Result<Option<SessionPointer>, SessionStoreError>;
 
     /// All generations, newest first.
     async fn list(&self, account: &AccountId) -> Result<Vec<GenerationInfo>, SessionStoreError>;
@@ -177,7 +173,7 @@ pub trait ProfileStore: Send + Sync {
     async fn set_session_state(
         &self,
         account: &AccountId,
-        state: SessionState,
+        state: SessionHealth,
     ) -> Result<(), SessionStoreError>;
 
     /// Applies retention now; returns the generations deleted.

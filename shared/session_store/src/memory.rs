@@ -3,9 +3,10 @@
 
 use crate::engine::{Backend, Engine, delegate_profile_store};
 use crate::model::{GenerationId, GenerationInfo, GenerationState, SessionPointer};
-use crate::{Clock, SessionStoreError, StoreConfig, system_clock};
+use crate::{SessionStoreError, StoreConfig};
 use async_trait::async_trait;
-use domain::{AccountId, SessionState};
+use domain::{AccountId, SessionHealth};
+use domain::{SharedClock, system_clock};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use time::OffsetDateTime;
@@ -41,7 +42,7 @@ impl InMemoryProfileStore {
     }
 
     /// Replaces the clock (generation ids and timestamps come from it).
-    pub fn with_clock(mut self, clock: Clock) -> Self {
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
         self.0.set_clock(clock);
         self
     }
@@ -100,7 +101,7 @@ impl Backend for MemoryBackend {
     ) -> Result<bool, SessionStoreError> {
         Ok(self.with(|m| {
             let p = m.pointers.entry(account.clone()).or_insert_with(|| SessionPointer {
-                state: SessionState::Unknown,
+                state: SessionHealth::Unknown,
                 current: None,
                 current_key: None,
                 sha256: None,
@@ -116,7 +117,7 @@ impl Backend for MemoryBackend {
             p.current_key = Some(to.key.clone());
             p.sha256 = Some(to.sha256.clone());
             if to.state == GenerationState::Ready {
-                p.state = SessionState::Ready;
+                p.state = SessionHealth::Ready;
             }
             if backup_time.is_some() {
                 p.last_backup = backup_time;
@@ -128,7 +129,7 @@ impl Backend for MemoryBackend {
     async fn set_state(
         &self,
         account: &AccountId,
-        state: SessionState,
+        state: SessionHealth,
         now: OffsetDateTime,
     ) -> Result<(), SessionStoreError> {
         self.with(|m| {
@@ -210,7 +211,7 @@ impl Backend for MemoryBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ProfileStore;
+    use crate::{ProfileStore, SessionPointers};
     use std::path::Path;
 
     fn profile(root: &Path, marker: &str) {
@@ -234,7 +235,7 @@ mod tests {
         assert!(out.current);
         assert_eq!(out.version, 1);
         let p = store.pointer(&account()).await.unwrap().unwrap();
-        assert_eq!(p.state, SessionState::Ready);
+        assert_eq!(p.state, SessionHealth::Ready);
         assert_eq!(p.current_key.as_deref(), Some(out.generation.key.as_str()));
         let restored = store.restore(&account(), None).await.unwrap();
         let log = restored.path().join("Default/Local Storage/leveldb/000003.log");

@@ -5,7 +5,7 @@
 use crate::SessionStoreError;
 use crate::archive::{self, Limits, UnpackStats};
 use crate::crypto::{ProfileKey, sha256_hex};
-use domain::{AccountId, SessionState};
+use domain::{AccountId, SessionHealth};
 use std::path::Path;
 use std::str::FromStr;
 use time::OffsetDateTime;
@@ -116,7 +116,7 @@ pub struct GenerationInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionPointer {
     /// Session health as the sender and keeper last saw it.
-    pub state: SessionState,
+    pub state: SessionHealth,
     /// The current generation, when one was ever stored.
     pub current: Option<GenerationId>,
     /// Its S3 key.

@@ -6,7 +6,7 @@
 mod helpers;
 
 use helpers::{MARKER, TestWorld, kept, tree};
-use session_store::{GenerationState, ProfileKey, ProfileStore, SessionStoreError};
+use session_store::{GenerationState, ProfileKey, ProfileStore, SessionPointers, SessionStoreError};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -54,8 +54,7 @@ async fn a_snapshot_restores_the_login_files_byte_for_byte_without_caches_or_loc
         .dynamo
         .get_item()
         .table_name(&world.table)
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT#shop.main".into()))
-        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("SESSION".into()))
+        .set_key(Some(table_layout::codec::key_item(&table_layout::keys::session(&world.account))))
         .send()
         .await
         .unwrap()
@@ -242,7 +241,7 @@ async fn marking_bad_and_recording_state_show_in_the_newest_first_listing() {
 
     store.mark_bad(&world.account, &first.id).await.unwrap();
     store.record_state(&world.account, &second.id, GenerationState::NeedsQr).await.unwrap();
-    store.set_session_state(&world.account, domain::SessionState::Expired).await.unwrap();
+    store.set_session_state(&world.account, domain::SessionHealth::Expired).await.unwrap();
 
     let list = store.list(&world.account).await.unwrap();
     assert_eq!(list.iter().map(|g| &g.id).collect::<Vec<_>>(), vec![&second.id, &first.id]);
@@ -253,7 +252,7 @@ async fn marking_bad_and_recording_state_show_in_the_newest_first_listing() {
     assert!(list[0].created >= list[1].created);
     assert_eq!(store.inspect(&world.account, &first.id).await.unwrap(), list[1]);
     let pointer = store.pointer(&world.account).await.unwrap().unwrap();
-    assert_eq!(pointer.state, domain::SessionState::Expired);
+    assert_eq!(pointer.state, domain::SessionHealth::Expired);
     assert!(pointer.last_check.is_some());
     let missing = session_store::GenerationId::new(2, 2);
     assert_eq!(store.mark_bad(&world.account, &missing).await.unwrap_err().code(), "PROFILE_NOT_FOUND");

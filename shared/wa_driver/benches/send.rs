@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use domain::PhoneNumber;
-use wa_driver::{ChatOpening, DEFAULT_CHROMIUM, DriverConfig, SessionState, WaDriver};
+use wa_driver::{ChatOpening, DEFAULT_CHROMIUM, DriverConfig, Screen, WaDriver};
 use wa_sim::{SimConfig, Simulator};
 
 fn main() {
@@ -29,22 +29,22 @@ fn main() {
 
     // Link once, close with flush.
     let driver = WaDriver::launch(config.clone()).expect("Chromium starts");
-    assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
+    assert_eq!(driver.open(false).unwrap(), Screen::NeedsQr);
     let linked =
         driver.link_with_qr(&mut |qr| drop(sim.link_qr(qr, "15550000001")), Duration::from_secs(30)).unwrap();
-    assert_eq!(linked, SessionState::Ready);
+    assert_eq!(linked, Screen::Ready);
     driver.close().unwrap();
 
     // Launch -> READY on the linked profile.
     let started = Instant::now();
     let driver = WaDriver::launch(config).expect("Chromium starts");
     let launched = started.elapsed();
-    assert_eq!(driver.open(false).unwrap(), SessionState::Ready);
+    assert_eq!(driver.open(false).unwrap(), Screen::Ready);
     let ready = started.elapsed();
 
     let started = Instant::now();
     for _ in 0..20 {
-        assert_eq!(driver.current_state().unwrap(), SessionState::Ready);
+        assert_eq!(driver.current_state().unwrap(), Screen::Ready);
     }
     let round_trip = started.elapsed() / 20;
     let in_app = run(&driver, ChatOpening::InAppLink, messages, 0);

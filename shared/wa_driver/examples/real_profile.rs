@@ -5,7 +5,7 @@
 //! `cargo run -p wa_driver --example real_profile -- <dir>` (the directory must not exist).
 
 use std::time::Duration;
-use wa_driver::{DriverConfig, SessionState, WaDriver};
+use wa_driver::{DriverConfig, Screen, WaDriver};
 use wa_sim::{SimConfig, Simulator};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,11 +17,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = DriverConfig::new(&dir);
     config.wa_url = format!("{}/", sim.base_url());
     let driver = WaDriver::launch(config)?;
-    if driver.open(false)? != SessionState::NeedsQr {
+    if driver.open(false)? != Screen::NeedsQr {
         return Err("a fresh profile should show the QR code".into());
     }
     let state = driver.link_with_qr(&mut |qr| drop(sim.link_qr(qr, "bench")), Duration::from_secs(60))?;
-    if state != SessionState::Ready {
+    if state != Screen::Ready {
         return Err(format!("not linked: {state}").into());
     }
     for i in 0..5 {

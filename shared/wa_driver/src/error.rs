@@ -2,7 +2,7 @@
 
 use domain::ErrorCode;
 
-use crate::state::SessionState;
+use crate::screen::Screen;
 
 /// Everything that can go wrong while driving WhatsApp Web; [`DriverError::code`] is the stable code.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +40,7 @@ pub enum DriverError {
     #[error("the WhatsApp session was lost mid-operation: the page now shows {state}")]
     SessionLost {
         /// What the page shows now.
-        state: SessionState,
+        state: Screen,
     },
     /// The selectors file or override is unreadable or malformed.
     #[error("invalid selectors configuration: {message}")]
@@ -57,17 +57,17 @@ pub enum DriverError {
 }
 
 impl DriverError {
-    /// The stable code for logs, rows and API answers (the `domain::ErrorCode` string where one exists).
-    pub fn code(&self) -> &'static str {
+    /// The stable code for logs, rows and API answers (from the catalogue in `domain::ErrorCode`).
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::BrowserCrashed { .. } => ErrorCode::BrowserCrashed.as_str(),
-            Self::ProfileLocked { .. } => "PROFILE_LOCKED",
-            Self::WaUnreachable { .. } => ErrorCode::WaUnreachable.as_str(),
-            Self::NotOnWhatsapp => ErrorCode::NotOnWhatsapp.as_str(),
-            Self::SendTimeout { .. } => ErrorCode::SendTimeout.as_str(),
-            Self::SessionLost { .. } => "SESSION_LOST",
-            Self::Selectors { .. } => "SELECTORS_INVALID",
-            Self::Config { .. } => "DRIVER_CONFIG_INVALID",
+            Self::BrowserCrashed { .. } => ErrorCode::BrowserCrashed,
+            Self::ProfileLocked { .. } => ErrorCode::ProfileLocked,
+            Self::WaUnreachable { .. } => ErrorCode::WaUnreachable,
+            Self::NotOnWhatsapp => ErrorCode::NotOnWhatsapp,
+            Self::SendTimeout { .. } => ErrorCode::SendTimeout,
+            Self::SessionLost { .. } => ErrorCode::SessionLost,
+            Self::Selectors { .. } => ErrorCode::SelectorsInvalid,
+            Self::Config { .. } => ErrorCode::DriverConfigInvalid,
         }
     }
 

@@ -23,12 +23,12 @@ mod config;
 mod driver;
 mod error;
 mod process;
+mod screen;
 mod script;
 mod selectors;
-mod state;
 
 pub use config::{DEFAULT_CHROMIUM, DEFAULT_WA_URL, DriverConfig, Timeouts};
 pub use driver::{ChatOpening, SentMessage, WaDriver};
 pub use error::DriverError;
+pub use screen::Screen;
 pub use selectors::{Css, DEFAULT_SELECTORS_TOML, SELECTORS_FILE_ENV, Selectors, Texts};
-pub use state::SessionState;

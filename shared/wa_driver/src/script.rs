@@ -11,7 +11,7 @@ pub(crate) fn js(value: &str) -> String {
 }
 
 /// Shared prelude: `C` (css), `T` (texts), `q` (querySelector that tolerates a bad selector) and
-/// `screen()` (the session screen name, as `SessionState` names it, or NAVIGATING / UNREACHABLE / NONE).
+/// `screen()` (the session screen name, as `Screen` names it, or NAVIGATING / UNREACHABLE / NONE).
 fn prelude(selectors: &Selectors) -> String {
     let css = serde_json::to_string(&selectors.css).unwrap_or_else(|_| "{}".to_owned());
     let text = serde_json::to_string(&selectors.text).unwrap_or_else(|_| "{}".to_owned());

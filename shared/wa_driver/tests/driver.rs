@@ -9,7 +9,7 @@ mod helpers;
 use std::time::{Duration, Instant};
 
 use helpers::{ACCOUNT, KEPT_PARTS, TestWorld, copy_profile, page_bool, phone, serial};
-use wa_driver::{ChatOpening, DriverError, SessionState, Timeouts, WaDriver};
+use wa_driver::{ChatOpening, DriverError, Screen, Timeouts, WaDriver};
 use wa_sim::{SimConfig, percent_encode};
 
 #[test]
@@ -20,7 +20,7 @@ fn a_scanned_qr_survives_the_self_reload_and_an_in_app_link_sends_exactly_once()
 
     // Given a fresh profile showing the QR, scanned by the phone (the page reloads itself after link)
     let mut shown = Vec::new();
-    assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
+    assert_eq!(driver.open(false).unwrap(), Screen::NeedsQr);
     let state = driver
         .link_with_qr(
             &mut |qr| {
@@ -30,7 +30,7 @@ fn a_scanned_qr_survives_the_self_reload_and_an_in_app_link_sends_exactly_once()
             Duration::from_secs(15),
         )
         .unwrap();
-    assert_eq!(state, SessionState::Ready);
+    assert_eq!(state, Screen::Ready);
     assert!(!shown.is_empty() && shown[0].starts_with("2@"), "QR payloads handed out: {shown:?}");
     assert_eq!(world.sim.sessions()[0].latest_generation, 2, "the reload after link stored generation 2");
 
@@ -66,8 +66,8 @@ fn a_fresh_profile_and_a_revoked_one_need_the_qr() {
     world.sim.revoke(ACCOUNT).unwrap();
 
     // Then the page (post_logout) and a fresh load both need the QR
-    assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
-    assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
+    assert_eq!(driver.open(false).unwrap(), Screen::NeedsQr);
+    assert_eq!(driver.open(false).unwrap(), Screen::NeedsQr);
 }
 
 #[test]
@@ -80,11 +80,11 @@ fn a_long_sync_is_loading_until_the_chat_list_shows() {
 
     // Given a loading limit shorter than the sync, the state is LOADING (not UNKNOWN, not expired)
     driver.set_timeouts(Timeouts { loading: Duration::from_millis(500), ..helpers::test_timeouts() });
-    assert_eq!(driver.open(false).unwrap(), SessionState::Loading);
+    assert_eq!(driver.open(false).unwrap(), Screen::Loading);
 
     // And with a longer limit the same load ends READY
     driver.set_timeouts(helpers::test_timeouts());
-    assert_eq!(driver.wait_for_session(false).unwrap(), SessionState::Ready);
+    assert_eq!(driver.wait_for_session(false).unwrap(), Screen::Ready);
 }
 
 #[test]
@@ -98,8 +98,8 @@ fn a_conflict_is_reported_and_taken_over_with_use_here() {
     world.sim.conflict(ACCOUNT).unwrap();
 
     // Then a load shows CONFLICT, and a take-over clicks "Use here" and reaches READY
-    assert_eq!(driver.open(false).unwrap(), SessionState::Conflict);
-    assert_eq!(driver.open(true).unwrap(), SessionState::Ready);
+    assert_eq!(driver.open(false).unwrap(), Screen::Conflict);
+    assert_eq!(driver.open(true).unwrap(), Screen::Ready);
     assert!(!world.sim.sessions()[0].held_elsewhere);
 
     // And a conflict during a send is SESSION_LOST
@@ -124,11 +124,11 @@ fn banned_and_outdated_screens_are_reported() {
     world.link(&driver);
 
     world.sim.ban(ACCOUNT).unwrap();
-    assert_eq!(driver.open(false).unwrap(), SessionState::Banned);
+    assert_eq!(driver.open(false).unwrap(), Screen::Banned);
     world.sim.unban(ACCOUNT).unwrap();
 
     world.sim.set_outdated(true);
-    assert_eq!(driver.open(false).unwrap(), SessionState::Outdated);
+    assert_eq!(driver.open(false).unwrap(), Screen::Outdated);
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn a_hung_or_unreachable_whatsapp_is_unknown_within_the_bound_and_never_needs_qr
     let state = driver.open(false).unwrap();
 
     // Then the state is UNKNOWN within the bound (the old page is not mistaken for READY)
-    assert_eq!(state, SessionState::Unknown);
+    assert_eq!(state, Screen::Unknown);
     let took = started.elapsed();
     assert!(took >= bound && took < bound + Duration::from_secs(3), "took {took:?}");
     assert!(std::fs::read_dir(world.diagnostics()).unwrap().count() >= 2, "screenshot and URL captured");
@@ -156,7 +156,7 @@ fn a_hung_or_unreachable_whatsapp_is_unknown_within_the_bound_and_never_needs_qr
     let TestWorld { sim, dir: _dir } = world;
     sim.shutdown();
     let started = Instant::now();
-    assert_eq!(driver.open(false).unwrap(), SessionState::Unknown);
+    assert_eq!(driver.open(false).unwrap(), Screen::Unknown);
     assert!(started.elapsed() < bound + Duration::from_secs(3));
 }
 
@@ -254,7 +254,7 @@ fn a_stale_singleton_lock_from_another_host_never_hangs_the_launch() {
     config.remove_stale_lock = true;
     config.single_process = true;
     let driver = WaDriver::launch(config).unwrap();
-    assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
+    assert_eq!(driver.open(false).unwrap(), Screen::NeedsQr);
     driver.close().unwrap();
 }
 
@@ -279,7 +279,7 @@ fn close_flushes_the_profile_so_a_copy_of_the_kept_folders_logs_in_again() {
     // with flush.)
     copy_profile(&world.profile("flushed"), &world.profile("flushed-copy"), &KEPT_PARTS);
     let restored = world.launch("flushed-copy");
-    assert_eq!(restored.open(false).unwrap(), SessionState::Ready);
+    assert_eq!(restored.open(false).unwrap(), Screen::Ready);
     assert_eq!(page_bool(&restored, probe), Some(true), "the write just before close reached the disk");
     restored.close().unwrap();
 }
@@ -295,11 +295,11 @@ fn a_runtime_selector_override_follows_a_whatsapp_dom_change() {
     let mut config = world.config("main");
     config.timeouts.first_screen = Duration::from_secs(3);
     let stale = WaDriver::launch(config).unwrap();
-    assert_eq!(stale.open(false).unwrap(), SessionState::NeedsQr);
+    assert_eq!(stale.open(false).unwrap(), Screen::NeedsQr);
     let state = stale.link_with_qr(&mut |qr| world.scan(qr), Duration::from_secs(4)).unwrap();
-    assert_ne!(state, SessionState::Ready);
+    assert_ne!(state, Screen::Ready);
     let state = stale.open(false).unwrap();
-    assert!(matches!(state, SessionState::Unknown | SessionState::Loading), "{state}");
+    assert!(matches!(state, Screen::Unknown | Screen::Loading), "{state}");
     stale.close().unwrap();
 
     // When the operator writes only the changed key into an override file
@@ -310,7 +310,7 @@ fn a_runtime_selector_override_follows_a_whatsapp_dom_change() {
 
     // Then the same profile is READY, and sending works
     let driver = WaDriver::launch(config).unwrap();
-    assert_eq!(driver.open(false).unwrap(), SessionState::Ready);
+    assert_eq!(driver.open(false).unwrap(), Screen::Ready);
     driver.send(&phone(8), "after the DOM change").unwrap();
     assert_eq!(world.sim.deliveries().len(), 1);
 }

@@ -3,12 +3,12 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use domain::AccountId;
-use e2e::{Stack, eventually, stack};
 use serde_json::{Value, json};
-use session_store::{GenerationState, ProfileStore, S3ProfileStore, StoreConfig};
+use session_store::{GenerationState, ProfileStore, S3ProfileStore, SessionPointers, StoreConfig};
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
+use test_support::{Stack, eventually, stack};
 
 const STACK: &str = "wacamp-api-read";
 /// Recipients in the campaign; every tenth number is invalid (FAILED at once).
@@ -18,7 +18,7 @@ const PAGE: u32 = 37;
 /// Walks `GET /campaigns/{id}/messages` with `filter` until `next_cursor` is null; returns the
 /// rows in the order they came and the number of pages.
 async fn walk(st: &Stack, id: &str, filter: Option<&str>) -> (Vec<Value>, usize) {
-    let http = e2e::http();
+    let http = test_support::http();
     let mut rows = Vec::new();
     let mut cursor: Option<String> = None;
     let mut pages = 0;
@@ -51,15 +51,15 @@ async fn walk(st: &Stack, id: &str, filter: Option<&str>) -> (Vec<Value>, usize)
 
 /// Runs the `wacamp` binary built by `make build` against `st`; returns (success, stdout, stderr).
 fn wacamp(st: &Stack, args: &[&str]) -> (bool, String, String) {
-    let bin = e2e::root().join("target/debug/wacamp");
+    let bin = test_support::root().join("target/debug/wacamp");
     assert!(bin.exists(), "{} is missing: run `make build`", bin.display());
     let out = Command::new(bin)
         .args(args)
         .env("WACAMP_API_URL", &st.http_base_url)
-        .env("WACAMP_API_KEY", e2e::API_KEY)
+        .env("WACAMP_API_KEY", test_support::API_KEY)
         .env("PROFILE_BUCKET", &st.profile_bucket_name)
         .env("TABLE_NAME", &st.table_name)
-        .env("AWS_ENDPOINT_URL", e2e::endpoint())
+        .env("AWS_ENDPOINT_URL", test_support::endpoint())
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
@@ -77,7 +77,7 @@ fn row_numbers(rows: &[Value]) -> Vec<u64> {
 #[tokio::test]
 async fn walking_a_campaigns_messages_page_by_page_returns_every_row_exactly_once() {
     let st = stack(STACK);
-    let http = e2e::http();
+    let http = test_support::http();
     // Given a campaign of 260 recipients started through the API, 26 of them invalid numbers,
     // for an account without a session (the sender pauses every sendable row)
     let account = format!("read-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
@@ -158,9 +158,9 @@ async fn the_cli_lists_checks_and_restores_an_accounts_session_generations() {
     assert!(err.contains(&format!("wacamp setup --account {account}")), "{err}");
 
     // Given two stored generations (the newer one current)
-    let aws = e2e::aws().await;
+    let aws = test_support::sdk_config().await;
     let store = S3ProfileStore::new(
-        e2e::s3().await,
+        test_support::s3().await,
         aws_sdk_dynamodb::Client::new(&aws),
         StoreConfig::new(&st.profile_bucket_name, &st.table_name),
     );
@@ -204,7 +204,7 @@ async fn the_cli_lists_checks_and_restores_an_accounts_session_generations() {
 #[tokio::test]
 async fn a_cursor_from_one_filter_is_refused_under_another() {
     let st = stack(STACK);
-    let http = e2e::http();
+    let http = test_support::http();
     let resp = http
         .post(format!("{}/campaigns", st.http_base_url))
         .json(&json!({
@@ -217,7 +217,8 @@ async fn a_cursor_from_one_filter_is_refused_under_another() {
         .await
         .unwrap();
     let id = resp.json::<Value>().await.unwrap()["campaign_id"].as_str().unwrap().to_owned();
-    let page: Value = e2e::get_json(format!("{}/campaigns/{id}/messages?limit=1", st.http_base_url)).await;
+    let page: Value =
+        test_support::get_json(format!("{}/campaigns/{id}/messages?limit=1", st.http_base_url)).await;
     let cursor = page["next_cursor"].as_str().unwrap();
     let resp = http
         .get(format!("{}/campaigns/{id}/messages?limit=1&status=FAILED&cursor={cursor}", st.http_base_url))

@@ -5,16 +5,19 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
-use e2e::{API_KEY, Stack, aws};
+use domain::{CampaignId, MessageStatus};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+use table_layout::codec::key_item;
+use table_layout::keys;
+use test_support::{API_KEY, Stack, sdk_config};
 
 const STACK: &str = "wacamp-api";
 
 fn stack() -> &'static Stack {
     static STACK_ONCE: OnceLock<Stack> = OnceLock::new();
-    STACK_ONCE.get_or_init(|| e2e::deploy(STACK, &["SendingEnabled=false"]))
+    STACK_ONCE.get_or_init(|| test_support::deploy(STACK, &["SendingEnabled=false"]))
 }
 
 /// Every test here reads the whole queue, so they take turns.
@@ -29,7 +32,7 @@ fn recipients(n: usize) -> Vec<Value> {
 }
 
 async fn post(path: &str, body: &Value, key: Option<&str>) -> (u16, Value, reqwest::header::HeaderMap) {
-    let mut req = e2e::http().post(format!("{}{path}", stack().http_base_url)).json(body);
+    let mut req = test_support::http().post(format!("{}{path}", stack().http_base_url)).json(body);
     if let Some(key) = key {
         req = req.header("idempotency-key", key);
     }
@@ -42,7 +45,7 @@ async fn post(path: &str, body: &Value, key: Option<&str>) -> (u16, Value, reqwe
 
 /// Receives and deletes every record in the queue; returns campaign id → row → times seen.
 async fn drain_queue() -> BTreeMap<String, BTreeMap<u64, u32>> {
-    let sqs = aws_sdk_sqs::Client::new(&aws().await);
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config().await);
     let mut seen: BTreeMap<String, BTreeMap<u64, u32>> = BTreeMap::new();
     let mut empty_polls = 0;
     while empty_polls < 2 {
@@ -85,7 +88,7 @@ async fn drain_queue() -> BTreeMap<String, BTreeMap<u64, u32>> {
 
 /// Items under `pk` (in the table or, with `index`, in the status index), counted by the store.
 async fn count(pk_name: &str, pk: &str, index: Option<&str>) -> i32 {
-    let ddb = aws_sdk_dynamodb::Client::new(&aws().await);
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk_config().await);
     let mut total = 0;
     let mut start = None;
     loop {
@@ -135,11 +138,14 @@ async fn ten_thousand_recipients_are_written_and_queued_once_and_a_retry_with_th
     assert_eq!(headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
 
     assert_eq!(
-        count("PK", &format!("CAMPAIGN#{id}"), None).await,
+        count("PK", &keys::campaign_partition(&campaign_id(&id)), None).await,
         10_001,
         "10,000 rows and the campaign row"
     );
-    assert_eq!(count("GSI1PK", &format!("CAMPAIGN#{id}#STATUS#QUEUED"), Some("GSI1")).await, 10_000);
+    assert_eq!(
+        count("GSI1PK", &keys::status_index_pk(&campaign_id(&id), MessageStatus::Queued), Some("GSI1")).await,
+        10_000
+    );
     let seen = drain_queue().await;
     let rows = seen.get(&id).cloned().unwrap_or_default();
     assert_eq!(rows.len(), 10_000, "every row has a record");
@@ -148,25 +154,24 @@ async fn ten_thousand_recipients_are_written_and_queued_once_and_a_retry_with_th
     delete_campaign(&id, 10_000).await;
 }
 
+fn campaign_id(id: &str) -> CampaignId {
+    CampaignId::parse(id).unwrap()
+}
+
 /// Removes a campaign's rows, so the local AWS (which keeps its state between runs) does not
 /// grow by ten thousand rows per run.
 async fn delete_campaign(id: &str, rows: u32) {
     use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-    let ddb = aws_sdk_dynamodb::Client::new(&aws().await);
-    let key = |sk: String| {
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk_config().await);
+    let id = campaign_id(id);
+    let key = |key: keys::Key| {
         WriteRequest::builder()
-            .delete_request(
-                DeleteRequest::builder()
-                    .key("PK", AttributeValue::S(format!("CAMPAIGN#{id}")))
-                    .key("SK", AttributeValue::S(sk))
-                    .build()
-                    .unwrap(),
-            )
+            .delete_request(DeleteRequest::builder().set_key(Some(key_item(&key))).build().unwrap())
             .build()
     };
     let mut requests: Vec<WriteRequest> =
-        (0..rows).map(|i| key(format!("MSG#{}", domain::MessageSeq(i).sort_key()))).collect();
-    requests.push(key("META".into()));
+        (0..rows).map(|i| key(keys::message(&id, domain::MessageSeq(i)))).collect();
+    requests.push(key(keys::campaign(&id)));
     for chunk in requests.chunks(25) {
         let mut pending = chunk.to_vec();
         while !pending.is_empty() {
@@ -187,11 +192,10 @@ async fn a_campaign_for_an_expired_session_is_accepted_paused_and_resume_queues_
     let _turn = QUEUE.lock().await;
     drain_queue().await;
     let account = unique("expired");
-    let ddb = aws_sdk_dynamodb::Client::new(&aws().await);
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk_config().await);
     ddb.put_item()
         .table_name(&stack().table_name)
-        .item("PK", AttributeValue::S(format!("ACCOUNT#{account}")))
-        .item("SK", AttributeValue::S("SESSION".into()))
+        .set_item(Some(key_item(&keys::session(&domain::AccountId::parse(&account).unwrap()))))
         .item("state", AttributeValue::S("EXPIRED".into()))
         .item("version", AttributeValue::N("1".into()))
         .send()
@@ -238,9 +242,13 @@ async fn cancel_through_the_api_stops_every_queued_row_and_the_status_shows_it()
         (cancelled["status"].as_str(), cancelled["cancelled"].as_u64()),
         (Some("CANCELLED"), Some(40))
     );
-    let view: Value = e2e::get_json(format!("{}/campaigns/{id}", stack().http_base_url)).await;
+    let view: Value = test_support::get_json(format!("{}/campaigns/{id}", stack().http_base_url)).await;
     assert_eq!(view["status"], "CANCELLED", "{view}");
-    assert_eq!(count("GSI1PK", &format!("CAMPAIGN#{id}#STATUS#CANCELLED"), Some("GSI1")).await, 40);
+    assert_eq!(
+        count("GSI1PK", &keys::status_index_pk(&campaign_id(&id), MessageStatus::Cancelled), Some("GSI1"))
+            .await,
+        40
+    );
     let (status, again, _) = post(&format!("/campaigns/{id}/resume"), &json!({}), None).await;
     assert_eq!((status, again["code"].as_str()), (409, Some("CONFLICT")));
     drain_queue().await;
@@ -250,7 +258,7 @@ async fn cancel_through_the_api_stops_every_queued_row_and_the_status_shows_it()
 async fn bad_requests_get_their_status_and_a_body_naming_the_problem() {
     let _turn = QUEUE.lock().await;
     let base = &stack().http_base_url;
-    let client = e2e::http();
+    let client = test_support::http();
     let valid = |recipients: Value| json!({ "name": "Bad", "account": "shop", "template": "Hi {{name}}", "recipients": recipients });
     let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str, &str)> = vec![
         ("bad JSON", client.post(format!("{base}/campaigns")).body("{\"name\": "), 400, "BAD_REQUEST", "EOF while parsing"),

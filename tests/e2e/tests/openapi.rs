@@ -5,10 +5,10 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use domain::AccountId;
-use e2e::{Stack, stack};
 use serde_json::{Value, json};
 use session_store::{GenerationState, ProfileStore, S3ProfileStore, StoreConfig};
 use std::sync::OnceLock;
+use test_support::{Stack, stack};
 
 const STACK: &str = "wacamp-openapi";
 
@@ -16,7 +16,7 @@ const STACK: &str = "wacamp-openapi";
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = e2e::root().join("docs/openapi.yaml");
+        let path = test_support::root().join("docs/openapi.yaml");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     })
@@ -74,18 +74,19 @@ fn unique(prefix: &str) -> String {
 }
 
 async fn start(st: &Stack, account: &str) -> Value {
-    let (status, body) = send(e2e::http().post(format!("{}/campaigns", st.http_base_url)).json(&json!({
-        "name": "conformance",
-        "account": account,
-        "template": "Hi {{name}}",
-        "default_region": "DE",
-        "recipients": [
-            {"phone": "0151 12345678", "vars": {"name": "Ana"}},
-            {"phone": "+49 151 12345679", "vars": {"name": "Ben"}},
-            {"phone": "12", "vars": {"name": "Cy"}}
-        ]
-    })))
-    .await;
+    let (status, body) =
+        send(test_support::http().post(format!("{}/campaigns", st.http_base_url)).json(&json!({
+            "name": "conformance",
+            "account": account,
+            "template": "Hi {{name}}",
+            "default_region": "DE",
+            "recipients": [
+                {"phone": "0151 12345678", "vars": {"name": "Ana"}},
+                {"phone": "+49 151 12345679", "vars": {"name": "Ben"}},
+                {"phone": "12", "vars": {"name": "Cy"}}
+            ]
+        })))
+        .await;
     conforms("post", "/campaigns", status, &body);
     assert_eq!(status, 202, "{body}");
     body
@@ -94,7 +95,7 @@ async fn start(st: &Stack, account: &str) -> Value {
 #[tokio::test]
 async fn a_campaign_started_read_resumed_and_cancelled_answers_as_documented() {
     let st = stack(STACK);
-    let http = e2e::http();
+    let http = test_support::http();
     // Given a campaign started through the API (202, with a warning: the account has no session)
     let accepted = start(st, &unique("oas")).await;
     assert_eq!(accepted["warning"]["code"], "SESSION_EXPIRED");
@@ -138,7 +139,7 @@ async fn a_campaign_started_read_resumed_and_cancelled_answers_as_documented() {
 #[tokio::test]
 async fn refused_requests_answer_with_the_documented_error_body() {
     let st = stack(STACK);
-    let http = e2e::http();
+    let http = test_support::http();
     let base = &st.http_base_url;
     let post_raw = |body: &str| {
         http.post(format!("{base}/campaigns"))
@@ -218,9 +219,9 @@ async fn the_session_health_of_a_linked_account_answers_as_documented() {
     let st = stack(STACK);
     // Given an account with one stored generation (stored the way `wacamp setup` stores it)
     let account = AccountId::parse(&unique("linked")).unwrap();
-    let aws = e2e::aws().await;
+    let aws = test_support::sdk_config().await;
     let store = S3ProfileStore::new(
-        e2e::s3().await,
+        test_support::s3().await,
         aws_sdk_dynamodb::Client::new(&aws),
         StoreConfig::new(&st.profile_bucket_name, &st.table_name),
     );
@@ -232,7 +233,7 @@ async fn the_session_health_of_a_linked_account_answers_as_documented() {
 
     // when its health is asked for over HTTP, then it matches the document and names the generation.
     let (status, body) =
-        send(e2e::http().get(format!("{}/accounts/{account}/session", st.http_base_url))).await;
+        send(test_support::http().get(format!("{}/accounts/{account}/session", st.http_base_url))).await;
     conforms("get", "/accounts/{account}/session", status, &body);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["current_generation"], stored.generation.id.as_str());
@@ -261,7 +262,7 @@ fn the_checker_refuses_bodies_and_statuses_the_document_does_not_allow() {
 #[tokio::test]
 async fn a_start_retried_with_an_idempotency_key_answers_as_documented() {
     let st = stack(STACK);
-    let http = e2e::http();
+    let http = test_support::http();
     let key = unique("key");
     let body = json!({
         "name": "retried", "account": unique("idem"), "template": "Hi",

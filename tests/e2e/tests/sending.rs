@@ -3,40 +3,33 @@
 //! simulator's delivery record, i.e. from the recipients' side.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use e2e::{Stack, aws, deploy, eventually, s3};
 use serde_json::{Value, json};
-use session_store::{GenerationState, ProfileStore, S3ProfileStore, StoreConfig};
+use session_store::ProfileStore;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
-use wa_sim::{SimConfig, SimHandle, Simulator};
+use test_support::world::profiles;
+use test_support::{Stack, World, eventually, link_account, sdk_config};
+use wa_sim::{SimConfig, SimHandle};
 
 const STACK: &str = "wacamp-send";
-
-struct World {
-    stack: Stack,
-    sim: SimHandle,
-}
 
 /// One simulator for the whole binary (its origin is baked into the deployed stack) and the
 /// stack deployed against it.
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let sim = Simulator::start(SimConfig::for_tests()).expect("simulator starts");
-        let url = format!("WhatsAppUrl={}/", sim.base_url());
-        let stack = deploy(
+        World::start(
             STACK,
+            SimConfig::for_tests(),
             &[
                 "SenderTimeoutSeconds=120",
                 "MaxReceiveCount=20",
                 "PaceMinMs=0",
                 "PaceMaxMs=0",
                 "ClaimLeaseSeconds=15",
-                &url,
             ],
-        );
-        World { stack, sim }
+        )
     })
 }
 
@@ -50,40 +43,14 @@ fn account() -> String {
     format!("acct-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
 }
 
-async fn profiles(stack: &Stack) -> S3ProfileStore {
-    let dynamo = aws_sdk_dynamodb::Client::new(&aws().await);
-    S3ProfileStore::new(s3().await, dynamo, StoreConfig::new(&stack.profile_bucket_name, &stack.table_name))
-}
-
-/// What `wacamp setup` does: a fresh Chromium shows the QR code, the phone scans it, the
-/// profile is closed with a flush and stored as a new generation.
+/// What `wacamp setup` does, for an account of the binary's stack.
 async fn link_new_generation(w: &'static World, account: &str) {
-    link_new_generation_in(w, &w.stack, account).await;
+    link_account(&w.sim, &w.stack, account).await;
 }
 
 /// [`link_new_generation`] for an account of another stack on the same simulator.
 async fn link_new_generation_in(w: &'static World, stack: &Stack, account: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let profile = dir.path().join("profile");
-    let base = format!("{}/", w.sim.base_url());
-    let account_owned = account.to_owned();
-    let profile_for_browser = profile.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut config = wa_driver::DriverConfig::new(&profile_for_browser);
-        config.wa_url = base;
-        let driver =
-            wa_driver::WaDriver::launch(config).expect("Chromium starts (apt-get install -y chromium)");
-        assert_eq!(driver.open(false).expect("WhatsApp Web opens"), wa_driver::SessionState::NeedsQr);
-        let state = driver
-            .link_with_qr(&mut |qr| drop(w.sim.link_qr(qr, &account_owned)), Duration::from_secs(60))
-            .expect("link");
-        assert_eq!(state, wa_driver::SessionState::Ready);
-        driver.close().expect("close with flush");
-    })
-    .await
-    .unwrap();
-    let account = domain::AccountId::parse(account).unwrap();
-    profiles(stack).await.backup(&account, &profile, GenerationState::Ready).await.expect("backup");
+    link_account(&w.sim, stack, account).await;
 }
 
 fn recipients(n: u32) -> Vec<Value> {
@@ -99,7 +66,7 @@ fn numbered(first: u32, n: u32) -> Vec<Value> {
 }
 
 async fn start(stack: &Stack, account: &str, recipients: Vec<Value>) -> String {
-    let resp = e2e::http()
+    let resp = test_support::http()
         .post(format!("{}/campaigns", stack.http_base_url))
         .json(
             &json!({"name": "e2e", "account": account, "template": "Hello #{{n}}", "recipients": recipients}),
@@ -112,7 +79,7 @@ async fn start(stack: &Stack, account: &str, recipients: Vec<Value>) -> String {
 }
 
 async fn wait_status(stack: &Stack, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let http = e2e::http();
+    let http = test_support::http();
     eventually(what, Duration::from_secs(300), || {
         let url = format!("{}/campaigns/{id}", stack.http_base_url);
         let http = http.clone();
@@ -195,7 +162,8 @@ async fn a_revoked_session_pauses_everything_and_resume_after_a_new_setup_delive
 
     // When setup links a new device and the operator resumes,
     link_new_generation(w, &account).await;
-    let resumed: Value = e2e::post_json(format!("{}/campaigns/{id}/resume", w.stack.http_base_url)).await;
+    let resumed: Value =
+        test_support::post_json(format!("{}/campaigns/{id}/resume", w.stack.http_base_url)).await;
     assert_eq!(resumed["requeued"], 5);
     // then every recipient gets the message exactly once.
     let done =
@@ -214,7 +182,7 @@ async fn every_record_delivered_twice_by_the_queue_still_sends_each_message_once
     link_new_generation(w, &account).await;
     let id = start(&w.stack, &account, recipients(6)).await;
     // Given the queue delivers every record a second time (at-least-once delivery),
-    let sqs = aws_sdk_sqs::Client::new(&aws().await);
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config().await);
     for seq in 0..6 {
         let body = json!({"campaign_id": id, "seq": seq, "account": account}).to_string();
         sqs.send_message()
@@ -277,10 +245,9 @@ async fn a_number_not_on_whatsapp_fails_with_its_code_and_the_others_are_sent() 
 
 /// Deploys stack `name` against the binary's simulator: the main stack's settings plus `extra`.
 fn variant(w: &World, name: &str, extra: &[&str]) -> Stack {
-    let url = format!("WhatsAppUrl={}/", w.sim.base_url());
-    let mut params = vec!["MaxReceiveCount=20", "PaceMinMs=0", "PaceMaxMs=0", "RetryDelaySeconds=1", &url];
+    let mut params = vec!["MaxReceiveCount=20", "PaceMinMs=0", "PaceMaxMs=0", "RetryDelaySeconds=1"];
     params.extend_from_slice(extra);
-    deploy(name, &params)
+    w.variant(name, &params)
 }
 
 /// Milliseconds since the epoch, to read only the logs a test caused.
@@ -291,12 +258,12 @@ fn now_ms() -> i64 {
 /// The sender's log lines (CloudWatch Logs of the local AWS, read with the project venv's AWS
 /// CLI) since `since_ms` that contain the phrase `phrase`.
 fn sender_log(stack: &Stack, since_ms: i64, phrase: &str) -> Vec<String> {
-    let root = e2e::root();
+    let root = test_support::root();
     let out = std::process::Command::new(root.join(".venv/bin/aws"))
         .args(["logs", "filter-log-events", "--output", "json", "--log-group-name"])
         .arg(format!("/aws/lambda/{}", stack.sender_function_name))
         .args(["--start-time", &since_ms.to_string(), "--filter-pattern", &format!("\"{phrase}\"")])
-        .env("AWS_ENDPOINT_URL", e2e::endpoint())
+        .env("AWS_ENDPOINT_URL", test_support::endpoint())
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_DEFAULT_REGION", "us-east-1")

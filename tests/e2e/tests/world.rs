@@ -1,16 +1,16 @@
 //! World check: the template deploys to the local AWS, the resources have the declared
 //! attributes, and the real `bootstrap` binaries run behind their real triggers.
 
-use e2e::{aws, eventually, s3, stack};
 use serde_json::{Value, json};
 use std::time::Duration;
+use test_support::{eventually, s3, sdk_config, stack};
 
 const STACK: &str = "wacamp-world";
 
 #[tokio::test]
 async fn queues_are_fifo_with_explicit_dedup_and_a_redrive_to_a_fifo_dlq() {
     let st = stack(STACK);
-    let sqs = aws_sdk_sqs::Client::new(&aws().await);
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config().await);
     let attrs = |url: String| {
         let sqs = sqs.clone();
         async move {
@@ -41,7 +41,7 @@ async fn queues_are_fifo_with_explicit_dedup_and_a_redrive_to_a_fifo_dlq() {
 #[tokio::test]
 async fn the_table_has_the_single_table_keys_and_the_status_index() {
     let st = stack(STACK);
-    let ddb = aws_sdk_dynamodb::Client::new(&aws().await);
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk_config().await);
     let table = ddb.describe_table().table_name(&st.table_name).send().await.unwrap().table.unwrap();
     let keys: Vec<(String, String)> = table
         .key_schema()
@@ -78,7 +78,7 @@ async fn the_profile_bucket_is_versioned_encrypted_and_not_public() {
 #[tokio::test]
 async fn a_campaign_started_over_http_reaches_the_sender_and_pauses_without_a_session() {
     let st = stack(STACK);
-    let http = e2e::http();
+    let http = test_support::http();
     let account = format!("world-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     // Given an account that was never set up, when a campaign starts through the HTTP API
     let resp = http
@@ -128,7 +128,7 @@ async fn a_campaign_started_over_http_reaches_the_sender_and_pauses_without_a_se
     // When the operator resumes it (still without a session), exactly the paused rows are queued
     // again (the invalid one stays FAILED), and the sender pauses them again — nothing is lost,
     // and a resume is never swallowed by the queue's deduplication window.
-    let resumed: Value = e2e::post_json(format!("{}/campaigns/{id}/resume", st.http_base_url)).await;
+    let resumed: Value = test_support::post_json(format!("{}/campaigns/{id}/resume", st.http_base_url)).await;
     assert_eq!(resumed["requeued"], 2, "{resumed}");
     let again: Value = eventually("the resumed campaign to pause again", Duration::from_secs(60), || {
         let http = http.clone();
@@ -148,7 +148,7 @@ async fn a_campaign_started_over_http_reaches_the_sender_and_pauses_without_a_se
 #[tokio::test]
 async fn bad_requests_get_a_json_error_naming_the_field() {
     let st = stack(STACK);
-    let http = e2e::http();
+    let http = test_support::http();
     let post = |body: String| {
         let http = http.clone();
         let url = format!("{}/campaigns", st.http_base_url);
@@ -199,7 +199,7 @@ async fn every_route_refuses_a_missing_or_wrong_api_key() {
 #[tokio::test]
 async fn a_record_the_sender_gives_back_is_redelivered_then_moved_to_the_dlq() {
     let st = stack(STACK);
-    let sqs = aws_sdk_sqs::Client::new(&aws().await);
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config().await);
     // Given a record pointing at a row that does not exist (the sender retries those), in a
     // message group of its own so no earlier record holds it back,
     let marker = format!("c-missing-{}", uuid::Uuid::new_v4().simple());

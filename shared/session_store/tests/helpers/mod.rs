@@ -8,12 +8,6 @@ use domain::AccountId;
 use session_store::{S3ProfileStore, StoreConfig};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// The local AWS endpoint (`WACAMP_LOCAL_AWS`, default `http://127.0.0.1:4566`).
-pub fn endpoint() -> String {
-    std::env::var("WACAMP_LOCAL_AWS").unwrap_or_else(|_| "http://127.0.0.1:4566".to_owned())
-}
 
 /// A string planted in the profile; an encrypted object must not contain it.
 pub const MARKER: &str = "MARKER-wacamp-login-secret-7f3a91";
@@ -28,73 +22,11 @@ pub struct TestWorld {
     pub temp: tempfile::TempDir,
 }
 
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..16])
-}
-
-fn local_aws_answers() -> bool {
-    let url = endpoint();
-    let host = url.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/');
-    use std::net::ToSocketAddrs;
-    host.to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .is_some_and(|addr| std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok())
-}
-
 impl TestWorld {
-    /// Creates a bucket and a table (PK/SK strings, on demand) with unique names.
+    /// Creates a bucket and a table with unique names in the local AWS.
     pub async fn new() -> Self {
-        assert!(local_aws_answers(), "no local AWS answers at {}: start it with `make local-up`", endpoint());
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(endpoint())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "tests"))
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
-            .load()
-            .await;
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build(),
-        );
-        let dynamo = aws_sdk_dynamodb::Client::new(&conf);
-        let bucket = unique("wacamp-profiles");
-        let table = unique("wacamp-sessions");
-        s3.create_bucket().bucket(&bucket).send().await.unwrap_or_else(|e| {
-            panic!(
-                "creating bucket {bucket} at {} failed ({e:?}): is the local AWS up? run `make local-up`",
-                endpoint()
-            )
-        });
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        };
-        dynamo
-            .create_table()
-            .table_name(&table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("PK")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("SK")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder().attribute_name("PK").key_type(KeyType::Hash).build().unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder().attribute_name("SK").key_type(KeyType::Range).build().unwrap(),
-            )
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("creating table {table} failed ({e:?}): run `make local-up`"));
+        let (s3, bucket) = test_support::fresh_bucket("wacamp-profiles").await;
+        let (dynamo, table) = test_support::fresh_table("wacamp-sessions").await;
         Self {
             s3,
             dynamo,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use domain::PhoneNumber;
 use tempfile::TempDir;
-use wa_driver::{DEFAULT_CHROMIUM, DriverConfig, SessionState, Timeouts, WaDriver};
+use wa_driver::{DEFAULT_CHROMIUM, DriverConfig, Screen, Timeouts, WaDriver};
 use wa_sim::{SimConfig, SimHandle, Simulator};
 
 /// The account the simulated phone links.
@@ -87,9 +87,9 @@ impl TestWorld {
 
     /// Opens WhatsApp Web, lets the phone scan the QR and waits for the chat list.
     pub fn link(&self, driver: &WaDriver) {
-        assert_eq!(driver.open(false).unwrap(), SessionState::NeedsQr);
+        assert_eq!(driver.open(false).unwrap(), Screen::NeedsQr);
         let state = driver.link_with_qr(&mut |qr| self.scan(qr), Duration::from_secs(15)).unwrap();
-        assert_eq!(state, SessionState::Ready);
+        assert_eq!(state, Screen::Ready);
     }
 
     /// The phone scans `qr` (a rotated-away payload is simply refused; the next one is scanned).

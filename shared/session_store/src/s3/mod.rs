@@ -3,16 +3,18 @@
 
 use crate::engine::{Backend, Engine, delegate_profile_store};
 use crate::model::{GenerationId, GenerationInfo, GenerationState, SessionPointer};
-use crate::{Clock, SessionStoreError, StoreConfig, system_clock};
+use crate::{SessionStoreError, StoreConfig};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
-use domain::{AccountId, SessionState};
-use std::collections::HashMap;
+use domain::{AccountId, SessionHealth};
+use domain::{SharedClock, system_clock};
+use table_layout::keys;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-type Item = HashMap<String, AttributeValue>;
+mod items;
+
+use items::{Item, generation_key, n, parse_generation, parse_pointer, s, session_key, stamp};
 
 /// The AWS backend.
 pub(crate) struct AwsBackend {
@@ -33,7 +35,7 @@ impl S3ProfileStore {
     }
 
     /// Replaces the clock (generation ids and timestamps come from it).
-    pub fn with_clock(mut self, clock: Clock) -> Self {
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
         self.0.set_clock(clock);
         self
     }
@@ -46,77 +48,45 @@ impl S3ProfileStore {
 
 delegate_profile_store!(S3ProfileStore);
 
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-fn pk(account: &AccountId) -> String {
-    format!("ACCOUNT#{account}")
-}
-fn gen_sk(id: &GenerationId) -> String {
-    format!("GEN#{id}")
-}
-fn stamp(t: OffsetDateTime) -> AttributeValue {
-    s(t.format(&Rfc3339).unwrap_or_default())
+/// The session pointers alone, read from the table: for the components that need an account's
+/// session health and nothing else of its profile (no S3 access at all).
+pub struct DynamoSessionPointers {
+    dynamo: aws_sdk_dynamodb::Client,
+    table: String,
 }
 
-fn malformed(key: &str, field: &str) -> SessionStoreError {
-    SessionStoreError::Corrupt(format!("stored item {key} has a missing or malformed '{field}'"))
-}
-fn get_s<'a>(item: &'a Item, key: &str, field: &str) -> Result<&'a str, SessionStoreError> {
-    item.get(field).and_then(|v| v.as_s().ok()).map(String::as_str).ok_or_else(|| malformed(key, field))
-}
-fn opt_s(item: &Item, field: &str) -> Option<String> {
-    item.get(field).and_then(|v| v.as_s().ok()).cloned()
-}
-fn get_n(item: &Item, key: &str, field: &str) -> Result<u64, SessionStoreError> {
-    match item.get(field).and_then(|v| v.as_n().ok()) {
-        None => Ok(0),
-        Some(raw) => raw.parse().map_err(|_| malformed(key, field)),
+impl DynamoSessionPointers {
+    /// Reads the pointers of `table` through `dynamo`.
+    pub fn new(dynamo: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self { dynamo, table: table.into() }
     }
 }
-fn opt_time(item: &Item, field: &str) -> Option<OffsetDateTime> {
-    item.get(field).and_then(|v| v.as_s().ok()).and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
-}
-fn get_bool(item: &Item, field: &str) -> bool {
-    item.get(field).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false)
+
+#[async_trait]
+impl crate::SessionPointers for DynamoSessionPointers {
+    async fn pointer(&self, account: &AccountId) -> Result<Option<SessionPointer>, SessionStoreError> {
+        read_pointer(&self.dynamo, &self.table, account).await
+    }
 }
 
-fn parse_generation(item: &Item) -> Result<GenerationInfo, SessionStoreError> {
-    let sk = get_s(item, "GEN#?", "SK")?;
-    let id = GenerationId::parse(sk.trim_start_matches("GEN#")).map_err(|_| malformed(sk, "SK"))?;
-    Ok(GenerationInfo {
-        key: get_s(item, sk, "key")?.to_owned(),
-        sha256: get_s(item, sk, "sha256")?.to_owned(),
-        size: get_n(item, sk, "size")?,
-        created: opt_time(item, "created").ok_or_else(|| malformed(sk, "created"))?,
-        state: get_s(item, sk, "state")?.parse().map_err(|_| malformed(sk, "state"))?,
-        bad: get_bool(item, "bad"),
-        encrypted: get_bool(item, "encrypted"),
-        id,
-    })
-}
-
-fn parse_pointer(item: &Item, key: &str) -> Result<SessionPointer, SessionStoreError> {
-    let state = match opt_s(item, "state") {
-        Some(t) => t.parse::<SessionState>().map_err(|_| malformed(key, "state"))?,
-        None => SessionState::Unknown,
-    };
-    let current = match opt_s(item, "current_generation") {
-        Some(t) => Some(GenerationId::parse(&t).map_err(|_| malformed(key, "current_generation"))?),
-        None => None,
-    };
-    Ok(SessionPointer {
-        state,
-        current,
-        current_key: opt_s(item, "current_key"),
-        sha256: opt_s(item, "sha256"),
-        version: get_n(item, key, "version")?,
-        last_check: opt_time(item, "last_check"),
-        last_backup: opt_time(item, "last_backup"),
-    })
+/// The account's `SESSION` item, read consistently.
+async fn read_pointer(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    account: &AccountId,
+) -> Result<Option<SessionPointer>, SessionStoreError> {
+    let out = dynamo
+        .get_item()
+        .table_name(table)
+        .set_key(Some(session_key(account)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| SessionStoreError::unavailable("DynamoDB GetItem SESSION", e))?;
+    match out.item {
+        None => Ok(None),
+        Some(item) => parse_pointer(&item, &keys::session(account).to_string()).map(Some),
+    }
 }
 
 #[async_trait]
@@ -176,20 +146,7 @@ impl Backend for AwsBackend {
     }
 
     async fn get_pointer(&self, account: &AccountId) -> Result<Option<SessionPointer>, SessionStoreError> {
-        let out = self
-            .dynamo
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(pk(account)))
-            .key("SK", s("SESSION"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| SessionStoreError::unavailable("DynamoDB GetItem SESSION", e))?;
-        match out.item {
-            None => Ok(None),
-            Some(item) => parse_pointer(&item, &format!("{}/SESSION", pk(account))).map(Some),
-        }
+        read_pointer(&self.dynamo, &self.table, account).await
     }
 
     async fn move_pointer(
@@ -204,8 +161,7 @@ impl Backend for AwsBackend {
             .dynamo
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(pk(account)))
-            .key("SK", s("SESSION"))
+            .set_key(Some(session_key(account)))
             .expression_attribute_names("#cur", "current_generation")
             .expression_attribute_names("#key", "current_key")
             .expression_attribute_names("#sha", "sha256")
@@ -218,10 +174,10 @@ impl Backend for AwsBackend {
             .expression_attribute_values(":expected", n(expected));
         if to.state == GenerationState::Ready {
             set.push("#st = :st");
-            req = req.expression_attribute_values(":st", s(SessionState::Ready.as_str()));
+            req = req.expression_attribute_values(":st", s(SessionHealth::Ready.as_str()));
         } else {
             set.push("#st = if_not_exists(#st, :st)");
-            req = req.expression_attribute_values(":st", s(SessionState::Unknown.as_str()));
+            req = req.expression_attribute_values(":st", s(SessionHealth::Unknown.as_str()));
         }
         if let Some(t) = backup_time {
             set.push("#lb = :lb");
@@ -248,14 +204,13 @@ impl Backend for AwsBackend {
     async fn set_state(
         &self,
         account: &AccountId,
-        state: SessionState,
+        state: SessionHealth,
         now: OffsetDateTime,
     ) -> Result<(), SessionStoreError> {
         self.dynamo
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(pk(account)))
-            .key("SK", s("SESSION"))
+            .set_key(Some(session_key(account)))
             .update_expression("SET #st = :st, #lc = :lc")
             .expression_attribute_names("#st", "state")
             .expression_attribute_names("#lc", "last_check")
@@ -276,8 +231,7 @@ impl Backend for AwsBackend {
             .dynamo
             .put_item()
             .table_name(&self.table)
-            .item("PK", s(pk(account)))
-            .item("SK", s(gen_sk(&info.id)))
+            .set_item(Some(generation_key(account, &info.id)))
             .item("key", s(&info.key))
             .item("sha256", s(&info.sha256))
             .item("size", n(info.size))
@@ -306,8 +260,7 @@ impl Backend for AwsBackend {
             .dynamo
             .get_item()
             .table_name(&self.table)
-            .key("PK", s(pk(account)))
-            .key("SK", s(gen_sk(id)))
+            .set_key(Some(generation_key(account, id)))
             .consistent_read(true)
             .send()
             .await
@@ -324,8 +277,8 @@ impl Backend for AwsBackend {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk AND begins_with(SK, :gen)")
-                .expression_attribute_values(":pk", s(pk(account)))
-                .expression_attribute_values(":gen", s("GEN#"))
+                .expression_attribute_values(":pk", s(keys::account_partition(account)))
+                .expression_attribute_values(":gen", s(keys::generation_prefix()))
                 .scan_index_forward(false)
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())
@@ -357,8 +310,7 @@ impl Backend for AwsBackend {
             .dynamo
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(pk(account)))
-            .key("SK", s(gen_sk(id)))
+            .set_key(Some(generation_key(account, id)))
             .condition_expression("attribute_exists(SK)");
         if let Some(st) = state {
             set.push("#st = :st");
@@ -392,8 +344,7 @@ impl Backend for AwsBackend {
         self.dynamo
             .delete_item()
             .table_name(&self.table)
-            .key("PK", s(pk(account)))
-            .key("SK", s(gen_sk(id)))
+            .set_key(Some(generation_key(account, id)))
             .send()
             .await
             .map_err(|e| SessionStoreError::unavailable("DynamoDB DeleteItem GEN", e))?;

@@ -2,13 +2,13 @@
 //! Lambda instance it runs in.
 //!
 //! - **One browser per account.** WhatsApp Web allows one live session per device; the FIFO
-//!   group keeps one batch per account in flight, and a lease item (`ACCOUNT#<a>/LEASE`: holder,
+//!   group keeps one batch per account in flight, and a lease item (`table_layout::keys::lease`: holder,
 //!   `lease_until`) makes it hold across instances, retries and overlapping invocations. A lease
 //!   is taken with a condition (free, expired, or already ours) until the holder cannot be alive
 //!   any more (the sender: its invocation's deadline plus a margin), and released at the end; a
 //!   holder that died leaves a lease that expires and is taken over.
 //! - **Send caps per hour and per day.** One counter item per account and window
-//!   (`ACCOUNT#<a>/SENDS#H#<hour start>`, `…/SENDS#D#<day start>`, removed by TTL) is incremented
+//!   (`table_layout::keys::sends`, removed by TTL) is incremented
 //!   under a condition before each send, so no instance can go past a cap.
 
 use crate::StoreError;
@@ -19,6 +19,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use domain::AccountId;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use table_layout::codec::key_item;
+use table_layout::keys::{self, Window};
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
@@ -47,6 +49,11 @@ pub struct SendCaps {
 }
 
 impl SendCaps {
+    /// Caps from configured limits, where 0 means no cap.
+    pub fn from_limits(per_hour: u32, per_day: u32) -> Self {
+        Self { per_hour: Some(per_hour).filter(|c| *c > 0), per_day: Some(per_day).filter(|c| *c > 0) }
+    }
+
     /// Whether any cap is set (no counting is needed otherwise).
     pub fn any(&self) -> bool {
         self.per_hour.is_some() || self.per_day.is_some()
@@ -193,25 +200,18 @@ impl DynamoAccountGate {
         Self { client, table: table.into() }
     }
 
-    fn key(account: &AccountId, sk: String) -> HashMap<String, AttributeValue> {
-        HashMap::from([
-            ("PK".to_owned(), AttributeValue::S(format!("ACCOUNT#{account}"))),
-            ("SK".to_owned(), AttributeValue::S(sk)),
-        ])
-    }
-
     /// An increment of one window counter, refused at `cap`.
     fn count(
         &self,
         account: &AccountId,
-        kind: char,
+        window: Window,
         start: i64,
         len: i64,
         cap: Option<u32>,
     ) -> Result<Update, StoreError> {
         let mut update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(Self::key(account, format!("SENDS#{kind}#{start}"))))
+            .set_key(Some(key_item(&keys::sends(account, window, start))))
             .update_expression("ADD sends :one SET expires_at = :expires")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             // Kept a day past the window, then removed by the table's TTL.
@@ -238,7 +238,7 @@ impl AccountGate for DynamoAccountGate {
         now: i64,
         until: i64,
     ) -> Result<LeaseGrant, StoreError> {
-        let mut item = Self::key(account, "LEASE".into());
+        let mut item = key_item(&keys::lease(account));
         item.insert("holder".into(), AttributeValue::S(holder.to_owned()));
         item.insert("lease_until".into(), AttributeValue::N(until.to_string()));
         item.insert("expires_at".into(), AttributeValue::N((until + DAY).to_string()));
@@ -259,7 +259,7 @@ impl AccountGate for DynamoAccountGate {
                     .client
                     .get_item()
                     .table_name(&self.table)
-                    .set_key(Some(Self::key(account, "LEASE".into())))
+                    .set_key(Some(key_item(&keys::lease(account))))
                     .consistent_read(true)
                     .send()
                     .await
@@ -282,7 +282,7 @@ impl AccountGate for DynamoAccountGate {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(account, "LEASE".into())))
+            .set_key(Some(key_item(&keys::lease(account))))
             .update_expression("SET lease_until = :until, expires_at = :expires")
             .condition_expression("holder = :holder")
             .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
@@ -302,7 +302,7 @@ impl AccountGate for DynamoAccountGate {
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(account, "LEASE".into())))
+            .set_key(Some(key_item(&keys::lease(account))))
             .condition_expression("holder = :holder")
             .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
             .send()
@@ -324,8 +324,8 @@ impl AccountGate for DynamoAccountGate {
             return Ok(SlotGrant::Granted);
         }
         // Both windows move together: one transaction, the hour first, then the day.
-        let hour = self.count(account, 'H', window_start(now, HOUR), HOUR, caps.per_hour)?;
-        let day = self.count(account, 'D', window_start(now, DAY), DAY, caps.per_day)?;
+        let hour = self.count(account, Window::Hour, window_start(now, HOUR), HOUR, caps.per_hour)?;
+        let day = self.count(account, Window::Day, window_start(now, DAY), DAY, caps.per_day)?;
         let result = self
             .client
             .transact_write_items()

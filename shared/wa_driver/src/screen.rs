@@ -1,4 +1,5 @@
-//! What WhatsApp Web shows: the session states the driver tells apart.
+//! What WhatsApp Web shows right now (the driver's reading of the page), as opposed to the stored
+//! health of an account's session (`domain::SessionHealth`).
 
 use std::fmt;
 
@@ -9,7 +10,7 @@ use domain::ErrorCode;
 /// `Unknown` means the driver could not tell (timeout, unreachable, unknown screen) and is never the same
 /// as an expired session: only `NeedsQr` says the profile no longer logs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SessionState {
+pub enum Screen {
     /// Logged in and synced: the chat list is shown.
     Ready,
     /// Not logged in: the QR code (possibly after the phone logged this device out).
@@ -26,7 +27,7 @@ pub enum SessionState {
     Unknown,
 }
 
-impl SessionState {
+impl Screen {
     /// The stable name used in logs and session rows.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,7 +69,7 @@ impl SessionState {
     }
 }
 
-impl fmt::Display for SessionState {
+impl fmt::Display for Screen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }

@@ -1,11 +1,11 @@
 //! `MessageQueue` on an SQS FIFO queue: batches of ten, failed entries retried with backoff,
 //! one message group per sending account so one browser serves one account at a time.
 
-use crate::model::QueuedMessage;
 use crate::{MessageQueue, QueueError};
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use domain::QueuedMessage;
 use futures::{StreamExt, TryStreamExt};
 use std::time::Duration;
 

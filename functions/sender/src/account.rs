@@ -1,0 +1,254 @@
+//! One account's run over its records of the batch: the preflight (an account known to have no
+//! usable session pauses without a browser), the account's browser lease (one browser per
+//! account across instances), the session (restore, check, fall back), the messages in order,
+//! then closing the browser with a flush and backing the profile up.
+
+use crate::Deps;
+use crate::browser::Browser;
+use crate::deadline::Deadline;
+use crate::delivery::{self, CampaignInfo, Disposition, Done, wait_until};
+use crate::pacing::pace;
+use crate::relaunch::Relaunch;
+use crate::session;
+use crate::tally::Tally;
+use campaign_store::{LeaseGrant, PauseReason, Transition};
+use domain::{
+    AccountId, CampaignId, CampaignStatus, ErrorCode, QueuedMessage, SessionHealth, Template, rfc3339,
+};
+use session_store::{GenerationState, RestoredProfile};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The account's browser lease this invocation takes.
+#[derive(Debug, Clone)]
+pub struct BrowserLease {
+    /// Names this invocation.
+    pub holder: String,
+    /// Epoch seconds: the invocation's deadline plus the margin (see [`Deadline`]).
+    pub until: i64,
+}
+
+/// Why a later record of the group goes back after an earlier one did (FIFO order holds).
+pub const BEHIND_ITS_GROUP: &str = "an earlier record of its group was given back";
+
+/// Handles the records of one account, in order, starting none after the deadline; returns one
+/// disposition per message.
+pub async fn run(
+    deps: &Deps,
+    messages: &[QueuedMessage],
+    deadline: &Deadline,
+    lease: &BrowserLease,
+    tally: &mut Tally,
+) -> Vec<Disposition> {
+    let Some(first) = messages.first() else { return Vec::new() };
+    let account = first.account.clone();
+    // Preflight: an account known to have no usable session pauses without a browser.
+    let pointer = match deps.profiles.pointer(&account).await {
+        Err(e) => return retry_all(messages, &e.to_string()),
+        Ok(Some(p)) if p.current.is_some() && p.state != SessionHealth::Expired => p,
+        Ok(_) => return pause_all(deps, messages, ErrorCode::SessionExpired, tally).await,
+    };
+    // One browser per account across instances: without the lease, the records wait for it.
+    let now = deps.clock.unix();
+    match deps.gate.acquire_browser(&account, &lease.holder, now, lease.until).await {
+        Err(e) => return retry_all(messages, &e.to_string()),
+        Ok(LeaseGrant::Busy { until, .. }) => {
+            let wait = wait_until(until + 1, now);
+            tracing::info!(%account, wait_s = wait.as_secs(), "another instance holds the account's browser; records given back");
+            return messages
+                .iter()
+                .map(|_| Disposition::retry_after("another instance holds the account's browser", wait))
+                .collect();
+        }
+        Ok(LeaseGrant::Acquired) => {}
+    }
+    let dispositions = with_browser(deps, messages, &pointer, deadline, lease, tally).await;
+    if let Err(e) = deps.gate.release_browser(&account, &lease.holder).await {
+        tracing::warn!(%account, error = %e, "could not release the account's browser lease; it expires on its own");
+    }
+    dispositions
+}
+
+/// Opens the account's session and sends the group's messages under the browser lease.
+async fn with_browser(
+    deps: &Deps,
+    messages: &[QueuedMessage],
+    pointer: &session_store::SessionPointer,
+    deadline: &Deadline,
+    lease: &BrowserLease,
+    tally: &mut Tally,
+) -> Vec<Disposition> {
+    let Some(first) = messages.first() else { return Vec::new() };
+    let account = first.account.clone();
+    let opened = match session::open(
+        &deps.profiles,
+        &deps.launcher,
+        &account,
+        pointer,
+        deps.config.max_fallback,
+    )
+    .await
+    {
+        Ok(o) => o,
+        Err(session::NotOpened::Transient(why)) => return retry_all(messages, &why),
+        Err(session::NotOpened::Unusable(code)) => return pause_all(deps, messages, code, tally).await,
+    };
+    tally.open_ms += opened.took.as_millis();
+    tally.restore_ms += opened.restore.as_millis();
+    tally.launch_ms += opened.launch.as_millis();
+    let session::Opened { mut browser, profile, from_backup, .. } = opened;
+    let mut relaunch = Relaunch::new(profile.path());
+    // Per campaign: its template, and whether it is cancelled (its rows are never sent).
+    let mut campaigns: HashMap<CampaignId, CampaignInfo> = HashMap::new();
+    let mut dispositions = Vec::with_capacity(messages.len());
+    let mut sent_any = false;
+    let mut stopped: Option<String> = None;
+    for m in messages {
+        if let Some(why) = &stopped {
+            dispositions.push(Disposition::retry(why.clone()));
+            continue;
+        }
+        if deadline.reached(deps.clock.now()) {
+            let why = "the invocation is about to time out";
+            stopped = Some(why.into());
+            dispositions.push(Disposition::retry_after(why, Duration::ZERO));
+            continue;
+        }
+        if from_backup && !campaigns.contains_key(&m.campaign_id) {
+            let at = rfc3339(deps.clock.now());
+            let _ = deps.store.record_notice(&m.campaign_id, ErrorCode::SessionRestoredFromBackup, &at).await;
+        }
+        let campaign = match campaigns.get(&m.campaign_id) {
+            Some(c) => c.clone(),
+            None => {
+                let info = match deps.store.campaign(&m.campaign_id).await {
+                    Ok(view) => {
+                        view.map_or(CampaignInfo { template: None, cancelled: false }, |v| CampaignInfo {
+                            template: Template::parse(&v.template).ok(),
+                            cancelled: v.status == CampaignStatus::Cancelled,
+                        })
+                    }
+                    Err(e) => {
+                        dispositions.push(Disposition::retry(e.to_string()));
+                        stopped = Some("an earlier record could not be read".into());
+                        continue;
+                    }
+                };
+                campaigns.insert(m.campaign_id.clone(), info.clone());
+                info
+            }
+        };
+        let sending_started = Instant::now();
+        let delivered = delivery::deliver(deps, browser, m, &campaign, &mut relaunch, tally).await;
+        browser = delivered.browser;
+        if delivered.disposition == Disposition::Ack(Done::Sent) {
+            sent_any = true;
+            tally.send_ms += sending_started.elapsed().as_millis();
+            pace(deps.config.pace).await;
+        }
+        // FIFO: once a record goes back, the later ones of the group must not overtake it.
+        let given_back = matches!(delivered.disposition, Disposition::Retry { .. });
+        dispositions.push(delivered.disposition);
+        if let Some(why) = delivered.stop {
+            stopped = Some(why);
+        } else if given_back {
+            stopped = Some(BEHIND_ITS_GROUP.into());
+        }
+    }
+    close_and_back_up(deps, &account, browser, profile, sent_any, lease).await;
+    dispositions
+}
+
+/// Closes the browser with a flush before anything reads the profile, then backs up only what
+/// just worked, and only while the lease is still ours (asked with the same end, so nothing is
+/// extended): a lost lease means another instance may have run a browser on the account meanwhile.
+async fn close_and_back_up(
+    deps: &Deps,
+    account: &AccountId,
+    browser: Box<dyn Browser>,
+    profile: RestoredProfile,
+    sent_any: bool,
+    lease: &BrowserLease,
+) {
+    let closed = tokio::task::spawn_blocking(move || browser.close()).await;
+    match closed {
+        Ok(Ok(())) if sent_any && !backed_up_recently(deps, account).await => {
+            match deps.gate.renew_browser(account, &lease.holder, lease.until).await {
+                Ok(true) => match deps.profiles.backup(account, profile.path(), GenerationState::Ready).await
+                {
+                    Ok(b) => {
+                        tracing::info!(%account, generation = %b.generation.id.as_str(), current = b.current, "profile backed up")
+                    }
+                    Err(e) => {
+                        tracing::warn!(%account, code = %e.code(), error = %e, "profile backup failed; the previous generation stays current")
+                    }
+                },
+                Ok(false) => {
+                    tracing::warn!(%account, "the account's browser lease was lost; no backup taken")
+                }
+                Err(e) => {
+                    tracing::warn!(%account, error = %e, "could not confirm the account's browser lease; no backup taken")
+                }
+            }
+        }
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(%account, error = %e, "browser did not close cleanly; no backup taken"),
+        Err(e) => tracing::warn!(%account, error = %e, "browser close task failed; no backup taken"),
+    }
+    drop(profile);
+}
+
+/// Whether the account's last backup is younger than `BACKUP_MIN_INTERVAL_SECONDS` (then this
+/// batch takes none: the current generation is recent enough). Unknown counts as not recent.
+async fn backed_up_recently(deps: &Deps, account: &AccountId) -> bool {
+    if deps.config.backup_every.is_zero() {
+        return false;
+    }
+    match deps.profiles.pointer(account).await {
+        Ok(Some(session_store::SessionPointer { last_backup: Some(last), .. })) => {
+            let recent = deps.clock.now() - last < deps.config.backup_every;
+            if recent {
+                tracing::debug!(%account, "last backup is recent; none taken after this batch");
+            }
+            recent
+        }
+        _ => false,
+    }
+}
+
+fn retry_all(messages: &[QueuedMessage], why: &str) -> Vec<Disposition> {
+    messages.iter().map(|_| Disposition::retry(why)).collect()
+}
+
+/// Pauses every message with `code` and the command that continues it; the rows keep the work
+/// and the records are acknowledged.
+async fn pause_all(
+    deps: &Deps,
+    messages: &[QueuedMessage],
+    code: ErrorCode,
+    tally: &mut Tally,
+) -> Vec<Disposition> {
+    let mut dispositions: Vec<Disposition> = Vec::with_capacity(messages.len());
+    for m in messages {
+        if dispositions.iter().any(|d| matches!(d, Disposition::Retry { .. })) {
+            dispositions.push(Disposition::retry(BEHIND_ITS_GROUP));
+            continue;
+        }
+        let reason = PauseReason {
+            code,
+            hint: code.hint_for(m.account.as_str(), m.campaign_id.as_str()),
+            at: rfc3339(deps.clock.now()),
+        };
+        dispositions.push(match deps.store.pause_message(&m.campaign_id, m.seq, &reason).await {
+            Ok(Transition::Applied) => {
+                tracing::info!(campaign = %m.campaign_id, seq = %m.seq, account = %m.account, code = %code, "message paused");
+                tally.paused += 1;
+                Disposition::Ack(Done::Paused)
+            }
+            Ok(Transition::NotApplicable) => Disposition::Ack(Done::AlreadySettled),
+            Ok(Transition::Missing) => Disposition::retry(format!("row {}#{} not found", m.campaign_id, m.seq)),
+            Err(e) => Disposition::retry(e.to_string()),
+        });
+    }
+    dispositions
+}

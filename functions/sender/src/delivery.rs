@@ -1,0 +1,293 @@
+//! The delivery of one message: take a send slot, claim the row, check the chat or send, settle
+//! the row — and say what becomes of its record as a typed [`Disposition`].
+
+use crate::Deps;
+use crate::browser::{Browser, GoneBrowser, SendOutcome};
+use crate::crash;
+use crate::deadline::secs;
+use crate::relaunch::Relaunch;
+use crate::tally::Tally;
+use campaign_store::{Claim, Finish, Lease, SlotGrant, StoreError, Transition};
+use domain::{ErrorCode, PhoneNumber, QueuedMessage, Template, rfc3339};
+use std::time::Duration;
+
+/// The longest visibility delay SQS accepts (12 hours).
+pub const MAX_DELAY: Duration = Duration::from_secs(12 * 3600);
+
+/// What became of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Done with it: acknowledge the record.
+    Ack(Done),
+    /// Give the record back, visible again after `delay` (the configured retry delay if `None`).
+    Retry {
+        /// Why, for the log.
+        reason: String,
+        /// How long it stays invisible.
+        delay: Option<Duration>,
+    },
+}
+
+impl Disposition {
+    /// A retry after the configured delay.
+    pub fn retry(reason: impl Into<String>) -> Self {
+        Self::Retry { reason: reason.into(), delay: None }
+    }
+
+    /// A retry after `delay`.
+    pub fn retry_after(reason: impl Into<String>, delay: Duration) -> Self {
+        Self::Retry { reason: reason.into(), delay: Some(delay) }
+    }
+}
+
+/// Why a record is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    /// The message went out (or was found in the chat) and SENT is recorded.
+    Sent,
+    /// The row ended FAILED with its code.
+    Failed,
+    /// The row is PAUSED with the command that continues it.
+    Paused,
+    /// The row was already SENT, FAILED, CANCELLED or PAUSED: nothing to do.
+    AlreadySettled,
+    /// Another sender took the claim over meanwhile; it finishes the row.
+    ClaimLost,
+    /// The campaign was cancelled and the earlier attempt did not go out: the row ends CANCELLED.
+    Cancelled,
+}
+
+/// What the campaign of a message allows.
+#[derive(Debug, Clone)]
+pub struct CampaignInfo {
+    /// Its template (`None` when the stored one does not parse).
+    pub template: Option<Template>,
+    /// A cancelled campaign's rows are never sent.
+    pub cancelled: bool,
+}
+
+/// The outcome of one delivery: the browser back, the record's disposition, and a reason to stop
+/// the account's run when the session or the account stopped being usable.
+pub struct Delivered {
+    /// The browser to go on with (a stand-in when it died).
+    pub browser: Box<dyn Browser>,
+    /// What becomes of the record.
+    pub disposition: Disposition,
+    /// Set when nothing more may be sent in this run.
+    pub stop: Option<String>,
+}
+
+impl Delivered {
+    fn new(browser: Box<dyn Browser>, disposition: Disposition) -> Self {
+        Self { browser, disposition, stop: None }
+    }
+
+    fn stopping(browser: Box<dyn Browser>, disposition: Disposition, why: String) -> Self {
+        Self { browser, disposition, stop: Some(why) }
+    }
+}
+
+/// The delay until epoch second `at`, from `now`: at least a second, at most what SQS accepts.
+pub fn wait_until(at: i64, now: i64) -> Duration {
+    Duration::from_secs(u64::try_from(at - now).unwrap_or(1).max(1)).min(MAX_DELAY)
+}
+
+/// Claims, sends (or verifies) and settles one message.
+pub async fn deliver(
+    deps: &Deps,
+    browser: Box<dyn Browser>,
+    m: &QueuedMessage,
+    campaign: &CampaignInfo,
+    relaunch: &mut Relaunch<'_>,
+    tally: &mut Tally,
+) -> Delivered {
+    // The account's caps, before the claim: a full window touches nothing (the row stays QUEUED
+    // with its attempts, so waiting for a window never brings it nearer to FAILED) and the record
+    // (and the rest of its group) waits for the next window. One slot per handling, whatever
+    // follows (a verification, a relaunch and a second try): a slot taken for a row that then
+    // turns out settled, claimed elsewhere or already delivered is simply spent — conservative,
+    // the cap is never passed. A cancelled campaign's rows are never sent, so they take none.
+    if deps.config.caps.any() && !campaign.cancelled {
+        let now = deps.clock.unix();
+        match deps.gate.take_send_slot(&m.account, now, deps.config.caps).await {
+            Ok(SlotGrant::Granted) => {}
+            Ok(SlotGrant::CapReached { opens_at }) => {
+                let wait = wait_until(opens_at, now);
+                tracing::info!(account = %m.account, campaign = %m.campaign_id, seq = %m.seq, wait_s = wait.as_secs(), code = %ErrorCode::RateLimited, "send cap reached; the rest waits for the next window");
+                let why = format!("{}: send cap reached", ErrorCode::RateLimited);
+                return Delivered::stopping(browser, Disposition::retry_after(why.clone(), wait), why);
+            }
+            Err(e) => return Delivered::stopping(browser, Disposition::retry(e.to_string()), e.to_string()),
+        }
+    }
+    let now = deps.clock.now();
+    let lease = Lease {
+        now: now.unix_timestamp(),
+        until: now.unix_timestamp() + secs(deps.config.lease),
+        at: rfc3339(now),
+    };
+    let (row, ambiguous, verify_only) = match deps.store.claim_message(&m.campaign_id, m.seq, &lease).await {
+        Err(e) => return Delivered::new(browser, Disposition::retry(e.to_string())),
+        Ok(Claim::Settled) => return Delivered::new(browser, Disposition::Ack(Done::AlreadySettled)),
+        Ok(Claim::Missing) => {
+            return Delivered::new(
+                browser,
+                Disposition::retry(format!("row {}#{} not found", m.campaign_id, m.seq)),
+            );
+        }
+        Ok(Claim::Busy { lease_until }) => {
+            let wait = u64::try_from(lease_until - lease.now + 1).unwrap_or(1);
+            return Delivered::new(
+                browser,
+                Disposition::retry_after("another sender holds the claim", Duration::from_secs(wait)),
+            );
+        }
+        Ok(Claim::Fresh(row)) => (row, false, false),
+        Ok(Claim::Ambiguous(row)) => (row, true, false),
+        // Cancelled while an earlier attempt was out: look, record what happened, never send.
+        Ok(Claim::VerifyOnly(row)) => (row, true, true),
+    };
+    crash::hit(crash::CLAIMED, m, row.attempts);
+    let finish = |f: Finish| {
+        let at = lease.at.clone();
+        async move { deps.store.finish_message(&m.campaign_id, m.seq, row.attempts, &f, &at).await }
+    };
+    let text = match campaign.template.as_ref().map(|t| t.render(&row.vars)) {
+        Some(Ok(text)) => text,
+        _ => {
+            tally.failed += 1;
+            return settle(
+                finish(Finish::Failed(ErrorCode::TemplateVariableMissing)).await,
+                browser,
+                Done::Failed,
+            );
+        }
+    };
+    let Ok(phone) = PhoneNumber::parse(&row.phone, None) else {
+        tally.failed += 1;
+        return settle(finish(Finish::Failed(ErrorCode::InvalidPhone)).await, browser, Done::Failed);
+    };
+    let mut ambiguous = ambiguous;
+    let mut browser = browser;
+    loop {
+        if ambiguous {
+            // An earlier attempt may have gone out: look in the chat before sending again.
+            let (phone2, text2) = (phone.clone(), text.clone());
+            let checked = tokio::task::spawn_blocking(move || {
+                let mut b = browser;
+                let r = b.already_sent(&phone2, &text2);
+                (b, r)
+            })
+            .await;
+            match checked {
+                Ok((b, Ok(true))) => {
+                    tracing::info!(campaign = %m.campaign_id, seq = %m.seq, "earlier attempt was delivered; not sent again");
+                    tally.sent += 1;
+                    return settle(finish(Finish::Sent).await, b, Done::Sent);
+                }
+                Ok((b, Ok(false))) if verify_only => {
+                    tracing::info!(campaign = %m.campaign_id, seq = %m.seq, "campaign cancelled; the earlier attempt did not go out and none follows");
+                    return settle(finish(Finish::Released).await, b, Done::Cancelled);
+                }
+                Ok((b, Ok(false))) => browser = b,
+                Ok((b, Err(e))) => match relaunch.again(deps, b, &e, tally).await {
+                    Ok(fresh) => {
+                        browser = fresh;
+                        continue;
+                    }
+                    Err(b) => {
+                        return Delivered::stopping(
+                            b,
+                            Disposition::retry(format!("could not verify an earlier attempt: {e}")),
+                            e,
+                        );
+                    }
+                },
+                Err(e) => {
+                    return Delivered::stopping(
+                        Box::new(GoneBrowser),
+                        Disposition::retry(e.to_string()),
+                        e.to_string(),
+                    );
+                }
+            }
+        }
+        let (phone2, text2) = (phone.clone(), text.clone());
+        let sent = tokio::task::spawn_blocking(move || {
+            let outcome = browser.send(&phone2, &text2);
+            (browser, outcome)
+        })
+        .await;
+        let (b, outcome) = match sent {
+            Ok(pair) => pair,
+            Err(e) => {
+                return Delivered::stopping(
+                    Box::new(GoneBrowser),
+                    Disposition::retry(e.to_string()),
+                    e.to_string(),
+                );
+            }
+        };
+        browser = b;
+        return match outcome {
+            SendOutcome::Sent => {
+                crash::hit(crash::CLICKED, m, row.attempts);
+                tracing::info!(campaign = %m.campaign_id, seq = %m.seq, account = %m.account, "message sent");
+                tally.sent += 1;
+                let written = finish(Finish::Sent).await;
+                crash::hit(crash::RECORDED, m, row.attempts);
+                settle(written, browser, Done::Sent)
+            }
+            SendOutcome::NotOnWhatsapp => {
+                tally.failed += 1;
+                settle(finish(Finish::Failed(ErrorCode::NotOnWhatsapp)).await, browser, Done::Failed)
+            }
+            SendOutcome::Uncertain(code) if row.attempts >= deps.config.max_attempts => {
+                tally.failed += 1;
+                settle(finish(Finish::Failed(code)).await, browser, Done::Failed)
+            }
+            SendOutcome::Uncertain(code) => {
+                // Left SENDING under its lease: the next attempt verifies in the chat first.
+                let stop = matches!(
+                    code,
+                    ErrorCode::SessionExpired | ErrorCode::SessionConflict | ErrorCode::AccountBanned
+                )
+                .then(|| format!("the session stopped being usable ({code})"));
+                let wait = deps.config.lease + Duration::from_secs(1);
+                Delivered {
+                    browser,
+                    disposition: Disposition::retry_after(format!("{code}: delivery not confirmed"), wait),
+                    stop,
+                }
+            }
+            SendOutcome::Crashed(why) => match relaunch.again(deps, browser, &why, tally).await {
+                // A fresh browser on the same profile: the click may have gone out, so verify first.
+                Ok(fresh) => {
+                    browser = fresh;
+                    ambiguous = true;
+                    continue;
+                }
+                Err(b) => {
+                    let wait = deps.config.lease + Duration::from_secs(1);
+                    Delivered::stopping(
+                        b,
+                        Disposition::retry_after(format!("browser crashed: {why}"), wait),
+                        why,
+                    )
+                }
+            },
+        };
+    }
+}
+
+/// The disposition of a finish: acknowledged as `done` when it applied, acknowledged too when
+/// another sender took the claim over (it finishes the row), given back when the store failed.
+fn settle(result: Result<Transition, StoreError>, browser: Box<dyn Browser>, done: Done) -> Delivered {
+    match result {
+        Ok(Transition::Applied) => Delivered::new(browser, Disposition::Ack(done)),
+        Ok(Transition::NotApplicable | Transition::Missing) => {
+            Delivered::new(browser, Disposition::Ack(Done::ClaimLost))
+        }
+        Err(e) => Delivered::new(browser, Disposition::retry(e.to_string())),
+    }
+}

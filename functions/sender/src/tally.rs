@@ -1,0 +1,54 @@
+//! The batch's counts and timings, written as one metric line when the batch is done.
+
+use std::time::Duration;
+
+/// Counts for the batch's metric line.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Messages sent (or found sent in the chat).
+    pub sent: u32,
+    /// Messages that ended FAILED.
+    pub failed: u32,
+    /// Messages paused.
+    pub paused: u32,
+    /// Records given back.
+    pub retried: u32,
+    /// Records acknowledged.
+    pub acked: u32,
+    /// Browsers relaunched after a crash.
+    pub relaunched: u32,
+    /// Opening the session (restore + launch + check).
+    pub open_ms: u128,
+    /// Fetching and unpacking generations.
+    pub restore_ms: u128,
+    /// Launching browsers and checking their session.
+    pub launch_ms: u128,
+    /// Sending, from the claim to the recorded SENT.
+    pub send_ms: u128,
+}
+
+fn ms(v: u128) -> u64 {
+    u64::try_from(v).unwrap_or(u64::MAX)
+}
+
+impl Tally {
+    /// Writes the metric line of a batch of `records` records that took `took`.
+    pub fn log(&self, records: usize, took: Duration) {
+        let per_message = if self.sent > 0 { self.send_ms / u128::from(self.sent) } else { 0 };
+        tracing::info!(
+            records,
+            sent = self.sent,
+            failed = self.failed,
+            paused = self.paused,
+            acked = self.acked,
+            retried = self.retried,
+            relaunched = self.relaunched,
+            open_ms = ms(self.open_ms),
+            restore_ms = ms(self.restore_ms),
+            launch_ms = ms(self.launch_ms),
+            ms_per_message = ms(per_message),
+            ms = ms(took.as_millis()),
+            "batch done"
+        );
+    }
+}

@@ -1,0 +1,227 @@
+//! The sender's unit-test world: the handler over the in-memory ports, a scripted fake WhatsApp
+//! Web (the browser port), a clock the test moves, and SQS records built from a captured SQS FIFO
+//! event (`fixtures/sqs_fifo_event.json`).
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use campaign_store::{
+    AccountGate, CampaignStore, InMemoryAccountGate, InMemoryCampaignStore, LeaseGrant, NewCampaign,
+    NewMessage, SendCaps,
+};
+use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, QueuedMessage, Template};
+use lambda_runtime::LambdaEvent;
+use message_queue::InMemoryMessageQueue;
+use sender::browser::{Browser, Check, Launcher, SendOutcome};
+use sender::{Config, Deps, handle};
+use session_store::{GenerationState, InMemoryProfileStore, ProfileStore, StoreConfig};
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// The captured SQS FIFO event (two records of account `shop`, campaign `c-1`).
+pub const FIFO_EVENT: &str = include_str!("../fixtures/sqs_fifo_event.json");
+
+/// What the fake WhatsApp Web does; shared by every browser the launcher starts.
+#[derive(Default)]
+pub struct Script {
+    /// Messages that reached a recipient, as (phone, text).
+    pub delivered: Vec<(String, String)>,
+    /// Outcomes to play for the next sends (then `Sent`).
+    pub next: VecDeque<SendOutcome>,
+    /// Browsers launched.
+    pub launches: u32,
+    /// The account gate, to look at (or take over) the browser lease while a batch runs.
+    pub gate: Option<Arc<InMemoryAccountGate>>,
+    /// The browser lease at each launch.
+    pub leases_seen: Vec<Option<(String, i64)>>,
+    /// Another instance takes the browser lease over at the next send.
+    pub take_over_lease: bool,
+}
+
+/// Logs in when the profile's marker file says "good".
+pub struct FakeLauncher(pub Arc<Mutex<Script>>);
+
+struct FakeBrowser {
+    ready: bool,
+    script: Arc<Mutex<Script>>,
+}
+
+impl Launcher for FakeLauncher {
+    fn launch(&self, profile_dir: &Path) -> Result<Box<dyn Browser>, String> {
+        let marker = std::fs::read_to_string(profile_dir.join("Default/Local Storage/leveldb/marker.log"))
+            .map_err(|e| e.to_string())?;
+        let mut s = self.0.lock().unwrap();
+        s.launches += 1;
+        let lease = s.gate.as_ref().and_then(|g| g.lease_of(&shop()));
+        s.leases_seen.push(lease);
+        drop(s);
+        Ok(Box::new(FakeBrowser { ready: marker == "good", script: self.0.clone() }))
+    }
+}
+
+impl Browser for FakeBrowser {
+    fn check(&mut self) -> Check {
+        if self.ready { Check::Ready } else { Check::NeedsQr }
+    }
+    fn send(&mut self, phone: &PhoneNumber, text: &str) -> SendOutcome {
+        let mut s = self.script.lock().unwrap();
+        if std::mem::take(&mut s.take_over_lease)
+            && let Some(gate) = s.gate.clone()
+        {
+            // Far past the lease's end, as if this instance's clock were far behind.
+            let later = i64::MAX / 4;
+            let taken = tokio::runtime::Handle::current().block_on(gate.acquire_browser(
+                &shop(),
+                "elsewhere",
+                later,
+                later + 90,
+            ));
+            assert_eq!(taken.unwrap(), LeaseGrant::Acquired);
+        }
+        let outcome = s.next.pop_front().unwrap_or(SendOutcome::Sent);
+        if matches!(outcome, SendOutcome::Sent | SendOutcome::Uncertain(ErrorCode::SendTimeout)) {
+            s.delivered.push((phone.e164().to_owned(), text.to_owned()));
+        }
+        outcome
+    }
+    fn already_sent(&mut self, phone: &PhoneNumber, text: &str) -> Result<bool, String> {
+        let s = self.script.lock().unwrap();
+        Ok(s.delivered.iter().any(|(p, t)| p == phone.e164() && t == text))
+    }
+    fn close(self: Box<Self>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The handler's dependencies over in-memory ports, and handles on each for the assertions.
+pub struct World {
+    pub deps: Deps,
+    pub store: Arc<InMemoryCampaignStore>,
+    pub gate: Arc<InMemoryAccountGate>,
+    pub queue: Arc<InMemoryMessageQueue>,
+    pub profiles: Arc<InMemoryProfileStore>,
+    pub script: Arc<Mutex<Script>>,
+    /// The clock, in Unix seconds; tests move it.
+    pub now: Arc<Mutex<i64>>,
+}
+
+pub fn world() -> World {
+    let store = Arc::new(InMemoryCampaignStore::default());
+    let gate = Arc::new(InMemoryAccountGate::default());
+    let queue = Arc::new(InMemoryMessageQueue::default());
+    let profiles = Arc::new(InMemoryProfileStore::new(StoreConfig::new("bucket", "table")));
+    let script = Arc::new(Mutex::new(Script { gate: Some(gate.clone()), ..Script::default() }));
+    let now = Arc::new(Mutex::new(1_800_000_000i64));
+    let clock_now = now.clone();
+    let deps = Deps {
+        config: Config {
+            table_name: "t".into(),
+            queue_url: "q".into(),
+            retry_delay: Duration::from_secs(7),
+            lease: Duration::from_secs(60),
+            max_attempts: 3,
+            max_fallback: 3,
+            pace: (Duration::ZERO, Duration::ZERO),
+            deadline_reserve: Duration::ZERO,
+            caps: SendCaps::default(),
+            backup_every: Duration::ZERO,
+            take_over_conflict: false,
+        },
+        store: store.clone(),
+        gate: gate.clone(),
+        queue: queue.clone(),
+        profiles: profiles.clone(),
+        launcher: Arc::new(FakeLauncher(script.clone())),
+        clock: Arc::new(move || {
+            OffsetDateTime::from_unix_timestamp(*clock_now.lock().unwrap())
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        }),
+    };
+    World { deps, store, gate, queue, profiles, script, now }
+}
+
+pub fn shop() -> AccountId {
+    AccountId::parse("shop").unwrap()
+}
+
+impl World {
+    /// Campaign `c-1` of account `shop` with `n` recipients.
+    pub async fn campaign(&self, n: u32) -> CampaignId {
+        let id = CampaignId::parse("c-1").unwrap();
+        let messages = (0..n)
+            .map(|i| NewMessage {
+                seq: MessageSeq(i),
+                phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string()),
+                vars: [("name".to_string(), format!("R{i}"))].into(),
+            })
+            .collect();
+        self.store
+            .create_campaign(&NewCampaign {
+                id: id.clone(),
+                name: "n".into(),
+                account: shop(),
+                template: Template::parse("Hi {{name}}").unwrap(),
+                messages,
+                created_at: "2026-11-29T00:00:00Z".into(),
+                paused: None,
+            })
+            .await
+            .unwrap();
+        id
+    }
+
+    /// Stores a generation whose browser logs in ("good") or shows the QR ("bad").
+    pub async fn generation(&self, marker: &str) {
+        let dir = tempfile::tempdir().unwrap();
+        let leveldb = dir.path().join("Default/Local Storage/leveldb");
+        std::fs::create_dir_all(&leveldb).unwrap();
+        std::fs::write(leveldb.join("marker.log"), marker).unwrap();
+        self.profiles.backup(&shop(), dir.path(), GenerationState::Ready).await.unwrap();
+    }
+
+    pub async fn run(&self, records: Vec<SqsMessage>) -> Vec<String> {
+        self.run_with(records, 60_000).await
+    }
+
+    /// Runs a batch with `left_ms` milliseconds left before the invocation's deadline.
+    pub async fn run_with(&self, records: Vec<SqsMessage>, left_ms: u64) -> Vec<String> {
+        let mut ev = SqsEvent::default();
+        ev.records = records;
+        let mut ctx = lambda_runtime::Context::default();
+        ctx.deadline = u64::try_from(*self.now.lock().unwrap() * 1000).unwrap() + left_ms;
+        let resp = handle(&self.deps, LambdaEvent::new(ev, ctx)).await.unwrap();
+        resp.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+    }
+
+    pub fn delivered(&self) -> Vec<(String, String)> {
+        self.script.lock().unwrap().delivered.clone()
+    }
+}
+
+/// A record shaped like the captured FIFO event's, with its own id, group and body.
+pub fn record(id: &str, group: &str, body: &str) -> SqsMessage {
+    let event: SqsEvent = serde_json::from_str(FIFO_EVENT).unwrap();
+    let mut r = event.records.into_iter().next().unwrap();
+    r.message_id = Some(id.into());
+    r.receipt_handle = Some(format!("rh-{id}"));
+    r.body = Some(body.into());
+    r.attributes.insert("MessageGroupId".to_string(), group.to_string());
+    r
+}
+
+pub fn body(campaign: &CampaignId, seq: u32) -> String {
+    serde_json::to_string(&QueuedMessage {
+        campaign_id: campaign.clone(),
+        seq: MessageSeq(seq),
+        account: shop(),
+        round: 0,
+    })
+    .unwrap()
+}
+
+pub fn records(campaign: &CampaignId, n: u32) -> Vec<SqsMessage> {
+    (0..n).map(|i| record(&format!("r{i}"), "shop", &body(campaign, i))).collect()
+}

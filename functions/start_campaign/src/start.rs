@@ -1,0 +1,209 @@
+//! `POST /campaigns`: validates, writes the rows and the campaign, queues the sendable rows;
+//! with an `Idempotency-Key`, a retry answers with the first request's campaign and queues
+//! nothing twice, and a first request that died half-way is completed by the retry.
+
+use crate::rows::requeue_queued;
+use crate::{ApiError, CampaignRequest, Deps, idempotency, validate};
+use campaign_store::{Idempotency, NewCampaign, PauseReason};
+use domain::{CampaignId, ErrorCode, QueuedMessage, SessionHealth};
+use http_api::json_response;
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > crate::MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("body: {} bytes; the limit is {}", bytes.len(), crate::MAX_BODY_BYTES),
+        ));
+    }
+    let key = idempotency::key_from(req.headers())?;
+    let request = CampaignRequest::parse(bytes)?;
+    let now = deps.now();
+    let mut campaign = validate(&request, CampaignId::generate(uuid::Uuid::new_v4().as_u128()), now.clone())?;
+    let session = deps
+        .sessions
+        .pointer(&campaign.account)
+        .await
+        .map_err(|e| ApiError::internal("session lookup", &e))?;
+    let session_state = session.map(|s| s.state).unwrap_or(SessionHealth::Missing);
+
+    let Some(key) = key else {
+        pause_if_expired(&mut campaign, session_state, &now);
+        let queued = create_and_queue(deps, &campaign).await?;
+        return Ok(accepted(&campaign, session_state, queued, None));
+    };
+    let claim = idempotency::claim(&key, bytes, &campaign.id, &now)?;
+    match deps.store.claim_idempotency(&claim).await.map_err(|e| ApiError::internal("idempotency", &e))? {
+        Idempotency::Owned { campaign_id } => {
+            campaign.id = campaign_id;
+            match start_owned(deps, &mut campaign, session_state, &now).await {
+                Ok(queued) => {
+                    deps.store
+                        .finish_idempotency(&claim.key_hash)
+                        .await
+                        .map_err(|e| ApiError::internal("idempotency", &e))?;
+                    Ok(accepted(&campaign, session_state, queued, None))
+                }
+                Err(e) => {
+                    // Let the client's retry take over now rather than after the claim lapses.
+                    if let Err(release) = deps.store.release_idempotency(&claim.key_hash).await {
+                        tracing::warn!(error = %release, "idempotency claim not released; it lapses on its own");
+                    }
+                    Err(e)
+                }
+            }
+        }
+        Idempotency::Done { campaign_id } => {
+            campaign.id = campaign_id;
+            let view = deps
+                .store
+                .campaign(&campaign.id)
+                .await
+                .map_err(|e| ApiError::internal("read campaign", &e))?
+                .ok_or_else(|| ApiError::internal("replay", &idempotency::MissingCampaign))?;
+            if view.status == domain::CampaignStatus::Paused && view.reason == Some(ErrorCode::SessionExpired)
+            {
+                pause_if_expired(&mut campaign, SessionHealth::Expired, &now);
+            }
+            let queued =
+                campaign.messages.iter().filter(|m| m.phone.is_ok() && campaign.paused.is_none()).count();
+            let mut resp = accepted(&campaign, session_state, queued, Some(view.status));
+            resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(resp)
+        }
+        Idempotency::InProgress { until } => {
+            let wait = (until - claim.now).max(1);
+            let mut resp = ApiError::new(
+                ErrorCode::IdempotencyKeyInProgress,
+                format!(
+                    "Idempotency-Key: a request with this key is still being processed; retry in {wait} s"
+                ),
+            )
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                resp.headers_mut().insert("retry-after", v);
+            }
+            Ok(resp)
+        }
+        Idempotency::Mismatch => Err(ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
+            "Idempotency-Key: this key was already used with a different body",
+        )),
+    }
+}
+
+/// The work of a start that owns its `Idempotency-Key`: create and queue, or, when an earlier
+/// attempt wrote the campaign and died while queueing, queue what is still QUEUED (the queue's
+/// deduplication drops what did get through). Returns how many records were queued.
+async fn start_owned(
+    deps: &Deps,
+    campaign: &mut NewCampaign,
+    session: SessionHealth,
+    now: &str,
+) -> Result<usize, ApiError> {
+    let existing =
+        deps.store.campaign(&campaign.id).await.map_err(|e| ApiError::internal("read campaign", &e))?;
+    match existing {
+        None => {
+            pause_if_expired(campaign, session, now);
+            create_and_queue(deps, campaign).await
+        }
+        Some(view) => {
+            // Answer with what the campaign is, not with what the session is now.
+            let expired = view.status == domain::CampaignStatus::Paused
+                && view.reason == Some(ErrorCode::SessionExpired);
+            pause_if_expired(
+                campaign,
+                if expired { SessionHealth::Expired } else { SessionHealth::Ready },
+                now,
+            );
+            requeue_queued(deps, &campaign.id).await
+        }
+    }
+}
+
+/// A campaign for an account whose session is known expired starts PAUSED: nothing is queued
+/// that would only pause in the sender, and the response says what to run.
+fn pause_if_expired(campaign: &mut NewCampaign, session: SessionHealth, now: &str) {
+    campaign.paused = (session == SessionHealth::Expired).then(|| PauseReason {
+        code: ErrorCode::SessionExpired,
+        hint: ErrorCode::SessionExpired.hint_for(campaign.account.as_str(), campaign.id.as_str()),
+        at: now.to_owned(),
+    });
+}
+
+/// Writes the rows and the campaign, then queues the sendable rows (none when it starts paused).
+async fn create_and_queue(deps: &Deps, campaign: &NewCampaign) -> Result<usize, ApiError> {
+    deps.store.create_campaign(campaign).await.map_err(|e| ApiError::internal("create campaign", &e))?;
+    if campaign.paused.is_some() {
+        tracing::info!(campaign = %campaign.id, account = %campaign.account, "campaign accepted paused: session expired");
+        return Ok(0);
+    }
+    let queued: Vec<QueuedMessage> = campaign
+        .messages
+        .iter()
+        .filter(|m| m.phone.is_ok())
+        .map(|m| QueuedMessage {
+            campaign_id: campaign.id.clone(),
+            seq: m.seq,
+            account: campaign.account.clone(),
+            round: 0,
+        })
+        .collect();
+    deps.queue.enqueue(&queued).await.map_err(|e| ApiError::internal("enqueue", &e))?;
+    tracing::info!(campaign = %campaign.id, account = %campaign.account, queued = queued.len(), "campaign accepted");
+    Ok(queued.len())
+}
+
+/// The 202 body: what was accepted, what was refused, and a warning when the session is not ready.
+/// `replayed_status` is the campaign's current status when the answer repeats an earlier request.
+fn accepted(
+    campaign: &NewCampaign,
+    session: SessionHealth,
+    queued: usize,
+    replayed_status: Option<domain::CampaignStatus>,
+) -> Response<Body> {
+    let invalid: Vec<serde_json::Value> = campaign
+        .messages
+        .iter()
+        .filter_map(|m| m.phone.as_ref().err().map(|raw| (m.seq, raw)))
+        .map(|(seq, raw)| json!({ "row": seq.0, "phone": raw, "code": ErrorCode::InvalidPhone }))
+        .collect();
+    let sendable = campaign.messages.iter().filter(|m| m.phone.is_ok()).count();
+    let paused = if campaign.paused.is_some() { sendable } else { 0 };
+    let status = match replayed_status {
+        Some(status) => status,
+        // Nothing to send (every number invalid): finished from the start.
+        None if sendable == 0 => domain::CampaignStatus::Completed,
+        None if campaign.paused.is_some() => domain::CampaignStatus::Paused,
+        None => domain::CampaignStatus::Running,
+    };
+    let mut body = json!({
+        "campaign_id": campaign.id,
+        "status": status,
+        "total": campaign.messages.len(),
+        "queued": queued,
+        "paused": paused,
+        "invalid": invalid,
+        "session": session,
+        "replayed": replayed_status.is_some(),
+    });
+    if session != SessionHealth::Ready {
+        let (message, hint) = match &campaign.paused {
+            Some(p) => (
+                "The account's WhatsApp Web session has expired; the campaign is accepted and paused until it is set up again."
+                    .to_owned(),
+                p.hint.clone(),
+            ),
+            None => (
+                format!("The account's WhatsApp Web session is {session}; messages will pause until it is set up."),
+                ErrorCode::SessionExpired.hint_for(campaign.account.as_str(), campaign.id.as_str()),
+            ),
+        };
+        body["warning"] = json!({ "code": ErrorCode::SessionExpired, "message": message, "hint": hint });
+    }
+    json_response(StatusCode::ACCEPTED, &body)
+}

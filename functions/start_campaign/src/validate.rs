@@ -1,0 +1,67 @@
+//! From a parsed request to a campaign: every field and row checked, the first one at fault
+//! named in the error; duplicates collapsed; invalid numbers kept as FAILED rows (or, in strict
+//! mode, the whole request refused).
+
+use crate::{ApiError, CampaignRequest};
+use campaign_store::{NewCampaign, NewMessage};
+use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, Template};
+
+/// The most recipients one request may carry (fits the 6 MB Lambda payload with room to spare).
+pub const MAX_RECIPIENTS: usize = 10_000;
+/// The largest body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+
+/// Turns a parsed request into a campaign, naming the first field or row at fault.
+pub fn validate(req: &CampaignRequest, id: CampaignId, now: String) -> Result<NewCampaign, ApiError> {
+    use ErrorCode::BadRequest;
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::bad_request(BadRequest, "name: must be 1 to 200 characters"));
+    }
+    let account = AccountId::parse(&req.account)
+        .map_err(|e| ApiError::bad_request(BadRequest, format!("account: {e}")))?;
+    let template = Template::parse(&req.template)
+        .map_err(|e| ApiError::bad_request(BadRequest, format!("template: {e}")))?;
+    if let Some(region) = &req.default_region {
+        PhoneNumber::parse("+4915112345678", Some(region))
+            .map_err(|e| ApiError::bad_request(BadRequest, format!("default_region: {e}")))?;
+    }
+    if req.recipients.is_empty() {
+        return Err(ApiError::bad_request(BadRequest, "recipients: at least one recipient is required"));
+    }
+    if req.recipients.len() > MAX_RECIPIENTS {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("recipients: {} given; the limit is {MAX_RECIPIENTS} per request", req.recipients.len()),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut messages = Vec::with_capacity(req.recipients.len());
+    let mut invalid = Vec::new();
+    for (row, r) in req.recipients.iter().enumerate() {
+        if let Some(var) = template.missing_variable(&r.vars) {
+            return Err(ApiError::bad_request(
+                ErrorCode::TemplateVariableMissing,
+                format!("recipients[{row}]: variable '{var}' is missing"),
+            ));
+        }
+        let phone = PhoneNumber::parse(&r.phone, req.default_region.as_deref());
+        if let Ok(p) = &phone {
+            if !seen.insert(p.e164().to_owned()) {
+                continue; // the same recipient twice gets one message
+            }
+        } else {
+            invalid.push(row);
+        }
+        let seq = MessageSeq(u32::try_from(messages.len()).unwrap_or(u32::MAX));
+        messages.push(NewMessage { seq, phone: phone.map_err(|_| r.phone.clone()), vars: r.vars.clone() });
+    }
+    if req.strict && !invalid.is_empty() {
+        let rows: Vec<String> = invalid.iter().map(|r| format!("recipients[{r}]")).collect();
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidPhone,
+            format!("invalid phone numbers (strict mode): {}", rows.join(", ")),
+        ));
+    }
+    Ok(NewCampaign { id, name: name.to_owned(), account, template, messages, created_at: now, paused: None })
+}

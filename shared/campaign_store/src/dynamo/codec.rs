@@ -1,0 +1,132 @@
+//! Campaign and message rows to and from DynamoDB items.
+
+use crate::StoreError;
+use crate::model::{CampaignView, Counters, MessageEntry, MessageRow, NewCampaign, NewMessage};
+use domain::{AccountId, CampaignId, CampaignStatus, ErrorCode};
+use table_layout::codec::{Fields, Item, n, s};
+use table_layout::keys;
+
+/// A message row read from its item.
+pub(super) fn row_from_item(id: &CampaignId, item: &Item) -> Result<MessageRow, StoreError> {
+    let f = Fields::of(item);
+    let seq =
+        keys::parse_message_sk(f.string(keys::SK)?).ok_or_else(|| f.malformed("sort key is not MSG#<n>"))?;
+    let count = |field| f.count(field).map(|v| u32::try_from(v).unwrap_or(u32::MAX));
+    Ok(MessageRow {
+        campaign: id.clone(),
+        seq,
+        account: AccountId::parse(f.string("account")?).map_err(|e| f.malformed(e.to_string()))?,
+        phone: f.string("phone")?.to_owned(),
+        status: f.parsed("status")?,
+        attempts: count("attempts")?,
+        error: f.opt_string("error_code").and_then(ErrorCode::from_wire),
+        verify_first: f.flag("verify_first"),
+        round: count("round")?,
+        lease_until: i64::try_from(f.count("lease_until")?).unwrap_or(i64::MAX),
+        vars: f.string_map("vars"),
+    })
+}
+
+/// A message row with its timestamps, for the listing API.
+pub(super) fn entry_from_item(id: &CampaignId, item: &Item) -> Result<MessageEntry, StoreError> {
+    let f = Fields::of(item);
+    Ok(MessageEntry {
+        row: row_from_item(id, item)?,
+        updated_at: f.opt_string("updated_at").map(str::to_owned),
+        sent_at: f.opt_string("sent_at").map(str::to_owned),
+    })
+}
+
+/// The campaign row read from its item.
+pub(super) fn view_from_item(id: &CampaignId, item: &Item) -> Result<CampaignView, StoreError> {
+    let f = Fields::new(item, keys::campaign(id).to_string());
+    Ok(CampaignView {
+        id: id.clone(),
+        name: f.string("name")?.to_owned(),
+        account: AccountId::parse(f.string("account")?).map_err(|e| f.malformed(e.to_string()))?,
+        status: f.parsed("status")?,
+        counts: Counters {
+            total: f.count("total")?,
+            queued: f.count("queued")?,
+            sending: f.count("sending")?,
+            sent: f.count("sent")?,
+            failed: f.count("failed")?,
+            paused: f.count("paused")?,
+            cancelled: f.count("cancelled")?,
+        },
+        reason: f.opt_string("reason").and_then(ErrorCode::from_wire),
+        hint: f.opt_string("hint").map(str::to_owned),
+        notice: f.opt_string("notice").and_then(ErrorCode::from_wire),
+        template: f.string("template")?.to_owned(),
+        created_at: f.string("created_at")?.to_owned(),
+        updated_at: f.string("updated_at")?.to_owned(),
+    })
+}
+
+/// The item of a new campaign's row, with its starting counters.
+pub(super) fn meta_item(c: &NewCampaign) -> Item {
+    let sendable = c.messages.iter().filter(|m| m.phone.is_ok()).count();
+    let failed = c.messages.len() - sendable;
+    let (status, queued, paused) = match c.paused {
+        // Nothing to send (every number invalid): finished from the start.
+        _ if sendable == 0 => (CampaignStatus::Completed, 0, 0),
+        Some(_) => (CampaignStatus::Paused, 0, sendable),
+        None => (CampaignStatus::Running, sendable, 0),
+    };
+    let key = keys::campaign(&c.id);
+    let mut item = Item::from([
+        (keys::PK.into(), s(key.pk)),
+        (keys::SK.into(), s(key.sk)),
+        ("name".into(), s(c.name.clone())),
+        ("account".into(), s(c.account.as_str())),
+        ("template".into(), s(c.template.as_str())),
+        ("status".into(), s(status.as_str())),
+        ("total".into(), n(c.messages.len())),
+        ("queued".into(), n(queued)),
+        ("sending".into(), n(0)),
+        ("sent".into(), n(0)),
+        ("failed".into(), n(failed)),
+        ("paused".into(), n(paused)),
+        ("cancelled".into(), n(0)),
+        ("created_at".into(), s(c.created_at.clone())),
+        ("updated_at".into(), s(c.created_at.clone())),
+    ]);
+    if let (Some(p), true) = (&c.paused, sendable > 0) {
+        item.insert("reason".into(), s(p.code.as_str()));
+        item.insert("hint".into(), s(p.hint.clone()));
+    }
+    item
+}
+
+/// The item of one new message row.
+pub(super) fn message_item(c: &NewCampaign, m: &NewMessage) -> Item {
+    let status = m.initial_status(c.paused.is_some());
+    let key = keys::message(&c.id, m.seq);
+    let mut item = Item::from([
+        (keys::PK.into(), s(key.pk)),
+        (keys::SK.into(), s(key.sk)),
+        (keys::STATUS_INDEX_PK.into(), s(keys::status_index_pk(&c.id, status))),
+        (keys::STATUS_INDEX_SK.into(), s(keys::status_index_sk(m.seq))),
+        ("account".into(), s(c.account.as_str())),
+        ("status".into(), s(status.as_str())),
+        ("attempts".into(), n(0)),
+        ("round".into(), n(0)),
+    ]);
+    match &m.phone {
+        Ok(p) => {
+            if let Some(reason) = &c.paused {
+                item.insert("error_code".into(), s(reason.code.as_str()));
+            }
+            item.insert("phone".into(), s(p.e164()))
+        }
+        Err(raw) => {
+            item.insert("error_code".into(), s(ErrorCode::InvalidPhone.as_str()));
+            item.insert("phone".into(), s(raw.clone()))
+        }
+    };
+    if !m.vars.is_empty() {
+        let vars = m.vars.iter().map(|(k, v)| (k.clone(), s(v.clone()))).collect();
+        item.insert("vars".into(), aws_sdk_dynamodb::types::AttributeValue::M(vars));
+    }
+    item
+}

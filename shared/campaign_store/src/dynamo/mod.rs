@@ -1,0 +1,200 @@
+//! `CampaignStore` on the one DynamoDB table: batch writes for fan-out, conditional transactions
+//! for every state change so counters never drift and retries stay safe.
+//!
+//! - [`codec`]: campaign and message rows to and from items.
+//! - [`moves`]: one row moving between statuses with its campaign counters, as one transaction.
+//! - [`campaigns`]: creating, reading and moving campaigns (resume, cancel, completion, notices).
+//! - [`messages`]: reading rows and moving them (claim, finish, pause, requeue, cancel).
+//! - [`idempotency`]: the `Idempotency-Key` claims of campaign starts.
+//!
+//! Keys come from `table_layout::keys`, the one owner of the table's layout.
+
+mod campaigns;
+mod codec;
+mod idempotency;
+mod messages;
+mod moves;
+
+use crate::model::{
+    CampaignView, Claim, Finish, Idempotency, IdempotencyClaim, Lease, MessageEntry, MessageRow, NewCampaign,
+    PauseReason,
+};
+use crate::{CampaignStore, StoreError, Transition};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use domain::{CampaignId, ErrorCode, MessageSeq, MessageStatus, QueuedMessage};
+use table_layout::Key;
+use table_layout::codec::{Item, key_item};
+
+/// How often a move re-reads a row that changed between its read and its write.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// The DynamoDB adapter.
+#[derive(Clone)]
+pub struct DynamoCampaignStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoCampaignStore {
+    /// Uses `table` through `client`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// An update of one item.
+    fn update(
+        &self,
+        key: &Key,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client.update_item().table_name(&self.table).set_key(Some(key_item(key)))
+    }
+
+    /// One item by key, read consistently.
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(out.item)
+    }
+}
+
+/// A conditional update's result: a failed condition means "does not apply", not an error.
+fn conditional<T, E>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E>>,
+) -> Result<Transition, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    aws_sdk_dynamodb::error::SdkError<E>: std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(Transition::Applied),
+        Err(e) if e.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") => {
+            Ok(Transition::NotApplicable)
+        }
+        Err(e) => Err(StoreError::unavailable(e)),
+    }
+}
+
+#[async_trait]
+impl CampaignStore for DynamoCampaignStore {
+    async fn create_campaign(&self, campaign: &NewCampaign) -> Result<(), StoreError> {
+        self.create(campaign).await
+    }
+
+    async fn campaign(&self, id: &CampaignId) -> Result<Option<CampaignView>, StoreError> {
+        self.read_campaign(id).await
+    }
+
+    async fn message(&self, id: &CampaignId, seq: MessageSeq) -> Result<Option<MessageRow>, StoreError> {
+        self.read_message(id, seq).await
+    }
+
+    async fn pause_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        reason: &PauseReason,
+    ) -> Result<Transition, StoreError> {
+        self.pause(id, seq, reason).await
+    }
+
+    async fn resume_campaign(
+        &self,
+        id: &CampaignId,
+        at: &str,
+        reopen_completed: bool,
+    ) -> Result<Transition, StoreError> {
+        self.resume(id, at, reopen_completed).await
+    }
+
+    async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
+        self.settle(id, at).await
+    }
+
+    async fn messages_in_status(
+        &self,
+        id: &CampaignId,
+        status: MessageStatus,
+        after: Option<MessageSeq>,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        self.rows_in_status(id, status, after, limit).await
+    }
+
+    async fn list_messages(
+        &self,
+        id: &CampaignId,
+        status: Option<MessageStatus>,
+        after: Option<MessageSeq>,
+        limit: u32,
+    ) -> Result<Vec<MessageEntry>, StoreError> {
+        self.entries(id, status, after, limit).await
+    }
+
+    async fn requeue_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        from: MessageStatus,
+        at: &str,
+    ) -> Result<Option<QueuedMessage>, StoreError> {
+        self.requeue(id, seq, from, at).await
+    }
+
+    async fn claim_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        lease: &Lease,
+    ) -> Result<Claim, StoreError> {
+        self.claim(id, seq, lease).await
+    }
+
+    async fn finish_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        attempt: u32,
+        finish: &Finish,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        self.finish(id, seq, attempt, finish, at).await
+    }
+
+    async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError> {
+        self.notice(id, notice, at).await
+    }
+
+    async fn cancel_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
+        self.cancel(id, at).await
+    }
+
+    async fn cancel_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        from: MessageStatus,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        self.cancel_row(id, seq, from, at).await
+    }
+
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError> {
+        self.claim_key(claim).await
+    }
+
+    async fn finish_idempotency(&self, key_hash: &str) -> Result<(), StoreError> {
+        self.finish_key(key_hash).await
+    }
+
+    async fn release_idempotency(&self, key_hash: &str) -> Result<(), StoreError> {
+        self.release_key(key_hash).await
+    }
+}

@@ -1,0 +1,221 @@
+//! Sending: opening a chat in place (or by a `/send` load), clicking send, waiting for the server
+//! ack, and checking a chat for an earlier send.
+
+use super::*;
+
+impl WaDriver {
+    /// Sends `text` to `phone`, opening the chat in place through an in-app `wa.me` link (falling back to
+    /// a `/send` load), and waits for the server ack.
+    ///
+    /// Errors: NOT_ON_WHATSAPP (nothing sent), SEND_TIMEOUT (clicked, no ack in `timeouts.ack`: the
+    /// message may still arrive — verify before resending), SESSION_LOST, BROWSER_CRASHED.
+    pub fn send(&self, phone: &PhoneNumber, text: &str) -> Result<SentMessage, DriverError> {
+        self.send_with(phone, text, ChatOpening::InAppLink)
+    }
+
+    /// [`WaDriver::send`] with an explicit way of opening the chat (the benchmark compares both).
+    pub fn send_with(
+        &self,
+        phone: &PhoneNumber,
+        text: &str,
+        opening: ChatOpening,
+    ) -> Result<SentMessage, DriverError> {
+        let started = Instant::now();
+        let result = self.send_inner(phone, text, opening, started);
+        match &result {
+            Ok(sent) => tracing::info!(
+                to = %phone,
+                via = ?sent.opened_via,
+                elapsed_ms = sent.elapsed.as_millis(),
+                "message acknowledged by the server"
+            ),
+            Err(error) => {
+                tracing::warn!(to = %phone, code = %error.code(), %error, "send failed");
+                if !matches!(error, DriverError::BrowserCrashed { .. }) {
+                    self.capture_diagnostics(&format!("send-{}", error.code().as_str().to_lowercase()));
+                }
+            }
+        }
+        result
+    }
+
+    pub(super) fn send_inner(
+        &self,
+        phone: &PhoneNumber,
+        text: &str,
+        opening: ChatOpening,
+        started: Instant,
+    ) -> Result<SentMessage, DriverError> {
+        let opened_via = self.open_chat(phone, text, opening)?;
+        // One round trip when the link pre-filled the composer (each DevTools call costs up to ~100 ms).
+        let mut clicked = self.eval_string(&script::click_send(&self.config.selectors, text))?;
+        if clicked.as_deref() == Some("FILL") {
+            self.fill_composer(text)?;
+            clicked = self.eval_string(&script::click_send(&self.config.selectors, text))?;
+        }
+        match clicked.as_deref() {
+            Some("CLICKED") => {}
+            Some("FILL") => {
+                return Err(DriverError::WaUnreachable {
+                    message: "the composer did not take the message text".to_owned(),
+                });
+            }
+            _ => {
+                return Err(DriverError::WaUnreachable {
+                    message: "no send button in the open chat".to_owned(),
+                });
+            }
+        }
+        let ack_deadline = Instant::now() + self.config.timeouts.ack;
+        loop {
+            let status = self.eval_string(&script::ack_state(&self.config.selectors))?;
+            match status.as_deref() {
+                Some("ACK") => return Ok(SentMessage { opened_via, elapsed: started.elapsed() }),
+                Some("INVALID") => {
+                    self.dismiss_popup()?;
+                    return Err(DriverError::NotOnWhatsapp);
+                }
+                Some(other) => {
+                    if let Some(state) = lost_state(other) {
+                        return Err(DriverError::SessionLost { state });
+                    }
+                }
+                None => {}
+            }
+            if Instant::now() >= ack_deadline {
+                return Err(DriverError::SendTimeout { waited_ms: self.config.timeouts.ack.as_millis() });
+            }
+            std::thread::sleep(self.send_poll());
+        }
+    }
+
+    /// Verify-before-resend: opens the chat with `phone` and tells whether an outgoing message with
+    /// exactly `text` is already there. A number not on WhatsApp has nothing sent: `false`.
+    pub fn already_sent(&self, phone: &PhoneNumber, text: &str) -> Result<bool, DriverError> {
+        match self.open_chat(phone, "", ChatOpening::InAppLink) {
+            Ok(_) => {}
+            Err(DriverError::NotOnWhatsapp) => return Ok(false),
+            Err(error) => return Err(error),
+        }
+        let found = self.eval_bool(&script::has_outgoing(&self.config.selectors, text))?;
+        tracing::info!(to = %phone, found, "checked the chat for an earlier send");
+        Ok(found)
+    }
+
+    /// Opens the chat, in place or by URL; returns how it was finally opened.
+    pub(super) fn open_chat(
+        &self,
+        phone: &PhoneNumber,
+        text: &str,
+        opening: ChatOpening,
+    ) -> Result<ChatOpening, DriverError> {
+        self.ensure_ready()?;
+        if opening == ChatOpening::InAppLink {
+            let mut href = format!("https://wa.me/{}", phone.digits());
+            if !text.is_empty() {
+                href.push_str("?text=");
+                href.push_str(&script::percent_encode(text));
+            }
+            self.eval_bool(&script::open_chat_link(&self.config.selectors, &href))?;
+            if self.wait_chat_open(self.config.timeouts.open_chat)? {
+                return Ok(ChatOpening::InAppLink);
+            }
+            tracing::warn!(to = %phone, "in-app chat link did not open the chat: loading /send instead");
+        }
+        let mut url = format!("{}send?phone={}", base_url(&self.config.wa_url), phone.digits());
+        if !text.is_empty() {
+            url.push_str("&text=");
+            url.push_str(&script::percent_encode(text));
+        }
+        self.navigate(&url)?;
+        let timeouts = self.config.timeouts;
+        if self.wait_chat_open(timeouts.first_screen + timeouts.loading)? {
+            return Ok(ChatOpening::SendUrl);
+        }
+        Err(DriverError::WaUnreachable { message: "the chat did not open".to_owned() })
+    }
+
+    /// Waits for the chat to open: true when open, false on timeout; errors for invalid/lost.
+    pub(super) fn wait_chat_open(&self, timeout: Duration) -> Result<bool, DriverError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let status = self.eval_string(&script::chat_opening(&self.config.selectors))?;
+            match status.as_deref() {
+                Some("OPEN") => return Ok(true),
+                Some("INVALID") => {
+                    self.dismiss_popup()?;
+                    return Err(DriverError::NotOnWhatsapp);
+                }
+                Some(other) => {
+                    if let Some(state) = lost_state(other) {
+                        return Err(DriverError::SessionLost { state });
+                    }
+                }
+                None => {}
+            }
+            if Instant::now() >= deadline {
+                return Ok(false);
+            }
+            std::thread::sleep(self.send_poll());
+        }
+    }
+
+    /// Types `text` into an emptied composer (when the link did not pre-fill it).
+    pub(super) fn fill_composer(&self, text: &str) -> Result<(), DriverError> {
+        if !self.eval_bool(&script::clear_composer(&self.config.selectors))? {
+            return Err(DriverError::WaUnreachable { message: "no composer in the open chat".to_owned() });
+        }
+        self.tab.send_character(text).map_err(|e| self.cdp_error(&e))?;
+        Ok(())
+    }
+
+    /// Poll interval of the send path: a chat opening and an ack are short waits on a live page, so they
+    /// are polled faster than session screens (at most every 50 ms).
+    pub(super) fn send_poll(&self) -> Duration {
+        self.config.timeouts.poll.min(SEND_POLL)
+    }
+
+    /// Send needs the chat list: waits briefly (one `open_chat` bound) through a LOADING screen.
+    pub(super) fn ensure_ready(&self) -> Result<(), DriverError> {
+        let deadline = Instant::now() + self.config.timeouts.open_chat;
+        loop {
+            let seen = self.observe()?;
+            if seen.s == "READY" {
+                // A popup left over from an earlier recipient would swallow the next click.
+                if seen.invalid {
+                    self.dismiss_popup()?;
+                }
+                return Ok(());
+            }
+            if let Some(state) = lost_state(&seen.s) {
+                return Err(DriverError::SessionLost { state });
+            }
+            if Instant::now() >= deadline {
+                return Err(DriverError::SessionLost { state: Screen::from_script(&seen.s) });
+            }
+            std::thread::sleep(self.config.timeouts.poll);
+        }
+    }
+
+    pub(super) fn dismiss_popup(&self) -> Result<(), DriverError> {
+        let ok = &self.config.selectors.text.popup_ok;
+        self.eval_bool(&script::click_popup_button(&self.config.selectors, ok))?;
+        Ok(())
+    }
+}
+
+/// The session state a page-script status means when it is not usable for sending.
+fn lost_state(status: &str) -> Option<Screen> {
+    match status {
+        "NEEDS_QR" => Some(Screen::NeedsQr),
+        "CONFLICT" => Some(Screen::Conflict),
+        "BANNED" => Some(Screen::Banned),
+        "OUTDATED" => Some(Screen::Outdated),
+        _ => None,
+    }
+}
+
+/// The WhatsApp Web origin with a trailing slash, for `send?phone=`.
+fn base_url(wa_url: &str) -> String {
+    if wa_url.ends_with('/') { wa_url.to_owned() } else { format!("{wa_url}/") }
+}

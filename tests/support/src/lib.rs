@@ -1,0 +1,23 @@
+//! The test world shared by every integration and end-to-end test: the local AWS (started by
+//! `make local-up` or `make test`), fresh tables and buckets, the stack deployed from
+//! `infra/template.yaml` with the real `bootstrap` binaries, the WhatsApp Web simulator and
+//! Chromium. Missing parts fail the test loudly, naming the command that fixes them; nothing here
+//! ever skips a test.
+//!
+//! - [`aws`]: the endpoint, SDK clients with few retries, fresh tables and buckets.
+//! - [`stack`]: deploying a stack and reading its outputs.
+//! - [`http`]: calls with the test stacks' API key.
+//! - [`wait`]: waiting for a condition with a timeout (never a sleep as synchronisation).
+//! - [`world`]: a stack wired to its own simulator, and linking an account the way `wacamp setup` does.
+
+pub mod aws;
+pub mod http;
+pub mod stack;
+pub mod wait;
+pub mod world;
+
+pub use aws::{endpoint, fresh_bucket, fresh_table, s3, sdk_config, unique};
+pub use http::{API_KEY, get_json, http, post_json};
+pub use stack::{Stack, deploy, root, stack};
+pub use wait::eventually;
+pub use world::{World, link_account};

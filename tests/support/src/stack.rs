@@ -1,0 +1,76 @@
+//! A stack deployed from `infra/template.yaml` to the local AWS with the real `bootstrap`
+//! binaries, and its outputs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from("../.."))
+}
+
+/// The outputs of a deployed stack.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Stack {
+    /// Stack name.
+    pub stack_name: String,
+    /// Base URL of the HTTP API (emulator form).
+    pub http_base_url: String,
+    /// DynamoDB table.
+    pub table_name: String,
+    /// FIFO queue feeding the sender.
+    pub queue_url: String,
+    /// Its dead-letter queue.
+    pub dead_letter_queue_url: String,
+    /// Session profile bucket.
+    pub profile_bucket_name: String,
+    /// The sender function's name.
+    pub sender_function_name: String,
+}
+
+/// Deploys (creates or updates) `name` with the test-friendly parameters, once per test binary.
+/// The binaries must be built first (`make build`): a test cannot run cargo while cargo runs it.
+pub fn stack(name: &str) -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| deploy(name, &[]))
+}
+
+/// Deploys (creates or updates) `name` with the test-friendly parameters plus `extra`
+/// (`Key=Value`), and returns its outputs.
+pub fn deploy(name: &str, extra: &[&str]) -> Stack {
+    crate::aws::require_local_aws();
+    let root = root();
+    let python = root.join(".venv/bin/python");
+    assert!(python.exists(), "{} is missing: run `make setup`", python.display());
+    let outputs = root.join(format!(".local/stacks/{name}.json"));
+    let status = Command::new(&python)
+        .arg(root.join("infra/deploy.py"))
+        .args(["--stack", name, "--outputs"])
+        .arg(&outputs)
+        .args([
+            "--param",
+            "SenderTimeoutSeconds=5",
+            "--param",
+            "RetryDelaySeconds=1",
+            "--param",
+            "MaxReceiveCount=2",
+            "--param",
+            "LogLevel=debug",
+        ])
+        .args(extra.iter().flat_map(|p| ["--param", p]))
+        .env("WACAMP_API_KEY", crate::http::API_KEY)
+        .env("AWS_ENDPOINT_URL", crate::aws::endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .status()
+        .unwrap_or_else(|e| panic!("could not run infra/deploy.py: {e}"));
+    assert!(status.success(), "deploying {name} failed (binaries missing? run `make build`)");
+    let text = std::fs::read_to_string(&outputs).unwrap_or_else(|e| panic!("{}: {e}", outputs.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", outputs.display()))
+}

@@ -1,0 +1,112 @@
+//! Chats and sending: opening a chat, sending, acknowledging, and the record of deliveries.
+
+use super::*;
+
+impl World {
+    /// Whether a phone (digits) can receive messages.
+    pub fn is_on_whatsapp(&self, phone: &str) -> bool {
+        normalise_phone(phone).is_some_and(|p| !self.not_on_whatsapp.contains(&p))
+    }
+
+    /// The chat list of the page's account: every recipient it has messaged, newest last message first.
+    pub fn chats(&self, page_id: &str) -> Vec<ChatSummary> {
+        let Some((account, _, _)) = self.page_account(page_id) else {
+            return Vec::new();
+        };
+        let mut latest: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
+        for (index, stored) in self.messages.iter().enumerate() {
+            let d = &stored.delivery;
+            if d.account == account {
+                latest.insert(&d.to, (index, &d.text));
+            }
+        }
+        let mut rows: Vec<(usize, ChatSummary)> = latest
+            .into_iter()
+            .map(|(phone, (index, text))| {
+                (index, ChatSummary { phone: phone.to_owned(), last_text: text.to_owned() })
+            })
+            .collect();
+        rows.sort_by_key(|row| std::cmp::Reverse(row.0));
+        rows.into_iter().map(|(_, row)| row).collect()
+    }
+
+    /// Earlier outgoing messages of the page's account to `phone`, oldest first.
+    pub fn history(&self, page_id: &str, phone: &str, now: Instant) -> Vec<HistoryMessage> {
+        let Some((account, _, _)) = self.page_account(page_id) else {
+            return Vec::new();
+        };
+        self.messages
+            .iter()
+            .filter(|s| s.delivery.account == account && s.delivery.to == phone)
+            .map(|s| HistoryMessage {
+                id: s.delivery.id.clone(),
+                text: s.delivery.text.clone(),
+                status: if now >= s.delivered_at { "delivered" } else { "sent" },
+                unix_ms: s.delivery.unix_ms,
+            })
+            .collect()
+    }
+
+    /// The page sends `text` to `to` under message id `id`; a repeated id is acknowledged, not redelivered.
+    pub fn send(
+        &mut self,
+        page_id: &str,
+        to: &str,
+        text: &str,
+        id: &str,
+        now: Instant,
+    ) -> Result<SendAccepted, SendRefusal> {
+        match self.page_status(page_id) {
+            PageStatus::Active => {}
+            PageStatus::Conflict => return Err(SendRefusal::Conflict),
+            other => return Err(SendRefusal::LoggedOut(other)),
+        }
+        let Some(phone) = normalise_phone(to).filter(|p| !self.not_on_whatsapp.contains(p)) else {
+            return Err(SendRefusal::NotOnWhatsApp);
+        };
+        if text.trim().is_empty() {
+            return Err(SendRefusal::Empty);
+        }
+        let Some((account, device, generation)) = self.page_account(page_id) else {
+            return Err(SendRefusal::LoggedOut(PageStatus::Unknown));
+        };
+        let id = if !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            id.to_owned()
+        } else {
+            random_id("msg")
+        };
+        if self.messages.iter().any(|s| s.delivery.id == id && s.delivery.device == device) {
+            return Ok(SendAccepted { id, fault: None, delivered: true });
+        }
+        let mut fault = self.take_fault(Fault::is_send_fault);
+        if fault.is_none() && self.never_ack {
+            fault = Some(Fault::NoAck);
+        }
+        if fault == Some(Fault::DropBeforeDelivery) {
+            return Ok(SendAccepted { id, fault, delivered: false });
+        }
+        self.messages.push(Stored {
+            delivery: Delivery {
+                id: id.clone(),
+                account,
+                device,
+                generation,
+                to: phone,
+                text: text.to_owned(),
+                clock_ms: millis(self.clock),
+                unix_ms: unix_ms_now(),
+            },
+            delivered_at: now + self.latency.server_ack + self.latency.delivery,
+        });
+        Ok(SendAccepted { id, fault, delivered: true })
+    }
+
+    /// When the delivery receipt of message `id` (sent from `page_id`'s account) is due.
+    pub fn delivered_at(&self, page_id: &str, id: &str) -> Option<Instant> {
+        let (account, _, _) = self.page_account(page_id)?;
+        self.messages
+            .iter()
+            .find(|s| s.delivery.id == id && s.delivery.account == account)
+            .map(|s| s.delivered_at)
+    }
+}
