@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV        := .venv
 LOCAL_AWS   ?= http://127.0.0.1:4566
 STACK       ?= wacamp-local
-FUNCTIONS   := -p start_campaign -p sender -p campaign_status
+FUNCTIONS   := -p start_campaign -p sender -p campaign_status -p reconciler
 export AWS_ENDPOINT_URL ?= $(LOCAL_AWS)
 export AWS_ACCESS_KEY_ID ?= test
 export AWS_SECRET_ACCESS_KEY ?= test
@@ -54,6 +54,7 @@ bench: local-up ## benchmarks, each reported as ratios against its baseline in t
 	cargo bench -p wa_driver --bench send --profile dev
 	cargo bench -p sender --bench cold_start --profile dev
 	cargo bench -p campaign_store --bench fanout --profile dev
+	cargo bench -p campaign_store --bench moves --profile dev
 
 fuzz: ## fuzz the profile archive unpacker for a bounded time (FUZZ_SECONDS, default 60)
 	shared/session_store/fuzz/run.sh $${FUZZ_SECONDS:-60}

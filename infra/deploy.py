@@ -18,7 +18,7 @@ import zipfile
 import boto3
 import botocore.exceptions
 
-FUNCTIONS = ["start_campaign", "sender", "campaign_status"]
+FUNCTIONS = ["start_campaign", "sender", "campaign_status", "reconciler"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -17,6 +17,24 @@ trap cleanup EXIT
 
 make --no-print-directory lint
 make --no-print-directory build
-# The same features as `make build`, so the test build never replaces the deployed binaries
-# (a package with integration tests has its binaries built for them).
-cargo test --workspace --no-fail-fast --features sender/failpoints
+# The same features as `make build` everywhere, so the test build never replaces the deployed
+# binaries (a package with integration tests has its binaries built for them). One build; then
+# the two long end-to-end tests (each on its own stack, mostly waiting on queue timeouts) run
+# beside everything else.
+features=(--workspace --features sender/failpoints)
+long=(two_campaigns_under_every_aws_fault whatsapp_web_unreachable_past_every_receive)
+cargo test "${features[@]}" --no-run
+mkdir -p .local
+cargo test "${features[@]}" --tests -- "${long[@]}" >.local/test-long.log 2>&1 &
+long_pid=$!
+status=0
+cargo test "${features[@]}" --no-fail-fast -- "${long[@]/#/--skip=}" || status=$?
+long_status=0
+wait "$long_pid" || long_status=$?
+echo "test: the long end-to-end tests (${long[*]}):" >&2
+grep -E '^(test |running|test result|faults injected|[A-Za-z -]+ +[0-9]+$|reconciler|outcome|thread .* panicked)' .local/test-long.log >&2 || true
+if [[ $long_status -ne 0 ]]; then
+  echo "test: the long end-to-end tests failed; their full output is in .local/test-long.log:" >&2
+  tail -n 200 .local/test-long.log >&2
+fi
+[[ $status -eq 0 && $long_status -eq 0 ]]

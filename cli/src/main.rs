@@ -3,12 +3,14 @@
 
 mod messages;
 mod recipients;
+mod reconcile;
 mod session;
 mod setup;
+mod start;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -50,10 +52,23 @@ enum Command {
         /// Refuse the whole list when any number is invalid.
         #[arg(long)]
         strict: bool,
-        /// Makes the start safe to repeat: the same key (with the same list) returns the
-        /// campaign already started instead of starting a second one.
+        /// The start's idempotency key (by default derived from everything sent, so the same
+        /// command run again returns the campaign already started); a new value starts the same
+        /// list again as a new campaign.
         #[arg(long)]
         idempotency_key: Option<String>,
+    },
+    /// Compare campaigns with their rows and repair what fell through: counters drifted from the
+    /// rows, messages stranded QUEUED or SENDING, dead-lettered records, campaigns left open.
+    Reconcile {
+        /// Only this campaign (default: every campaign not over yet, and the dead-letter queue).
+        campaign: Option<String>,
+        /// Seconds a QUEUED message may sit unmoved before its record counts as lost.
+        #[arg(long, default_value_t = 600)]
+        grace: u64,
+        /// Seconds past its claim lease a SENDING message counts as stranded.
+        #[arg(long, default_value_t = 3600)]
+        stale_claim: u64,
     },
     /// Link a WhatsApp account: scan the QR code with the phone; the session is stored for the sender.
     Setup {
@@ -154,7 +169,7 @@ fn api_url(cli: &Cli) -> Result<String> {
         .with_context(|| format!("{} has no HttpBaseUrl", path.display()))
 }
 
-async fn call(req: reqwest::RequestBuilder) -> Result<Value> {
+pub(crate) async fn call(req: reqwest::RequestBuilder) -> Result<Value> {
     let resp = req.send().await.context("the API did not answer")?;
     let status = resp.status();
     let body: Value = resp.json().await.context("the API answered with something that is not JSON")?;
@@ -236,6 +251,17 @@ async fn main() -> Result<()> {
         Command::Session(SessionCommand::Restore { account, generation, force }) => {
             return session::restore(&store()?, account, generation, *force).await;
         }
+        Command::Reconcile { campaign, grace, stale_claim } => {
+            return reconcile::run(reconcile::ReconcileArgs {
+                campaign: campaign.clone(),
+                table: stack_output(&cli, "TABLE_NAME", "TableName")?,
+                queue_url: stack_output(&cli, "QUEUE_URL", "QueueUrl")?,
+                dead_letter_queue_url: stack_output(&cli, "DEAD_LETTER_QUEUE_URL", "DeadLetterQueueUrl")?,
+                grace: Duration::from_secs(*grace),
+                stale_claim: Duration::from_secs(*stale_claim),
+            })
+            .await;
+        }
         _ => {}
     }
     let base = api_url(&cli)?;
@@ -249,44 +275,20 @@ async fn main() -> Result<()> {
         reqwest::Client::builder().timeout(Duration::from_secs(30)).default_headers(headers).build()?;
     match &cli.command {
         Command::Start { csv, account, template, name, region, strict, idempotency_key } => {
-            let recipients = recipients::from_csv(csv)?;
-            let body = json!({
-                "name": name, "account": account, "template": template,
-                "default_region": region, "strict": strict, "recipients": recipients,
-            });
-            let mut request = http.post(format!("{base}/campaigns")).json(&body);
-            if let Some(key) = idempotency_key {
-                request = request.header("idempotency-key", key);
-            }
-            let accepted = call(request).await?;
-            println!(
-                "campaign {} accepted ({}): {} queued, {} invalid",
-                accepted["campaign_id"].as_str().unwrap_or("?"),
-                accepted["status"].as_str().unwrap_or("?"),
-                accepted["queued"],
-                accepted["invalid"].as_array().map_or(0, Vec::len)
-            );
-            if accepted["replayed"] == true {
-                println!("  (started earlier with this idempotency key; nothing was queued again)");
-            }
-            for bad in accepted["invalid"].as_array().into_iter().flatten() {
-                println!(
-                    "  row {}: {} ({})",
-                    bad["row"],
-                    bad["phone"].as_str().unwrap_or(""),
-                    bad["code"].as_str().unwrap_or("")
-                );
-            }
-            if let Some(w) = accepted.get("warning") {
-                println!(
-                    "warning: {}\n  {}",
-                    w["message"].as_str().unwrap_or(""),
-                    w["hint"].as_str().unwrap_or("")
-                );
-            }
+            let args = start::StartArgs {
+                csv: csv.clone(),
+                account: account.clone(),
+                template: template.clone(),
+                name: name.clone(),
+                region: region.clone(),
+                strict: *strict,
+                idempotency_key: idempotency_key.clone(),
+            };
+            start::run(&http, &base, &args).await?;
         }
         // Local commands: they talk to the store directly and returned above.
         Command::Setup { .. }
+        | Command::Reconcile { .. }
         | Command::Session(SessionCommand::List { .. } | SessionCommand::Restore { .. }) => {}
         Command::Session(SessionCommand::Check { account }) => {
             let health = call(http.get(format!("{base}/accounts/{account}/session"))).await?;

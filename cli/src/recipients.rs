@@ -3,15 +3,8 @@
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
-use std::path::Path;
 
-/// Recipients as the API wants them (`[{phone, vars}]`).
-pub fn from_csv(path: &Path) -> Result<Vec<Value>> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    parse(file).with_context(|| format!("in {}", path.display()))
-}
-
-/// Parses CSV text from any reader.
+/// Recipients as the API wants them (`[{phone, vars}]`), from CSV text in any reader.
 pub fn parse(reader: impl std::io::Read) -> Result<Vec<Value>> {
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
     let headers = rdr.headers().context("cannot read the header line")?.clone();

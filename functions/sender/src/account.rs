@@ -147,7 +147,7 @@ async fn with_browser(
             pace(deps.config.pace).await;
         }
         // FIFO: once a record goes back, the later ones of the group must not overtake it.
-        let given_back = matches!(delivered.disposition, Disposition::Retry { .. });
+        let given_back = delivered.disposition.gives_back();
         dispositions.push(delivered.disposition);
         if let Some(why) = delivered.stop {
             stopped = Some(why);
@@ -230,7 +230,7 @@ async fn pause_all(
 ) -> Vec<Disposition> {
     let mut dispositions: Vec<Disposition> = Vec::with_capacity(messages.len());
     for m in messages {
-        if dispositions.iter().any(|d| matches!(d, Disposition::Retry { .. })) {
+        if dispositions.iter().any(Disposition::gives_back) {
             dispositions.push(Disposition::retry(BEHIND_ITS_GROUP));
             continue;
         }
@@ -246,7 +246,7 @@ async fn pause_all(
                 Disposition::Ack(Done::Paused)
             }
             Ok(Transition::NotApplicable) => Disposition::Ack(Done::AlreadySettled),
-            Ok(Transition::Missing) => Disposition::retry(format!("row {}#{} not found", m.campaign_id, m.seq)),
+            Ok(Transition::Missing) => Disposition::Stray { reason: format!("row {}#{} not found", m.campaign_id, m.seq) },
             Err(e) => Disposition::retry(e.to_string()),
         });
     }

@@ -4,12 +4,16 @@
 //! Rules kept here: a malformed record is logged and acknowledged (it can never succeed);
 //! records are grouped by message group (the account), in order of first appearance; once a
 //! record of a group is given back, every later record of that group in the batch is given back
-//! too, with its delay, so FIFO order holds.
+//! too, with its delay, so FIFO order holds. A record is given back within the 12 hours from its
+//! receipt that SQS allows, and one whose receive count reached the queue's `maxReceiveCount` is
+//! issued again instead (a fresh record, acknowledged in place of the old), so trouble that
+//! passes — WhatsApp Web unreachable, a busy account, the store down, the deadline, a cap — never
+//! sends it to the dead-letter queue; only strays (no row) end there.
 
 use crate::Deps;
 use crate::account::{self, BEHIND_ITS_GROUP, BrowserLease};
 use crate::deadline::Deadline;
-use crate::delivery::Disposition;
+use crate::delivery::{Disposition, MAX_DELAY};
 use crate::tally::Tally;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use domain::QueuedMessage;
@@ -52,6 +56,37 @@ fn groups<'a>(event: &'a SqsEvent, tally: &mut Tally) -> Vec<(String, Vec<Job<'a
     groups
 }
 
+/// The receive count SQS reports on a record (1 for its first delivery).
+fn receive_count(record: &SqsMessage) -> u32 {
+    record.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1)
+}
+
+/// What becomes of one record given back.
+enum GiveBack {
+    /// Back to the queue, visible again after `delay`.
+    Later(Duration),
+    /// Issued again (a fresh record, receive count 0) and this one acknowledged: giving it back
+    /// once more would move it to the dead-letter queue, and the trouble it waits out passes.
+    Again,
+}
+
+/// How a record given back with `delay` (the configured one if `None`) goes back, `started`
+/// being when the batch began: within what SQS accepts from its receipt, and issued again when
+/// its receive count reached the queue's `maxReceiveCount` and it is not a stray.
+fn give_back(
+    deps: &Deps,
+    record: &SqsMessage,
+    delay: Option<Duration>,
+    stray: bool,
+    started: Instant,
+) -> GiveBack {
+    if !stray && receive_count(record) >= deps.config.max_receive_count {
+        return GiveBack::Again;
+    }
+    let budget = MAX_DELAY.saturating_sub(started.elapsed());
+    GiveBack::Later(delay.unwrap_or(deps.config.retry_delay).min(budget))
+}
+
 /// Handles one SQS batch whose invocation must answer by `deadline_ms` (epoch millis).
 pub async fn handle_batch(
     deps: &Deps,
@@ -80,24 +115,38 @@ pub async fn handle_batch(
                 Some(delay) => Disposition::Retry { reason: BEHIND_ITS_GROUP.into(), delay },
                 None => disposition,
             };
-            match disposition {
+            let (reason, delay, stray) = match disposition {
                 Disposition::Ack(done) => {
                     tracing::debug!(message_id = %id, ?done, "record acknowledged");
                     tally.acked += 1;
+                    continue;
                 }
-                Disposition::Retry { reason, delay } => {
-                    tracing::warn!(message_id = %id, %reason, "record given back for retry");
+                Disposition::Retry { reason, delay } => (reason, delay, false),
+                Disposition::Stray { reason } => (reason, None, true),
+            };
+            given_back.get_or_insert(delay);
+            match give_back(deps, job.record, delay, stray, started) {
+                GiveBack::Again => match deps.queue.enqueue(&[job.message.reissued()]).await {
+                    Ok(()) => {
+                        tracing::info!(message_id = %id, %reason, receives = receive_count(job.record), "record issued again instead of reaching the dead-letter queue");
+                        tally.reissued += 1;
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(message_id = %id, error = %e, "could not issue the record again; it goes back and may reach the dead-letter queue (the reconciler drains it)");
+                    }
+                },
+                GiveBack::Later(wait) => {
+                    tracing::warn!(message_id = %id, %reason, wait_s = wait.as_secs(), "record given back for retry");
                     if let Some(handle) = &job.record.receipt_handle
-                        && let Err(e) =
-                            deps.queue.retry_later(handle, delay.unwrap_or(deps.config.retry_delay)).await
+                        && let Err(e) = deps.queue.retry_later(handle, wait).await
                     {
                         tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
                     }
-                    given_back.get_or_insert(delay);
-                    tally.retried += 1;
-                    failures.push(item_failure(id));
                 }
             }
+            tally.retried += 1;
+            failures.push(item_failure(id));
         }
     }
     tally.log(event.records.len(), started.elapsed());

@@ -4,6 +4,7 @@
 
 use domain::{ErrorCode, PhoneNumber};
 use std::path::Path;
+use time::OffsetDateTime;
 
 /// What the session check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,8 +39,14 @@ pub trait Browser: Send {
     fn check(&mut self) -> Check;
     /// Sends `text` to `phone` and waits for the server ack.
     fn send(&mut self, phone: &PhoneNumber, text: &str) -> SendOutcome;
-    /// Whether `text` already is among the outgoing messages in the chat with `phone`.
-    fn already_sent(&mut self, phone: &PhoneNumber, text: &str) -> Result<bool, String>;
+    /// Whether `text` already is among the outgoing messages in the chat with `phone` that were
+    /// sent (not still pending) at or after `since` (every one when `None`).
+    fn already_sent(
+        &mut self,
+        phone: &PhoneNumber,
+        text: &str,
+        since: Option<OffsetDateTime>,
+    ) -> Result<bool, String>;
     /// Closes the browser so the profile is flushed to disk (the only safe way before a backup).
     fn close(self: Box<Self>) -> Result<(), String>;
 }
@@ -100,8 +107,13 @@ impl Browser for ChromiumBrowser {
         }
     }
 
-    fn already_sent(&mut self, phone: &PhoneNumber, text: &str) -> Result<bool, String> {
-        self.driver.already_sent(phone, text).map_err(|e| format!("{}: {e}", e.code()))
+    fn already_sent(
+        &mut self,
+        phone: &PhoneNumber,
+        text: &str,
+        since: Option<OffsetDateTime>,
+    ) -> Result<bool, String> {
+        self.driver.already_sent(phone, text, since).map_err(|e| format!("{}: {e}", e.code()))
     }
 
     fn close(self: Box<Self>) -> Result<(), String> {
@@ -120,7 +132,7 @@ impl Browser for GoneBrowser {
     fn send(&mut self, _: &PhoneNumber, _: &str) -> SendOutcome {
         SendOutcome::Crashed("browser gone".into())
     }
-    fn already_sent(&mut self, _: &PhoneNumber, _: &str) -> Result<bool, String> {
+    fn already_sent(&mut self, _: &PhoneNumber, _: &str, _: Option<OffsetDateTime>) -> Result<bool, String> {
         Err("browser gone".into())
     }
     fn close(self: Box<Self>) -> Result<(), String> {

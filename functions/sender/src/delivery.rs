@@ -8,27 +8,44 @@ use crate::deadline::secs;
 use crate::relaunch::Relaunch;
 use crate::tally::Tally;
 use campaign_store::{Claim, Finish, Lease, SlotGrant, StoreError, Transition};
+use domain::lifecycle::message;
 use domain::{ErrorCode, PhoneNumber, QueuedMessage, Template, rfc3339};
 use std::time::Duration;
 
-/// The longest visibility delay SQS accepts (12 hours).
-pub const MAX_DELAY: Duration = Duration::from_secs(12 * 3600);
+/// The longest delay a record is given back with. SQS refuses a visibility that reaches past 12
+/// hours from the record's receipt (no clamping), and the receipt came before this invocation
+/// started: 20 minutes are kept for the invocation (at most 15) and the event-source mapping's
+/// hand-over. The batch takes the time it already ran off as well.
+pub const MAX_DELAY: Duration = Duration::from_secs(12 * 3600 - 20 * 60);
 
 /// What became of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {
     /// Done with it: acknowledge the record.
     Ack(Done),
-    /// Give the record back, visible again after `delay` (the configured retry delay if `None`).
+    /// Give the record back, visible again after `delay` (the configured retry delay if `None`):
+    /// trouble that passes. It never reaches the dead-letter queue for it: a record about to is
+    /// issued again instead (see [`crate::batch`]).
     Retry {
         /// Why, for the log.
         reason: String,
         /// How long it stays invisible.
         delay: Option<Duration>,
     },
+    /// The record names no row (a stray): no retry can succeed. Given back like a retry but never
+    /// issued again, so it ends in the dead-letter queue, where the reconciler logs and drops it.
+    Stray {
+        /// Why, for the log.
+        reason: String,
+    },
 }
 
 impl Disposition {
+    /// Whether the record goes back to the queue (the rest of its group then follows it).
+    pub fn gives_back(&self) -> bool {
+        !matches!(self, Self::Ack(_))
+    }
+
     /// A retry after the configured delay.
     pub fn retry(reason: impl Into<String>) -> Self {
         Self::Retry { reason: reason.into(), delay: None }
@@ -132,7 +149,7 @@ pub async fn deliver(
         Ok(Claim::Missing) => {
             return Delivered::new(
                 browser,
-                Disposition::retry(format!("row {}#{} not found", m.campaign_id, m.seq)),
+                Disposition::Stray { reason: format!("row {}#{} not found", m.campaign_id, m.seq) },
             );
         }
         Ok(Claim::Busy { lease_until }) => {
@@ -148,6 +165,11 @@ pub async fn deliver(
         Ok(Claim::VerifyOnly(row)) => (row, true, true),
     };
     crash::hit(crash::CLAIMED, m, row.attempts);
+    // Every claim is a try, counted since the row was last queued for a retry. The last one ends
+    // the row whatever happens; past it (a process that died on every try), the chat is only
+    // looked at: found, the row is SENT, else it FAILS, retryable.
+    let last_try = message::out_of_tries(&row.state(), deps.config.max_attempts);
+    let look_only = verify_only || row.tries > deps.config.max_attempts;
     let finish = |f: Finish| {
         let at = lease.at.clone();
         async move { deps.store.finish_message(&m.campaign_id, m.seq, row.attempts, &f, &at).await }
@@ -167,7 +189,9 @@ pub async fn deliver(
         tally.failed += 1;
         return settle(finish(Finish::Failed(ErrorCode::InvalidPhone)).await, browser, Done::Failed);
     };
-    let mut ambiguous = ambiguous;
+    let mut ambiguous = ambiguous || look_only;
+    // Only messages sent since this row was first claimed prove an earlier attempt.
+    let since = row.claimed_at.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok());
     let mut browser = browser;
     loop {
         if ambiguous {
@@ -175,7 +199,7 @@ pub async fn deliver(
             let (phone2, text2) = (phone.clone(), text.clone());
             let checked = tokio::task::spawn_blocking(move || {
                 let mut b = browser;
-                let r = b.already_sent(&phone2, &text2);
+                let r = b.already_sent(&phone2, &text2, since);
                 (b, r)
             })
             .await;
@@ -189,11 +213,22 @@ pub async fn deliver(
                     tracing::info!(campaign = %m.campaign_id, seq = %m.seq, "campaign cancelled; the earlier attempt did not go out and none follows");
                     return settle(finish(Finish::Released).await, b, Done::Cancelled);
                 }
+                Ok((b, Ok(false))) if look_only => {
+                    tracing::warn!(campaign = %m.campaign_id, seq = %m.seq, tries = row.tries, code = %ErrorCode::BrowserCrashed, "no try left and the earlier ones did not go out");
+                    tally.failed += 1;
+                    return settle(finish(Finish::Failed(ErrorCode::BrowserCrashed)).await, b, Done::Failed);
+                }
                 Ok((b, Ok(false))) => browser = b,
                 Ok((b, Err(e))) => match relaunch.again(deps, b, &e, tally).await {
                     Ok(fresh) => {
                         browser = fresh;
                         continue;
+                    }
+                    Err(b) if last_try => {
+                        tally.failed += 1;
+                        let done =
+                            settle(finish(Finish::Failed(ErrorCode::BrowserCrashed)).await, b, Done::Failed);
+                        return Delivered { stop: Some(e), ..done };
                     }
                     Err(b) => {
                         return Delivered::stopping(
@@ -242,23 +277,25 @@ pub async fn deliver(
                 tally.failed += 1;
                 settle(finish(Finish::Failed(ErrorCode::NotOnWhatsapp)).await, browser, Done::Failed)
             }
-            SendOutcome::Uncertain(code) if row.attempts >= deps.config.max_attempts => {
+            // The session stopped being usable mid-send: the message may have gone out, so it
+            // waits PAUSED (checked in the chat after the resume), on any try — never FAILED,
+            // which only `retry_failed` could reach.
+            SendOutcome::Uncertain(code) if code.pauses() => {
+                tally.paused += 1;
+                let done = settle(finish(Finish::Paused(code)).await, browser, Done::Paused);
+                Delivered { stop: Some(format!("the session stopped being usable ({code})")), ..done }
+            }
+            SendOutcome::Uncertain(code) if last_try => {
                 tally.failed += 1;
                 settle(finish(Finish::Failed(code)).await, browser, Done::Failed)
             }
             SendOutcome::Uncertain(code) => {
                 // Left SENDING under its lease: the next attempt verifies in the chat first.
-                let stop = matches!(
-                    code,
-                    ErrorCode::SessionExpired | ErrorCode::SessionConflict | ErrorCode::AccountBanned
-                )
-                .then(|| format!("the session stopped being usable ({code})"));
                 let wait = deps.config.lease + Duration::from_secs(1);
-                Delivered {
+                Delivered::new(
                     browser,
-                    disposition: Disposition::retry_after(format!("{code}: delivery not confirmed"), wait),
-                    stop,
-                }
+                    Disposition::retry_after(format!("{code}: delivery not confirmed"), wait),
+                )
             }
             SendOutcome::Crashed(why) => match relaunch.again(deps, browser, &why, tally).await {
                 // A fresh browser on the same profile: the click may have gone out, so verify first.
@@ -266,6 +303,12 @@ pub async fn deliver(
                     browser = fresh;
                     ambiguous = true;
                     continue;
+                }
+                Err(b) if last_try => {
+                    tally.failed += 1;
+                    let done =
+                        settle(finish(Finish::Failed(ErrorCode::BrowserCrashed)).await, b, Done::Failed);
+                    Delivered { stop: Some(why), ..done }
                 }
                 Err(b) => {
                     let wait = deps.config.lease + Duration::from_secs(1);

@@ -68,14 +68,17 @@ pub struct Config {
     pub backup_every: Duration,
     /// Click "Use here" when WhatsApp Web is open in another window, instead of pausing.
     pub take_over_conflict: bool,
+    /// The queue's `maxReceiveCount`: a record received this often is issued again rather than
+    /// given back into the dead-letter queue.
+    pub max_receive_count: u32,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `QUEUE_URL`, `RETRY_DELAY_SECONDS` (30), `CLAIM_LEASE_SECONDS` (120),
     /// `MAX_SEND_ATTEMPTS` (3), `MAX_BACKUP_FALLBACK` (3), `PACE_MIN_MS` (2000), `PACE_MAX_MS`
     /// (6000), `DEADLINE_RESERVE_SECONDS` (25), `CAP_PER_HOUR` and `CAP_PER_DAY` (0 or unset: no
-    /// cap), `BACKUP_MIN_INTERVAL_SECONDS` (0: after every batch that sent) and
-    /// `TAKE_OVER_CONFLICT` (false).
+    /// cap), `BACKUP_MIN_INTERVAL_SECONDS` (0: after every batch that sent),
+    /// `TAKE_OVER_CONFLICT` (false) and `MAX_RECEIVE_COUNT` (5, the queue's redrive setting).
     pub fn from_env() -> Result<Self, platform::ConfigError> {
         let min = Duration::from_millis(platform::optional("PACE_MIN_MS", 2000u64)?);
         let max = Duration::from_millis(platform::optional("PACE_MAX_MS", 6000u64)?);
@@ -94,6 +97,7 @@ impl Config {
             ),
             backup_every: platform::seconds("BACKUP_MIN_INTERVAL_SECONDS", 0)?,
             take_over_conflict: platform::optional("TAKE_OVER_CONFLICT", false)?,
+            max_receive_count: platform::optional("MAX_RECEIVE_COUNT", 5u32)?.max(1),
         })
     }
 }

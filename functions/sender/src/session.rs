@@ -4,7 +4,7 @@
 //! EXPIRED — and only a check that saw the QR code counts; "could not tell" never does.
 
 use crate::browser::{Browser, Check, Launcher};
-use domain::{AccountId, ErrorCode, SessionHealth};
+use domain::{AccountId, ErrorCode};
 use session_store::{
     GenerationId, GenerationState, ProfileStore, RestoredProfile, SessionPointer, SessionStoreError,
 };
@@ -69,10 +69,22 @@ pub async fn open(
         restore += restoring.elapsed();
         let profile = match restored {
             Ok(p) => p,
-            Err(e @ (SessionStoreError::Corrupt(_) | SessionStoreError::Hostile { .. })) => {
+            // Damaged, hostile, or its object gone (deleted behind the store's back): never
+            // tried again, and the next one is.
+            Err(
+                e @ (SessionStoreError::Corrupt(_)
+                | SessionStoreError::Hostile { .. }
+                | SessionStoreError::NotFound(_)),
+            ) => {
                 tracing::warn!(%account, generation = %generation.as_str(), code = %e.code(), "generation unusable; marked bad");
                 let _ = profiles.mark_bad(account, &generation).await;
                 continue;
+            }
+            // The key is missing or wrong: a configuration error no older generation fixes (they
+            // are sealed with the same key) and nothing is marked bad.
+            Err(e @ (SessionStoreError::KeyMissing(_) | SessionStoreError::KeyWrong(_))) => {
+                tracing::error!(%account, generation = %generation.as_str(), code = %e.code(), error = %e, "profile encryption key; messages pause until it is set");
+                return Err(NotOpened::Unusable(e.code()));
             }
             Err(e) => return Err(transient(e)),
         };
@@ -120,7 +132,13 @@ pub async fn open(
             }
         }
     }
-    profiles.set_session_state(account, SessionHealth::Expired).await.map_err(transient)?;
+    // Expired only if the pointer still names what was tried: a setup that linked a new
+    // generation meanwhile is never overwritten, and its generation is tried next time.
+    if !profiles.expire(account, pointer.version).await.map_err(transient)? {
+        return Err(NotOpened::Transient(
+            "the session pointer moved while its generations were tried".into(),
+        ));
+    }
     Err(NotOpened::Unusable(ErrorCode::SessionExpired))
 }
 

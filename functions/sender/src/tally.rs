@@ -13,6 +13,8 @@ pub struct Tally {
     pub paused: u32,
     /// Records given back.
     pub retried: u32,
+    /// Records issued again instead of reaching the dead-letter queue.
+    pub reissued: u32,
     /// Records acknowledged.
     pub acked: u32,
     /// Browsers relaunched after a crash.
@@ -42,6 +44,7 @@ impl Tally {
             paused = self.paused,
             acked = self.acked,
             retried = self.retried,
+            reissued = self.reissued,
             relaunched = self.relaunched,
             open_ms = ms(self.open_ms),
             restore_ms = ms(self.restore_ms),

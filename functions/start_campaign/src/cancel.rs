@@ -1,10 +1,9 @@
 //! `POST /campaigns/{id}/cancel`: what has not been sent never will be.
 
-use crate::rows::{Pages, ROW_CONCURRENCY, seqs};
+use crate::rows::{Pages, stopped};
 use crate::{ApiError, Deps};
 use campaign_store::Transition;
 use domain::ErrorCode;
-use futures::{StreamExt, TryStreamExt};
 use http_api::json_response;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -30,15 +29,12 @@ pub(crate) async fn cancel(deps: &Deps, id: &str) -> Result<Response<Body>, ApiE
     for status in [domain::MessageStatus::Queued, domain::MessageStatus::Paused] {
         let mut pages = Pages::new(deps, &id, status);
         while let Some(page) = pages.next().await? {
-            let moved: Vec<Transition> = futures::stream::iter(seqs(&page).map(|seq| {
-                let (store, id, now) = (deps.store.clone(), id.clone(), now.clone());
-                async move { store.cancel_message(&id, seq, status, &now).await }
-            }))
-            .buffer_unordered(ROW_CONCURRENCY)
-            .try_collect()
-            .await
-            .map_err(|e| ApiError::internal("cancel rows", &e))?;
-            cancelled += moved.iter().filter(|t| **t == Transition::Applied).count();
+            // Many rows per transaction, the counters moving once for all of them.
+            cancelled += deps.store.cancel_messages(&id, &page, status, &now).await.map_err(|e| {
+                stopped("cancel rows", &e, || {
+                    format!("campaign '{id}' is CANCELLED and {cancelled} messages were cancelled")
+                })
+            })?;
         }
     }
     let view = deps

@@ -1,10 +1,9 @@
 //! `POST /campaigns/{id}/resume`: the paused rows (and, with `retry_failed`, the retryable
 //! failures) queued again; rows still QUEUED get their record again.
 
-use crate::rows::{Pages, ROW_CONCURRENCY, requeue_queued, seqs};
+use crate::rows::{Pages, requeue_queued, stopped};
 use crate::{ApiError, Deps};
 use domain::{ErrorCode, QueuedMessage};
-use futures::StreamExt;
 use http_api::json_response;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -46,6 +45,11 @@ pub(crate) async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Respo
         ));
     }
     let now = deps.now();
+    // Until this resume has queued every record, the reconciler re-issues the rows it moved.
+    deps.store
+        .mark_issuing(&id, deps.clock.unix())
+        .await
+        .map_err(|e| ApiError::internal("mark issuing", &e))?;
     // RUNNING first: a sender that pauses a row again from here on marks the campaign PAUSED again.
     deps.store
         .resume_campaign(&id, &now, retry_failed)
@@ -70,26 +74,19 @@ pub(crate) async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Respo
                 })
                 .cloned()
                 .collect();
-            let moved: Vec<Result<Option<QueuedMessage>, campaign_store::StoreError>> =
-                futures::stream::iter(seqs(&chosen).map(|seq| {
-                    let (store, id, now) = (deps.store.clone(), id.clone(), now.clone());
-                    async move { store.requeue_message(&id, seq, status, &now).await }
-                }))
-                .buffered(ROW_CONCURRENCY)
-                .collect()
-                .await;
-            // Rows that did move get their records before any error is reported.
+            // Many rows per transaction, the counters moving once for all of them; a row that
+            // moved meanwhile is left out. Rows that moved get their records before anything else.
             let batch: Vec<QueuedMessage> =
-                moved.iter().filter_map(|r| r.as_ref().ok().cloned().flatten()).collect();
+                deps.store.requeue_messages(&id, &chosen, status, &now).await.map_err(|e| {
+                    stopped("requeue", &e, || format!("campaign '{id}' resumed {requeued} messages"))
+                })?;
             deps.queue.enqueue(&batch).await.map_err(|e| ApiError::internal("enqueue", &e))?;
             requeued += batch.len();
-            if let Some(Err(e)) = moved.iter().find(|r| r.is_err()) {
-                return Err(ApiError::internal("requeue", e));
-            }
         }
     }
     // Nothing left to wait for (e.g. no failed row was retryable): completed again at once.
     deps.store.settle_campaign(&id, &now).await.map_err(|e| ApiError::internal("settle", &e))?;
+    deps.store.mark_issued(&id).await.map_err(|e| ApiError::internal("mark issued", &e))?;
     let status = deps
         .store
         .campaign(&id)

@@ -2,7 +2,24 @@
 //! completion of a half-finished start.
 
 use crate::{ApiError, Deps};
-use domain::{CampaignId, QueuedMessage};
+use campaign_store::StoreError;
+use domain::{CampaignId, ErrorCode, QueuedMessage};
+
+/// The answer for a resume or cancel the store stopped part-way: for AWS turning it away past
+/// every try, a 503 that says how far it got (everything before stays done, and the same call
+/// again continues from there); anything else is internal.
+pub(crate) fn stopped(context: &str, err: &StoreError, progress: impl FnOnce() -> String) -> ApiError {
+    match err {
+        StoreError::Contended(_) | StoreError::Unavailable(_) => {
+            tracing::warn!(error = %err, context, "stopped part-way; the same call continues");
+            ApiError::new(
+                ErrorCode::StoreBusy,
+                format!("{}; the table turned the rest away for now: call it again to continue", progress()),
+            )
+        }
+        _ => ApiError::internal(context, err),
+    }
+}
 
 /// Queues a record for every row still QUEUED, with the row's round, so the queue drops the
 /// records that are still there (within its deduplication window). Returns how many were sent.
@@ -10,15 +27,8 @@ pub(crate) async fn requeue_queued(deps: &Deps, id: &CampaignId) -> Result<usize
     let mut pages = Pages::new(deps, id, domain::MessageStatus::Queued);
     let mut queued = 0;
     while let Some(page) = pages.next().await? {
-        let batch: Vec<QueuedMessage> = page
-            .iter()
-            .map(|r| QueuedMessage {
-                campaign_id: id.clone(),
-                seq: r.seq,
-                account: r.account.clone(),
-                round: r.round,
-            })
-            .collect();
+        let batch: Vec<QueuedMessage> =
+            page.iter().map(|r| QueuedMessage::new(id.clone(), r.seq, r.account.clone(), r.round)).collect();
         deps.queue.enqueue(&batch).await.map_err(|e| ApiError::internal("enqueue", &e))?;
         queued += batch.len();
     }
@@ -58,11 +68,4 @@ impl<'a> Pages<'a> {
         self.after = page.last().map(|r| r.seq);
         Ok(if page.is_empty() { None } else { Some(page) })
     }
-}
-/// Row transactions in flight at once during a resume or a cancel.
-pub(crate) const ROW_CONCURRENCY: usize = 16;
-
-/// The row numbers of a page, owned (so the futures built from them borrow nothing).
-pub(crate) fn seqs(page: &[campaign_store::MessageRow]) -> std::vec::IntoIter<domain::MessageSeq> {
-    page.iter().map(|r| r.seq).collect::<Vec<_>>().into_iter()
 }

@@ -120,7 +120,9 @@ async fn start_owned(
                 if expired { SessionHealth::Expired } else { SessionHealth::Ready },
                 now,
             );
-            requeue_queued(deps, &campaign.id).await
+            let queued = requeue_queued(deps, &campaign.id).await?;
+            deps.store.mark_issued(&campaign.id).await.map_err(|e| ApiError::internal("mark issued", &e))?;
+            Ok(queued)
         }
     }
 }
@@ -146,14 +148,11 @@ async fn create_and_queue(deps: &Deps, campaign: &NewCampaign) -> Result<usize, 
         .messages
         .iter()
         .filter(|m| m.phone.is_ok())
-        .map(|m| QueuedMessage {
-            campaign_id: campaign.id.clone(),
-            seq: m.seq,
-            account: campaign.account.clone(),
-            round: 0,
-        })
+        .map(|m| QueuedMessage::new(campaign.id.clone(), m.seq, campaign.account.clone(), 0))
         .collect();
     deps.queue.enqueue(&queued).await.map_err(|e| ApiError::internal("enqueue", &e))?;
+    // Every sendable row has its record now; until this is written, the reconciler re-issues them.
+    deps.store.mark_issued(&campaign.id).await.map_err(|e| ApiError::internal("mark issued", &e))?;
     tracing::info!(campaign = %campaign.id, account = %campaign.account, queued = queued.len(), "campaign accepted");
     Ok(queued.len())
 }
@@ -172,15 +171,9 @@ fn accepted(
         .filter_map(|m| m.phone.as_ref().err().map(|raw| (m.seq, raw)))
         .map(|(seq, raw)| json!({ "row": seq.0, "phone": raw, "code": ErrorCode::InvalidPhone }))
         .collect();
-    let sendable = campaign.messages.iter().filter(|m| m.phone.is_ok()).count();
-    let paused = if campaign.paused.is_some() { sendable } else { 0 };
-    let status = match replayed_status {
-        Some(status) => status,
-        // Nothing to send (every number invalid): finished from the start.
-        None if sendable == 0 => domain::CampaignStatus::Completed,
-        None if campaign.paused.is_some() => domain::CampaignStatus::Paused,
-        None => domain::CampaignStatus::Running,
-    };
+    let opening = campaign.opening();
+    let paused = opening.counts.paused;
+    let status = replayed_status.unwrap_or(opening.status);
     let mut body = json!({
         "campaign_id": campaign.id,
         "status": status,

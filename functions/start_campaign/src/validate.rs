@@ -10,6 +10,47 @@ use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, Template
 pub const MAX_RECIPIENTS: usize = 10_000;
 /// The largest body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+/// Variables one recipient may carry.
+pub const MAX_VARIABLES: usize = 32;
+/// The longest variable name, in characters.
+pub const MAX_VARIABLE_NAME: usize = 64;
+/// The longest variable value, in characters.
+pub const MAX_VARIABLE_VALUE: usize = 1024;
+/// The longest message once a recipient's variables are filled in, in characters (WhatsApp Web
+/// takes more, but a campaign message this long is a mistake, and rows stay far below
+/// DynamoDB's 400 KB items).
+pub const MAX_MESSAGE_CHARS: usize = 4096;
+/// The longest phone field as given, in characters.
+pub const MAX_PHONE_CHARS: usize = 64;
+
+/// The first limit recipient `row` breaks, as the 400 that names it.
+fn check_recipient(row: usize, r: &crate::RecipientRequest, template: &Template) -> Result<(), ApiError> {
+    let bad =
+        |what: String| ApiError::bad_request(ErrorCode::BadRequest, format!("recipients[{row}]: {what}"));
+    if r.phone.chars().count() > MAX_PHONE_CHARS {
+        return Err(bad(format!("phone: longer than {MAX_PHONE_CHARS} characters")));
+    }
+    if r.vars.len() > MAX_VARIABLES {
+        return Err(bad(format!("vars: {} given; the limit is {MAX_VARIABLES}", r.vars.len())));
+    }
+    for (name, value) in &r.vars {
+        if name.is_empty() || name.chars().count() > MAX_VARIABLE_NAME {
+            return Err(bad(format!("vars: a name must be 1 to {MAX_VARIABLE_NAME} characters")));
+        }
+        if value.chars().count() > MAX_VARIABLE_VALUE {
+            return Err(bad(format!("vars.{name}: longer than {MAX_VARIABLE_VALUE} characters")));
+        }
+    }
+    if let Ok(text) = template.render(&r.vars)
+        && text.chars().count() > MAX_MESSAGE_CHARS
+    {
+        return Err(bad(format!(
+            "the message is {} characters; the limit is {MAX_MESSAGE_CHARS}",
+            text.chars().count()
+        )));
+    }
+    Ok(())
+}
 
 /// Turns a parsed request into a campaign, naming the first field or row at fault.
 pub fn validate(req: &CampaignRequest, id: CampaignId, now: String) -> Result<NewCampaign, ApiError> {
@@ -39,6 +80,7 @@ pub fn validate(req: &CampaignRequest, id: CampaignId, now: String) -> Result<Ne
     let mut messages = Vec::with_capacity(req.recipients.len());
     let mut invalid = Vec::new();
     for (row, r) in req.recipients.iter().enumerate() {
+        check_recipient(row, r, &template)?;
         if let Some(var) = template.missing_variable(&r.vars) {
             return Err(ApiError::bad_request(
                 ErrorCode::TemplateVariableMissing,

@@ -3,11 +3,13 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use campaign_store::{CampaignStore, InMemoryCampaignStore};
-use lambda_http::Body;
 use message_queue::InMemoryMessageQueue;
 use serde_json::Value;
 use start_campaign::{Deps, handle};
 use std::sync::Arc;
+
+mod helpers;
+use helpers::{body_json, campaign_body, event};
 
 fn deps() -> (Deps, Arc<InMemoryCampaignStore>, Arc<InMemoryMessageQueue>) {
     let store = Arc::new(InMemoryCampaignStore::default());
@@ -22,10 +24,6 @@ fn deps() -> (Deps, Arc<InMemoryCampaignStore>, Arc<InMemoryMessageQueue>) {
         api_key: http_api::ApiKey::for_secret("fixture-key"),
     };
     (deps, store, queue)
-}
-
-fn body_json(body: &Body) -> Value {
-    serde_json::from_slice(body.as_ref()).unwrap()
 }
 
 #[tokio::test]
@@ -73,37 +71,6 @@ async fn a_function_url_request_with_a_base64_body_names_the_wrong_field() {
 }
 
 /// The captured API Gateway v2 event with another method, path, body and extra headers.
-fn event(method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> lambda_http::Request {
-    let mut e: Value = serde_json::from_str(include_str!("fixtures/apigw_v2_post_campaigns.json")).unwrap();
-    let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    e["rawQueryString"] = query.into();
-    let params: serde_json::Map<String, Value> = query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_owned(), Value::from(v)))
-        .collect();
-    if !params.is_empty() {
-        e["queryStringParameters"] = Value::Object(params);
-    }
-    e["rawPath"] = path.into();
-    e["routeKey"] = format!("{method} {path}").into();
-    e["requestContext"]["http"]["method"] = method.into();
-    e["requestContext"]["http"]["path"] = path.into();
-    e["headers"]["content-length"] = body.len().to_string().into();
-    for (k, v) in headers {
-        e["headers"][*k] = (*v).into();
-    }
-    e["body"] = body.into();
-    lambda_http::request::from_str(&e.to_string()).unwrap()
-}
-
-fn campaign_body(name: &str, phones: &[&str]) -> String {
-    let recipients: Vec<Value> =
-        phones.iter().map(|p| serde_json::json!({ "phone": p, "vars": { "name": "Ana" } })).collect();
-    serde_json::json!({ "name": name, "account": "shop", "template": "Hi {{name}}", "recipients": recipients })
-        .to_string()
-}
-
 #[tokio::test]
 async fn the_same_idempotency_key_returns_the_same_campaign_and_queues_nothing_twice() {
     let (deps, store, queue) = deps();
@@ -275,4 +242,60 @@ async fn resume_gives_rows_still_queued_their_record_again_with_the_same_round()
         first.iter().map(domain::QueuedMessage::dedup_id).collect::<Vec<_>>(),
         "the same deduplication ids, so records still in the queue are dropped as duplicates"
     );
+}
+
+#[tokio::test]
+async fn requests_that_would_break_aws_limits_are_refused_at_the_door_naming_the_row() {
+    let (deps, store, queue) = deps();
+    let recipient = |vars: Value| serde_json::json!({ "phone": "+4915112345678", "vars": vars });
+    let body = |recipients: Vec<Value>| {
+        serde_json::json!({ "name": "big", "account": "shop", "template": "Hi {{name}}", "recipients": recipients })
+            .to_string()
+    };
+    // A variable of 300 KB (the row would pass DynamoDB's 400 KB item, or come close), too many
+    // variables, and a message that renders longer than WhatsApp campaign messages may be:
+    let huge = "x".repeat(300 * 1024);
+    let many: serde_json::Map<String, Value> = (0..40).map(|i| (format!("v{i}"), Value::from("a"))).collect();
+    let long = "y".repeat(4_100);
+    let ok = recipient(serde_json::json!({ "name": "Ana" }));
+    for (bad, expected) in [
+        (
+            recipient(serde_json::json!({ "name": huge })),
+            "recipients[1]: vars.name: longer than 1024 characters",
+        ),
+        (
+            recipient(Value::Object({
+                let mut m = many.clone();
+                m.insert("name".into(), "Ana".into());
+                m
+            })),
+            "recipients[1]: vars: 41 given; the limit is 32",
+        ),
+        (
+            recipient(serde_json::json!({ "name": long })),
+            "recipients[1]: vars.name: longer than 1024 characters",
+        ),
+    ] {
+        let resp =
+            handle(&deps, event("POST", "/campaigns", &body(vec![ok.clone(), bad]), &[])).await.unwrap();
+        assert_eq!(resp.status(), 400);
+        let body = body_json(resp.body());
+        assert_eq!(body["code"], "BAD_REQUEST");
+        assert_eq!(body["message"], expected);
+    }
+    // and a message whose variables fit but whose rendering passes 4,096 characters:
+    let template_body = serde_json::json!({
+        "name": "big", "account": "shop",
+        "template": format!("{}{{{{name}}}}", "z".repeat(3_500)),
+        "recipients": [ok, recipient(serde_json::json!({ "name": "w".repeat(1_000) }))],
+    })
+    .to_string();
+    let resp = handle(&deps, event("POST", "/campaigns", &template_body, &[])).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        body_json(resp.body())["message"],
+        "recipients[1]: the message is 4500 characters; the limit is 4096"
+    );
+    assert!(queue.queued.lock().unwrap().is_empty(), "nothing was queued");
+    let _ = store;
 }

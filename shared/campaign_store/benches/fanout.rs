@@ -99,15 +99,7 @@ fn campaign(rows: u32) -> NewCampaign {
 }
 
 fn records(c: &NewCampaign) -> Vec<QueuedMessage> {
-    c.messages
-        .iter()
-        .map(|m| QueuedMessage {
-            campaign_id: c.id.clone(),
-            seq: m.seq,
-            account: c.account.clone(),
-            round: 0,
-        })
-        .collect()
+    c.messages.iter().map(|m| QueuedMessage::new(c.id.clone(), m.seq, c.account.clone(), 0)).collect()
 }
 
 /// The batched fan-out the start function uses.

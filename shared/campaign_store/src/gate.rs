@@ -12,6 +12,7 @@
 //!   under a condition before each send, so no instance can go past a cap.
 
 use crate::StoreError;
+use crate::dynamo::retry::{self, Attempt};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -19,6 +20,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use domain::AccountId;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use table_layout::codec::key_item;
 use table_layout::keys::{self, Window};
 
@@ -249,21 +251,18 @@ impl AccountGate for DynamoAccountGate {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(PK) OR lease_until < :now OR holder = :holder")
             .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
-            .send()
-            .await;
-        match put {
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()));
+        // Idempotent: a try after a lost reply finds this holder's lease and takes it again.
+        match retry::call(|| put.clone().send()).await {
             Ok(_) => Ok(LeaseGrant::Acquired),
             Err(e) if e.as_service_error().is_some_and(is_condition_failure) => {
-                let current = self
+                let read = self
                     .client
                     .get_item()
                     .table_name(&self.table)
                     .set_key(Some(key_item(&keys::lease(account))))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(StoreError::unavailable)?;
+                    .consistent_read(true);
+                let current = retry::call(|| read.clone().send()).await.map_err(StoreError::unavailable)?;
                 let item = current.item.unwrap_or_default();
                 let holder = item.get("holder").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
                 let until = item
@@ -287,10 +286,8 @@ impl AccountGate for DynamoAccountGate {
             .condition_expression("holder = :holder")
             .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
             .expression_attribute_values(":expires", AttributeValue::N((until + DAY).to_string()))
-            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
-            .send()
-            .await;
-        match update {
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()));
+        match retry::call(|| update.clone().send()).await {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
             Err(e) => Err(StoreError::unavailable(e)),
@@ -304,10 +301,8 @@ impl AccountGate for DynamoAccountGate {
             .table_name(&self.table)
             .set_key(Some(key_item(&keys::lease(account))))
             .condition_expression("holder = :holder")
-            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
-            .send()
-            .await;
-        match delete {
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()));
+        match retry::call(|| delete.clone().send()).await {
             Ok(_) => Ok(()),
             Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(()),
             Err(e) => Err(StoreError::unavailable(e)),
@@ -326,30 +321,47 @@ impl AccountGate for DynamoAccountGate {
         // Both windows move together: one transaction, the hour first, then the day.
         let hour = self.count(account, Window::Hour, window_start(now, HOUR), HOUR, caps.per_hour)?;
         let day = self.count(account, Window::Day, window_start(now, DAY), DAY, caps.per_day)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(hour).build())
-            .transact_items(TransactWriteItem::builder().update(day).build())
-            .send()
-            .await;
-        let err = match result {
-            Ok(_) => return Ok(SlotGrant::Granted),
-            Err(e) => e,
-        };
-        let failed: Vec<bool> = match err.as_service_error() {
-            Some(TransactWriteItemsError::TransactionCanceledException(tce)) => tce
-                .cancellation_reasons()
-                .iter()
-                .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                .collect(),
-            _ => return Err(StoreError::unavailable(err)),
-        };
-        match (failed.first().copied().unwrap_or(false), failed.get(1).copied().unwrap_or(false)) {
-            (_, true) => Ok(SlotGrant::CapReached { opens_at: next_window(now, true) }),
-            (true, false) => Ok(SlotGrant::CapReached { opens_at: next_window(now, false) }),
-            (false, false) => Err(StoreError::unavailable(err)),
-        }
+        // One token per answered try: on AWS a try whose reply was lost is not counted twice
+        // (where it is, the cap only errs on the side of sending less).
+        let base = format!("{:016x}", rand::random::<u64>());
+        let answered = AtomicU32::new(0);
+        retry::with_backoff("send slot", || {
+            let request = self
+                .client
+                .transact_write_items()
+                .client_request_token(format!("{base}-{}", answered.load(Ordering::Relaxed)))
+                .transact_items(TransactWriteItem::builder().update(hour.clone()).build())
+                .transact_items(TransactWriteItem::builder().update(day.clone()).build());
+            let answered = &answered;
+            async move {
+                let err = match request.send().await {
+                    Ok(_) => return Ok(Attempt::Done(SlotGrant::Granted)),
+                    Err(e) => e,
+                };
+                let Some(TransactWriteItemsError::TransactionCanceledException(tce)) = err.as_service_error()
+                else {
+                    return if retry::is_transient(&err) {
+                        Ok(Attempt::Again)
+                    } else {
+                        Err(StoreError::unavailable(err))
+                    };
+                };
+                answered.fetch_add(1, Ordering::Relaxed);
+                let code = |i: usize| tce.cancellation_reasons().get(i).and_then(|r| r.code());
+                let full = |i: usize| code(i) == Some("ConditionalCheckFailed");
+                if full(1) {
+                    Ok(Attempt::Done(SlotGrant::CapReached { opens_at: next_window(now, true) }))
+                } else if full(0) {
+                    Ok(Attempt::Done(SlotGrant::CapReached { opens_at: next_window(now, false) }))
+                } else if (0..2).any(|i| code(i).is_some_and(|c| c != "None")) {
+                    // A conflict with the other instance's slot, or throttling.
+                    Ok(Attempt::Again)
+                } else {
+                    Err(StoreError::unavailable(err))
+                }
+            }
+        })
+        .await
     }
 }
 

@@ -11,12 +11,13 @@ mod gate;
 mod memory;
 mod model;
 
+pub use domain::lifecycle::message::Finish;
 pub use dynamo::DynamoCampaignStore;
 pub use gate::{AccountGate, DynamoAccountGate, InMemoryAccountGate, LeaseGrant, SendCaps, SlotGrant};
 pub use memory::InMemoryCampaignStore;
 pub use model::{
-    CampaignView, Claim, Counters, Finish, Idempotency, IdempotencyClaim, Lease, MessageEntry, MessageRow,
-    NewCampaign, NewMessage, PauseReason,
+    CampaignView, Census, Claim, Idempotency, IdempotencyClaim, Lease, MessageEntry, MessageRow, NewCampaign,
+    NewMessage, PauseReason,
 };
 
 use async_trait::async_trait;
@@ -112,16 +113,31 @@ pub trait CampaignStore: Send + Sync {
     ) -> Result<Vec<MessageEntry>, StoreError>;
     /// Moves a PAUSED (or FAILED, for a retry) row back to QUEUED with its counters, in one
     /// transaction, and returns the queue record for it (with a new round so the queue does not
-    /// drop it as a duplicate). The attempt count is kept: a retried row gets one more attempt.
+    /// drop it as a duplicate). The attempt count is kept; the tries start again.
     async fn requeue_message(
         &self,
         id: &CampaignId,
         seq: MessageSeq,
         from: domain::MessageStatus,
         at: &str,
-    ) -> Result<Option<QueuedMessage>, StoreError>;
+    ) -> Result<Option<QueuedMessage>, StoreError> {
+        let Some(row) = self.message(id, seq).await? else { return Ok(None) };
+        Ok(self.requeue_messages(id, &[row], from, at).await?.into_iter().next())
+    }
+    /// Moves many rows (as last read, all in `from`: PAUSED, or FAILED for a retry) back to
+    /// QUEUED, the counters moving once for all of them; returns the queue records of the rows
+    /// that moved (a row that moved meanwhile is left out). Many rows share one transaction.
+    async fn requeue_messages(
+        &self,
+        id: &CampaignId,
+        rows: &[MessageRow],
+        from: domain::MessageStatus,
+        at: &str,
+    ) -> Result<Vec<QueuedMessage>, StoreError>;
     /// Claims a row for sending: QUEUED → SENDING under a lease (counters in the same
-    /// transaction), or takes over a SENDING row whose lease expired (`Claim::Ambiguous`).
+    /// transaction), or takes over a SENDING row whose lease expired (`Claim::Ambiguous`). A row
+    /// found settled also completes its campaign if nothing is left (a redelivered record after
+    /// a finish whose completion was never written).
     async fn claim_message(
         &self,
         id: &CampaignId,
@@ -152,7 +168,49 @@ pub trait CampaignStore: Send + Sync {
         seq: MessageSeq,
         from: domain::MessageStatus,
         at: &str,
+    ) -> Result<Transition, StoreError> {
+        let Some(row) = self.message(id, seq).await? else { return Ok(Transition::Missing) };
+        let moved = self.cancel_messages(id, &[row], from, at).await?;
+        Ok(if moved > 0 { Transition::Applied } else { Transition::NotApplicable })
+    }
+    /// Moves many QUEUED or PAUSED rows (as last read, all in `from`) of a cancelled campaign to
+    /// CANCELLED, the counters moving once for all of them; returns how many moved.
+    async fn cancel_messages(
+        &self,
+        id: &CampaignId,
+        rows: &[MessageRow],
+        from: domain::MessageStatus,
+        at: &str,
+    ) -> Result<usize, StoreError>;
+    /// The campaigns that are not over yet (and ones just over whose listing the reconciler has
+    /// not removed), in id order after `after`, at most `limit`.
+    async fn open_campaigns(
+        &self,
+        after: Option<&CampaignId>,
+        limit: u32,
+    ) -> Result<Vec<CampaignId>, StoreError>;
+    /// Takes a campaign off the open listing (it is over, or it never came to exist).
+    async fn close_listing(&self, id: &CampaignId) -> Result<(), StoreError>;
+    /// Puts a campaign (back) on the open listing (a completed campaign reopened by a retry).
+    async fn open_listing(&self, id: &CampaignId, at: &str) -> Result<(), StoreError>;
+    /// Counts a campaign's rows by status and lists those waiting for a sender; `None` when the
+    /// campaign row does not exist.
+    async fn census(&self, id: &CampaignId) -> Result<Option<Census>, StoreError>;
+    /// Sets the campaign's counters to `counted` (as its rows say), only while the campaign row
+    /// is still as `seen` (no row moved since the count began): counters are only ever repaired
+    /// from the rows, never guessed. `NotApplicable` when it changed.
+    async fn repair_counters(
+        &self,
+        seen: &CampaignView,
+        counted: &domain::Counters,
+        at: &str,
     ) -> Result<Transition, StoreError>;
+    /// Notes that a start or resume began queueing the campaign's records at Unix second `since`
+    /// (cleared by [`CampaignStore::mark_issued`]); the reconciler re-issues rows of one that
+    /// never finished.
+    async fn mark_issuing(&self, id: &CampaignId, since: i64) -> Result<(), StoreError>;
+    /// Notes that every QUEUED row of the campaign has its record.
+    async fn mark_issued(&self, id: &CampaignId) -> Result<(), StoreError>;
     /// Claims an `Idempotency-Key` for a campaign start (see [`Idempotency`]).
     async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError>;
     /// Marks the key's work done: later requests with it are answered from the campaign.

@@ -1,7 +1,10 @@
 //! The records the store reads and writes, free of SDK types.
 
+use domain::lifecycle::campaign::Opening;
+use domain::lifecycle::{Move, RowState};
 use domain::{
-    AccountId, CampaignId, CampaignStatus, ErrorCode, MessageSeq, MessageStatus, PhoneNumber, Template, Vars,
+    AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber,
+    Template, Vars,
 };
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +39,15 @@ pub struct NewMessage {
     pub vars: Vars,
 }
 
+impl NewCampaign {
+    /// The campaign's first status and counters (one rule for every store, and for the answer
+    /// the API gives).
+    pub fn opening(&self) -> Opening {
+        let invalid = self.messages.iter().filter(|m| m.phone.is_err()).count() as u64;
+        domain::lifecycle::campaign::opening(self.messages.len() as u64, invalid, self.paused.is_some())
+    }
+}
+
 impl NewMessage {
     /// The status the row starts in: FAILED for an invalid phone, else QUEUED, or PAUSED when
     /// the campaign starts paused.
@@ -44,39 +56,6 @@ impl NewMessage {
             (Err(_), _) => MessageStatus::Failed,
             (Ok(_), true) => MessageStatus::Paused,
             (Ok(_), false) => MessageStatus::Queued,
-        }
-    }
-}
-
-/// Per-status counts of a campaign.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counters {
-    /// Every accepted recipient.
-    pub total: u64,
-    /// Waiting in the queue.
-    pub queued: u64,
-    /// Claimed by a sender.
-    pub sending: u64,
-    /// Delivered to WhatsApp.
-    pub sent: u64,
-    /// Will not be sent.
-    pub failed: u64,
-    /// Waiting for the operator.
-    pub paused: u64,
-    /// Stopped by a cancel.
-    pub cancelled: u64,
-}
-
-impl Counters {
-    /// The counter of one status.
-    pub fn field(status: MessageStatus) -> &'static str {
-        match status {
-            MessageStatus::Queued => "queued",
-            MessageStatus::Sending => "sending",
-            MessageStatus::Sent => "sent",
-            MessageStatus::Failed => "failed",
-            MessageStatus::Paused => "paused",
-            MessageStatus::Cancelled => "cancelled",
         }
     }
 }
@@ -121,8 +100,12 @@ pub struct MessageRow {
     pub phone: String,
     /// Where it stands.
     pub status: MessageStatus,
-    /// Send attempts so far.
+    /// Claims so far (a claim's number is its token: a finish names it).
     pub attempts: u32,
+    /// Claims since the row was last queued for a retry (bounded by the sender's attempts).
+    pub tries: u32,
+    /// When it was first claimed (Unix seconds).
+    pub claimed_at: Option<i64>,
     /// Why it failed or paused.
     pub error: Option<ErrorCode>,
     /// How often a resume queued it again.
@@ -131,9 +114,45 @@ pub struct MessageRow {
     pub lease_until: i64,
     /// The recipient's template variables.
     pub vars: domain::Vars,
-    /// An earlier attempt may have gone out (a failure queued again for a retry): the next claim
-    /// is `Claim::Ambiguous`, so the chat is checked before sending.
+    /// An earlier attempt may have gone out (a failure queued again for a retry, a row paused
+    /// while it was being sent): the next claim is `Claim::Ambiguous`, so the chat is checked
+    /// before sending.
     pub verify_first: bool,
+}
+
+impl MessageRow {
+    /// What the lifecycle decides on.
+    pub fn state(&self) -> RowState {
+        RowState {
+            status: self.status,
+            attempts: self.attempts,
+            tries: self.tries,
+            lease_until: self.lease_until,
+            verify_first: self.verify_first,
+            round: self.round,
+            claimed_at: self.claimed_at,
+        }
+    }
+
+    /// The row after `mv`.
+    pub fn moved(&self, mv: &Move) -> Self {
+        let s = mv.applied_to(&self.state());
+        let error = match &mv.write.error {
+            Some(e) => *e,
+            None => self.error,
+        };
+        Self {
+            status: s.status,
+            attempts: s.attempts,
+            tries: s.tries,
+            lease_until: s.lease_until,
+            verify_first: s.verify_first,
+            round: s.round,
+            claimed_at: s.claimed_at,
+            error,
+            ..self.clone()
+        }
+    }
 }
 
 /// One message row as the listing API shows it: the row and when it last moved.
@@ -177,17 +196,6 @@ pub enum Claim {
     Settled,
     /// No such row: a stray record, kept for inspection (it ends in the dead-letter queue).
     Missing,
-}
-
-/// How a claimed row ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Finish {
-    /// WhatsApp acknowledged it.
-    Sent,
-    /// It will not be sent.
-    Failed(ErrorCode),
-    /// Not sent and known not sent: back to QUEUED for a later attempt.
-    Released,
 }
 
 /// Why messages are paused, and what the operator runs to continue.
@@ -239,4 +247,19 @@ pub enum Idempotency {
     },
     /// The key was used with a different body.
     Mismatch,
+}
+
+/// What the reconciler learns of one campaign: its row as read before its rows were counted, and
+/// the rows themselves, read consistently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Census {
+    /// The campaign row as it was when the count began (its `updated_at` guards a repair).
+    pub view: CampaignView,
+    /// The rows counted by status.
+    pub counted: Counters,
+    /// The rows still waiting for a sender (QUEUED, SENDING) with when they last moved.
+    pub open_rows: Vec<MessageEntry>,
+    /// Since when (Unix seconds) a start or a resume has been queueing the campaign's records
+    /// without finishing: its rows may have no record.
+    pub issuing_since: Option<i64>,
 }

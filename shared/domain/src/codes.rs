@@ -139,6 +139,11 @@ catalogue! {
     IdempotencyKeyInProgress = "IDEMPOTENCY_KEY_IN_PROGRESS", 409, retryable: false,
         "A request with the same Idempotency-Key is still being processed.",
         "Retry the same request after the Retry-After seconds.";
+    /// The campaign table kept turning a change away (conflicts, throttling, no reply) past every
+    /// try; what was done so far stays done.
+    StoreBusy = "STORE_BUSY", 503, retryable: false,
+        "The campaign table kept turning the change away; nothing was lost and what was done stays done.",
+        "Run the same command again: it continues where this one stopped.";
     /// An unexpected failure on our side; details are in the logs, never in the response.
     Internal = "INTERNAL", 500, retryable: false,
         "Something failed on our side; it has been logged.",
@@ -151,6 +156,14 @@ catalogue! {
     ProfileCorrupt = "PROFILE_CORRUPT", 500, retryable: false,
         "A stored session profile is damaged; nothing was unpacked from it.",
         "Mark it bad and restore an older one: `wacamp session list --account {account}`, then `wacamp session restore`.";
+    /// An encrypted generation, and no encryption key configured.
+    ProfileKeyMissing = "PROFILE_KEY_MISSING", 500, retryable: false,
+        "The stored session profile is encrypted and no encryption key is configured.",
+        "Set PROFILE_ENCRYPTION_KEY to the key setup used, then `wacamp resume {campaign}`.";
+    /// An encrypted generation the configured key does not open.
+    ProfileKeyWrong = "PROFILE_KEY_WRONG", 500, retryable: false,
+        "The configured encryption key does not open the stored session profile.",
+        "Set PROFILE_ENCRYPTION_KEY to the key setup used, then `wacamp resume {campaign}`.";
     /// The session pointer moved under a writer.
     ProfileConflict = "PROFILE_CONFLICT", 409, retryable: false,
         "Another writer moved the session pointer; nothing was overwritten.",
@@ -186,6 +199,19 @@ catalogue! {
 }
 
 impl ErrorCode {
+    /// Whether a message that met this code waits PAUSED for the operator (the account's
+    /// session stopped being usable) rather than failing: only a resume can continue it.
+    pub fn pauses(self) -> bool {
+        matches!(
+            self,
+            Self::SessionExpired
+                | Self::SessionConflict
+                | Self::AccountBanned
+                | Self::WaOutdated
+                | Self::SessionLost
+        )
+    }
+
     /// The hint with the account and campaign filled in.
     pub fn hint_for(self, account: &str, campaign: &str) -> String {
         self.hint().replace("{account}", account).replace("{campaign}", campaign)

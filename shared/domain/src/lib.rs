@@ -7,6 +7,7 @@
 pub mod clock;
 mod codes;
 mod ids;
+pub mod lifecycle;
 mod phone;
 mod record;
 mod status;
@@ -15,6 +16,7 @@ mod template;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, rfc3339, system_clock};
 pub use codes::ErrorCode;
 pub use ids::{AccountId, CampaignId, IdError, MessageSeq};
+pub use lifecycle::Counters;
 pub use phone::{PhoneError, PhoneNumber};
 pub use record::QueuedMessage;
 pub use status::{CampaignStatus, MessageStatus, SessionHealth, UnknownStatus};

@@ -7,6 +7,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use domain::QueuedMessage;
 use futures::{StreamExt, TryStreamExt};
+use platform::retry;
 use std::time::Duration;
 
 const BATCH: usize = 10;
@@ -43,20 +44,29 @@ impl SqsMessageQueue {
                         .map_err(|e| QueueError::Unavailable(Box::new(e)))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let out = self
+            let sent = self
                 .client
                 .send_message_batch()
                 .queue_url(&self.queue_url)
                 .set_entries(Some(entries))
                 .send()
-                .await
-                .map_err(|e| QueueError::Unavailable(Box::new(e)))?;
+                .await;
+            let out = match sent {
+                Ok(out) => out,
+                // Throttling, a 5xx or no reply that outlived the SDK's retries: the whole batch
+                // again (the deduplication ids drop what did get through).
+                Err(e) if attempt + 1 < MAX_ATTEMPTS && retry::is_transient(&e) => {
+                    tokio::time::sleep(retry::backoff(attempt + 1)).await;
+                    continue;
+                }
+                Err(e) => return Err(QueueError::Unavailable(Box::new(e))),
+            };
             let failed: Vec<&str> = out.failed.iter().map(|f| f.id.as_str()).collect();
             pending.retain(|(id, _)| failed.contains(&id.as_str()));
             if pending.is_empty() {
                 return Ok(());
             }
-            tokio::time::sleep(Duration::from_millis(25 << attempt.min(6))).await;
+            tokio::time::sleep(retry::backoff(attempt + 1)).await;
         }
         Err(QueueError::Partial { failed: pending.len(), total: batch.len() })
     }
@@ -73,16 +83,29 @@ impl MessageQueue for SqsMessageQueue {
         Ok(())
     }
 
+    async fn depth(&self) -> Result<u64, QueueError> {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let request = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .attribute_names(A::ApproximateNumberOfMessagesDelayed);
+        let out =
+            retry::call(|| request.clone().send()).await.map_err(|e| QueueError::Unavailable(Box::new(e)))?;
+        Ok(out.attributes().map_or(0, |a| a.values().filter_map(|v| v.parse::<u64>().ok()).sum()))
+    }
+
     async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
         let secs = i32::try_from(delay.as_secs()).unwrap_or(43_200).min(43_200);
-        self.client
+        let request = self
+            .client
             .change_message_visibility()
             .queue_url(&self.queue_url)
             .receipt_handle(receipt_handle)
-            .visibility_timeout(secs)
-            .send()
-            .await
-            .map_err(|e| QueueError::Unavailable(Box::new(e)))?;
+            .visibility_timeout(secs);
+        retry::call(|| request.clone().send()).await.map_err(|e| QueueError::Unavailable(Box::new(e)))?;
         Ok(())
     }
 }

@@ -1,6 +1,9 @@
 //! What every wacamp binary needs before its first request: structured logs, configuration read
-//! from the environment with errors that name the variable, and one AWS SDK configuration that
-//! honours `AWS_ENDPOINT_URL` (so the same code talks to AWS or to the local emulator).
+//! from the environment with errors that name the variable, one AWS SDK configuration that
+//! honours `AWS_ENDPOINT_URL` (so the same code talks to AWS or to the local emulator), and one
+//! policy for trying AWS calls again ([`retry`]).
+
+pub mod retry;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -84,13 +87,16 @@ pub fn init_tracing() {
 /// The shared AWS SDK configuration. Region and endpoint come from the standard variables
 /// (`AWS_REGION`, `AWS_ENDPOINT_URL`), so nothing here branches on where it runs.
 pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).retry_config(retry::sdk_policy()).load().await
 }
 
-/// Whether S3 must be addressed path-style: true when `AWS_ENDPOINT_URL` points at a local
-/// emulator (it has no per-bucket host names), false on AWS.
+/// Whether S3 must be addressed path-style: true when `AWS_ENDPOINT_URL` or
+/// `AWS_ENDPOINT_URL_S3` points at a local emulator (it has no per-bucket host names), false on
+/// AWS.
 pub fn path_style_s3() -> bool {
-    std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.trim().is_empty())
+    ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()))
 }
 
 /// The S3 client every wacamp component uses: the shared configuration, path-style addressing

@@ -28,8 +28,8 @@ pub(crate) trait Backend: Send + Sync {
     async fn delete_object(&self, key: &str) -> Result<(), SessionStoreError>;
     /// The `SESSION` item.
     async fn get_pointer(&self, account: &AccountId) -> Result<Option<SessionPointer>, SessionStoreError>;
-    /// Points at `to` if the version is still `expected` (0: no pointer yet), bumping it;
-    /// `Ok(false)` when it moved meanwhile.
+    /// Points at `to` if the version is still `expected` (0: no pointer yet) and `to`'s
+    /// generation item still exists, bumping the version; `Ok(false)` when either is no longer so.
     async fn move_pointer(
         &self,
         account: &AccountId,
@@ -37,13 +37,15 @@ pub(crate) trait Backend: Send + Sync {
         to: &GenerationInfo,
         backup_time: Option<OffsetDateTime>,
     ) -> Result<bool, SessionStoreError>;
-    /// Sets `state` and `last_check` on the `SESSION` item, creating it if needed.
+    /// Sets `state` and `last_check` on the session pointer, creating it if needed; with
+    /// `expected`, only while its version still is that one (`Ok(false)` otherwise).
     async fn set_state(
         &self,
         account: &AccountId,
         state: SessionHealth,
         now: OffsetDateTime,
-    ) -> Result<(), SessionStoreError>;
+        expected: Option<u64>,
+    ) -> Result<bool, SessionStoreError>;
     /// Creates a generation item.
     async fn put_generation(
         &self,
@@ -66,12 +68,14 @@ pub(crate) trait Backend: Send + Sync {
         state: Option<GenerationState>,
         bad: Option<bool>,
     ) -> Result<bool, SessionStoreError>;
-    /// Deletes a generation item.
+    /// Deletes a generation item while the pointer's version still is `pointer_version` (so a
+    /// promote that raced the deletion wins: `Ok(false)`, nothing deleted).
     async fn delete_generation(
         &self,
         account: &AccountId,
         id: &GenerationId,
-    ) -> Result<(), SessionStoreError>;
+        pointer_version: u64,
+    ) -> Result<bool, SessionStoreError>;
 }
 
 /// The store over some backend.
@@ -263,6 +267,8 @@ impl<B: Backend> Engine<B> {
         let info = self.generation(account, id).await?;
         let expected = self.backend.get_pointer(account).await?.map(|p| p.version).unwrap_or(0);
         if !self.backend.move_pointer(account, expected, &info, None).await? {
+            // Deleted by a retention that won the race: the pointer never names a deleted one.
+            self.generation(account, id).await?;
             return Err(SessionStoreError::Conflict(format!(
                 "account {account}: the session pointer moved while promoting {id}"
             )));
@@ -278,22 +284,40 @@ impl<B: Backend> Engine<B> {
         account: &AccountId,
         state: SessionHealth,
     ) -> Result<(), SessionStoreError> {
-        self.backend.set_state(account, state, self.clock.now()).await
+        self.backend.set_state(account, state, self.clock.now(), None).await.map(|_| ())
+    }
+
+    pub(crate) async fn expire(&self, account: &AccountId, tried: u64) -> Result<bool, SessionStoreError> {
+        let expired =
+            self.backend.set_state(account, SessionHealth::Expired, self.clock.now(), Some(tried)).await?;
+        if !expired {
+            tracing::info!(account = %account, version = tried, "session pointer moved since it was read; not marked expired");
+        }
+        Ok(expired)
     }
 
     pub(crate) async fn prune(&self, account: &AccountId) -> Result<Vec<GenerationId>, SessionStoreError> {
         let gens = self.backend.list_generations(account).await?;
-        let current = self.backend.get_pointer(account).await?.and_then(|p| p.current);
+        let pointer = self.backend.get_pointer(account).await?;
+        let version = pointer.as_ref().map_or(0, |p| p.version);
+        let current = pointer.and_then(|p| p.current);
         let doomed = select_for_deletion(&gens, current.as_ref(), self.config.keep);
-        for id in &doomed {
-            if let Some(g) = gens.iter().find(|g| &g.id == id) {
-                // Object first: a listed item whose object is gone is worse than an orphan object.
-                self.backend.delete_object(&g.key).await?;
-                self.backend.delete_generation(account, id).await?;
-                tracing::info!(account = %account, generation = %id, "profile generation deleted by retention");
+        let mut deleted = Vec::new();
+        for id in doomed {
+            let Some(g) = gens.iter().find(|g| g.id == id) else { continue };
+            // The item first, and only while the pointer is as read: a promote racing this prune
+            // either lands first (nothing is deleted) or finds the item gone (and is refused), so
+            // the pointer never names a deleted generation. An object left behind by a crash
+            // between the two deletes is an orphan no restore ever reads.
+            if !self.backend.delete_generation(account, &id, version).await? {
+                tracing::info!(account = %account, "the session pointer moved during retention; the rest waits for the next one");
+                break;
             }
+            self.backend.delete_object(&g.key).await?;
+            tracing::info!(account = %account, generation = %id, "profile generation deleted by retention");
+            deleted.push(id);
         }
-        Ok(doomed)
+        Ok(deleted)
     }
 }
 
@@ -368,6 +392,13 @@ macro_rules! delegate_profile_store {
                 state: domain::SessionHealth,
             ) -> Result<(), $crate::SessionStoreError> {
                 self.0.set_session_state(account, state).await
+            }
+            async fn expire(
+                &self,
+                account: &domain::AccountId,
+                tried: u64,
+            ) -> Result<bool, $crate::SessionStoreError> {
+                self.0.expire(account, tried).await
             }
             async fn prune(
                 &self,

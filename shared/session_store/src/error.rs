@@ -12,6 +12,14 @@ pub enum SessionStoreError {
     /// The stored bytes failed the checksum, the GCM tag or the archive format; nothing was unpacked.
     #[error("profile corrupt: {0}")]
     Corrupt(String),
+    /// The generation is encrypted and no key is configured: a configuration error, not damage
+    /// (nothing is marked bad).
+    #[error("profile encrypted and no key configured: {0}")]
+    KeyMissing(String),
+    /// The configured key does not open the generation (its checksum matched, so the bytes are the
+    /// ones stored): a configuration error, not damage.
+    #[error("profile key does not open the generation: {0}")]
+    KeyWrong(String),
     /// The session pointer moved under us (another writer); nothing was overwritten.
     #[error("session pointer conflict: {0}")]
     Conflict(String),
@@ -49,6 +57,8 @@ impl SessionStoreError {
         match self {
             Self::NotFound(_) => ErrorCode::ProfileNotFound,
             Self::Corrupt(_) => ErrorCode::ProfileCorrupt,
+            Self::KeyMissing(_) => ErrorCode::ProfileKeyMissing,
+            Self::KeyWrong(_) => ErrorCode::ProfileKeyWrong,
             Self::Conflict(_) => ErrorCode::ProfileConflict,
             Self::Unavailable { .. } => ErrorCode::ProfileStoreUnavailable,
             Self::Hostile { .. } => ErrorCode::ProfileHostile,
@@ -88,6 +98,8 @@ mod tests {
         let all = [
             SessionStoreError::NotFound("x".into()),
             SessionStoreError::Corrupt("x".into()),
+            SessionStoreError::KeyMissing("x".into()),
+            SessionStoreError::KeyWrong("x".into()),
             SessionStoreError::Conflict("x".into()),
             SessionStoreError::unavailable("x", std::io::Error::other("down")),
             SessionStoreError::hostile("a", "b"),

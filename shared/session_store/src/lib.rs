@@ -176,6 +176,11 @@ pub trait ProfileStore: SessionPointers {
         state: SessionHealth,
     ) -> Result<(), SessionStoreError>;
 
+    /// Marks the session EXPIRED (no generation logs in) only while the pointer's version still is
+    /// `tried`, the one the caller tried: a setup that linked a new generation meanwhile is never
+    /// overwritten. `Ok(false)` when the pointer moved.
+    async fn expire(&self, account: &AccountId, tried: u64) -> Result<bool, SessionStoreError>;
+
     /// Applies retention now; returns the generations deleted.
     async fn prune(&self, account: &AccountId) -> Result<Vec<GenerationId>, SessionStoreError>;
 }

@@ -52,6 +52,12 @@ impl InMemoryProfileStore {
         self.0.backend.with(|m| m.objects.get_mut(key).map(f).is_some())
     }
 
+    /// Loses the stored object at `key` (as a bucket lifecycle rule or a stray delete would),
+    /// leaving its generation item listed.
+    pub fn lose(&self, key: &str) -> bool {
+        self.0.backend.with(|m| m.objects.remove(key).is_some())
+    }
+
     /// The stored object at `key`.
     pub fn object(&self, key: &str) -> Option<Vec<u8>> {
         self.0.backend.with(|m| m.objects.get(key).cloned())
@@ -100,6 +106,9 @@ impl Backend for MemoryBackend {
         backup_time: Option<OffsetDateTime>,
     ) -> Result<bool, SessionStoreError> {
         Ok(self.with(|m| {
+            if m.generations.get(account).is_none_or(|g| !g.contains_key(&to.id)) {
+                return false;
+            }
             let p = m.pointers.entry(account.clone()).or_insert_with(|| SessionPointer {
                 state: SessionHealth::Unknown,
                 current: None,
@@ -131,8 +140,13 @@ impl Backend for MemoryBackend {
         account: &AccountId,
         state: SessionHealth,
         now: OffsetDateTime,
-    ) -> Result<(), SessionStoreError> {
-        self.with(|m| {
+        expected: Option<u64>,
+    ) -> Result<bool, SessionStoreError> {
+        Ok(self.with(|m| {
+            let version = m.pointers.get(account).map_or(0, |p| p.version);
+            if expected.is_some_and(|e| e != version) {
+                return false;
+            }
             let p = m.pointers.entry(account.clone()).or_insert_with(|| SessionPointer {
                 state,
                 current: None,
@@ -144,8 +158,8 @@ impl Backend for MemoryBackend {
             });
             p.state = state;
             p.last_check = Some(now);
-        });
-        Ok(())
+            true
+        }))
     }
 
     async fn put_generation(
@@ -202,9 +216,15 @@ impl Backend for MemoryBackend {
         &self,
         account: &AccountId,
         id: &GenerationId,
-    ) -> Result<(), SessionStoreError> {
-        self.with(|m| m.generations.get_mut(account).map(|g| g.remove(id)));
-        Ok(())
+        pointer_version: u64,
+    ) -> Result<bool, SessionStoreError> {
+        Ok(self.with(|m| {
+            if m.pointers.get(account).map_or(0, |p| p.version) != pointer_version {
+                return false;
+            }
+            m.generations.get_mut(account).map(|g| g.remove(id));
+            true
+        }))
     }
 }
 

@@ -215,9 +215,17 @@ pub fn open_from_storage(
     }
     match (info.encrypted, key) {
         (false, _) => Ok(stored.to_vec()),
-        (true, Some(k)) => k.open(stored, &aad(account, &info.id)),
-        (true, None) => Err(SessionStoreError::Corrupt(format!(
-            "generation {} is encrypted and no key is configured ({})",
+        // The checksum matched, so these are the bytes that were stored: a tag that fails now
+        // means the key is not the one they were sealed with.
+        (true, Some(k)) => k.open(stored, &aad(account, &info.id)).map_err(|_| {
+            SessionStoreError::KeyWrong(format!(
+                "generation {} was sealed with another key than {}",
+                info.id,
+                crate::crypto::KEY_ENV
+            ))
+        }),
+        (true, None) => Err(SessionStoreError::KeyMissing(format!(
+            "generation {} is encrypted and {} is not set",
             info.id,
             crate::crypto::KEY_ENV
         ))),

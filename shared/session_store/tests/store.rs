@@ -104,7 +104,8 @@ async fn with_encryption_no_plaintext_is_stored_and_a_wrong_key_is_refused() {
     assert!(!contains(&stored, MARKER.as_bytes()));
     assert!(zstd::decode_all(stored.as_slice()).is_err(), "stored object must not be a plain zstd stream");
 
-    // The right key restores; a wrong key or no key is Corrupt and unpacks nothing
+    // The right key restores; a wrong key or no key is a configuration error (never "corrupt":
+    // nothing is marked bad) and unpacks nothing
     let restored = store.restore(&world.account, None).await.unwrap();
     let log = restored.path().join("Default/IndexedDB/https_web.whatsapp.com_0.indexeddb.leveldb/000003.log");
     assert!(text(&std::fs::read(log).unwrap()).contains(MARKER));
@@ -112,11 +113,11 @@ async fn with_encryption_no_plaintext_is_stored_and_a_wrong_key_is_refused() {
     let mut wrong = config.clone();
     wrong.key = Some(ProfileKey::from_bytes([0x22; 32]));
     let err = world.store(wrong).restore(&world.account, None).await.unwrap_err();
-    assert!(matches!(&err, SessionStoreError::Corrupt(m) if m.contains("GCM tag")), "{err}");
+    assert!(matches!(&err, SessionStoreError::KeyWrong(m) if m.contains("PROFILE_ENCRYPTION_KEY")), "{err}");
     let mut none = config;
     none.key = None;
     let err = world.store(none).restore(&world.account, None).await.unwrap_err();
-    assert_eq!(err.code(), "PROFILE_CORRUPT", "{err}");
+    assert_eq!(err.code(), "PROFILE_KEY_MISSING", "{err}");
     assert_eq!(world.restore_root_entries(), 0);
 }
 
@@ -256,4 +257,50 @@ async fn marking_bad_and_recording_state_show_in_the_newest_first_listing() {
     assert!(pointer.last_check.is_some());
     let missing = session_store::GenerationId::new(2, 2);
     assert_eq!(store.mark_bad(&world.account, &missing).await.unwrap_err().code(), "PROFILE_NOT_FOUND");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retention_racing_a_promote_never_leaves_the_pointer_on_a_deleted_generation() {
+    let world = TestWorld::new().await;
+    let mut roomy = world.config();
+    roomy.keep = 10;
+    let store = world.store(roomy);
+    // Given three generations, of which retention keeping one (besides the current and the newest
+    // good one) deletes the oldest,
+    let mut ids = Vec::new();
+    for tag in ["one", "two", "three"] {
+        ids.push(
+            store
+                .backup(&world.account, &world.profile(tag, tag), GenerationState::Ready)
+                .await
+                .unwrap()
+                .generation
+                .id,
+        );
+    }
+    let proxy = aws_proxy::FaultProxy::start(&test_support::endpoint()).unwrap();
+    let mut tight = world.config();
+    tight.keep = 1;
+    let pruning_store = world.store_through(&proxy, tight);
+    // when the retention's first write is held at the proxy and a promote of that very generation
+    // lands meanwhile,
+    proxy.set_plan(aws_proxy::FaultPlan::with_delays(vec![aws_proxy::Delay {
+        operations: vec!["TransactWriteItems".into(), "DeleteObject".into()],
+        duration: std::time::Duration::from_secs(1),
+        budget: Some(1),
+    }]));
+    let account = world.account.clone();
+    let pruning = tokio::spawn(async move { pruning_store.prune(&account).await });
+    test_support::eventually("the retention's write to be held", std::time::Duration::from_secs(10), || {
+        let holding = proxy.stats().holding;
+        async move { (holding > 0).then_some(()) }
+    })
+    .await;
+    store.promote(&world.account, &ids[0]).await.unwrap();
+    pruning.await.unwrap().unwrap();
+    // then the pointer names a generation that still exists, and it restores.
+    let pointer = store.pointer(&world.account).await.unwrap().unwrap();
+    assert_eq!(pointer.current.as_ref(), Some(&ids[0]));
+    assert!(store.inspect(&world.account, &ids[0]).await.is_ok(), "the promoted generation was not deleted");
+    drop(store.restore(&world.account, None).await.unwrap());
 }

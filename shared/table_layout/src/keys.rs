@@ -9,6 +9,7 @@
 //! | the account's browser lease | `ACCOUNT#<account>` | `LEASE` |
 //! | sends counted in an hour / a day | `ACCOUNT#<account>` | `SENDS#H#<start>` / `SENDS#D#<start>` |
 //! | an `Idempotency-Key` of a start | `IDEMPOTENCY#<key hash>` | `IDEMPOTENCY` |
+//! | a campaign not yet over (for the reconciler) | `OPEN` | `CAMPAIGN#<id>` |
 //!
 //! Index `GSI1` lists a campaign's rows by status: `GSI1PK = CAMPAIGN#<id>#STATUS#<status>`,
 //! `GSI1SK = <seq, 8 digits>`.
@@ -139,6 +140,20 @@ pub fn sends(account: &AccountId, window: Window, start: i64) -> Key {
         Window::Day => 'D',
     };
     Key::new(account_partition(account), format!("SENDS#{kind}#{start}"))
+}
+
+/// The partition listing the campaigns that are not over (written when one opens or reopens,
+/// removed when it completes or is cancelled); the reconciler walks it.
+pub const OPEN_PARTITION: &str = "OPEN";
+
+/// A campaign's entry in the open listing.
+pub fn open_campaign(id: &CampaignId) -> Key {
+    Key::new(OPEN_PARTITION.to_owned(), campaign_partition(id))
+}
+
+/// The campaign an open-listing sort key names.
+pub fn parse_open_campaign_sk(sk: &str) -> Option<CampaignId> {
+    sk.strip_prefix("CAMPAIGN#").and_then(|id| CampaignId::parse(id).ok())
 }
 
 /// An `Idempotency-Key` of a campaign start, by the key's hash.

@@ -14,7 +14,7 @@ use crate::error::DriverError;
 const EXIT_POLL: Duration = Duration::from_millis(25);
 
 /// Flags for a small, quiet, headless Chromium that fits Lambda.
-const BASE_FLAGS: [&str; 8] = [
+const BASE_FLAGS: [&str; 9] = [
     "--disable-gpu",
     "--no-first-run",
     "--disable-background-networking",
@@ -23,6 +23,8 @@ const BASE_FLAGS: [&str; 8] = [
     "--disable-dev-shm-usage",
     "--disk-cache-size=1",
     "--no-default-browser-check",
+    // Message time stamps follow the browser's locale; the selectors say how to read en-US ones.
+    "--lang=en-US",
 ];
 
 /// Whether this process runs as root (Chromium's sandbox refuses root).

@@ -188,19 +188,41 @@ pub(crate) fn ack_state(selectors: &Selectors) -> String {
 }
 
 /// Whether the open conversation shows an outgoing bubble with exactly `text` (whitespace-normalised).
-pub(crate) fn has_outgoing(selectors: &Selectors, text: &str) -> String {
+pub(crate) fn has_outgoing(selectors: &Selectors, text: &str, since_ms: Option<i64>) -> String {
     format!(
         r#"(() => {{ {prelude}
             const main = q(C.main);
             if (!main) return false;
             const wanted = norm({text});
+            // Minute precision: the stamp shows minutes, so "since" starts at its minute.
+            const since = {since} === null ? null : Math.floor({since} / 60000) * 60000;
+            const order = {order};
+            const stamp = (raw) => {{
+                const m = /\[\s*(\d{{1,2}}):(\d{{2}})(?:\s*([AaPp])\.?\s*[Mm]\.?)?\s*,\s*(\d{{1,4}})[\/.\-](\d{{1,2}})[\/.\-](\d{{1,4}})\s*\]/.exec(raw || '');
+                if (!m) return null;
+                let hour = Number(m[1]);
+                if (m[3]) hour = (hour % 12) + (/[Pp]/.test(m[3]) ? 12 : 0);
+                const [a, b, c] = [Number(m[4]), Number(m[5]), Number(m[6])];
+                const [year, month, day] = order === 'year-first' ? [a, b, c] : order === 'day-first' ? [c, b, a] : [c, a, b];
+                return new Date(year < 100 ? 2000 + year : year, month - 1, day, hour, Number(m[2])).getTime();
+            }};
             return qa(C.outgoing_message, main).some((row) => {{
                 const node = q(C.outgoing_text, row) || row;
-                return norm(node.innerText) === wanted;
+                if (norm(node.innerText) !== wanted) return false;
+                // Still the clock: it has not reached the server, so it proves nothing.
+                if (q(C.ack_pending, row)) return false;
+                if (since === null) return true;
+                const meta = q(C.outgoing_meta, row);
+                const at = stamp(meta && meta.getAttribute(C.outgoing_meta_attribute));
+                // Only an earlier message of the same text is excluded; one whose time cannot be
+                // read counts, so a changed DOM never turns into a second send.
+                return at === null || at >= since;
             }});
         }})()"#,
         prelude = prelude(selectors),
-        text = js(text)
+        text = js(text),
+        since = since_ms.map_or_else(|| "null".to_owned(), |s| s.to_string()),
+        order = js(&selectors.text.message_date_order)
     )
 }
 

@@ -57,6 +57,10 @@ pub struct Css {
     pub outgoing_message: String,
     /// The text element inside an outgoing bubble.
     pub outgoing_text: String,
+    /// The element inside an outgoing bubble that carries when it was sent.
+    pub outgoing_meta: String,
+    /// The attribute of [`Css::outgoing_meta`] holding `[time, date] sender: `.
+    pub outgoing_meta_attribute: String,
     /// Clock icon: not yet acknowledged by the server.
     pub ack_pending: String,
     /// One check: the server acknowledged the message.
@@ -91,6 +95,8 @@ pub struct Texts {
     pub outdated: String,
     /// Query parameter present after the phone logged the device out.
     pub post_logout_param: String,
+    /// The order of a message time stamp's date: `month-first`, `day-first` or `year-first`.
+    pub message_date_order: String,
 }
 
 impl Default for Selectors {
@@ -158,6 +164,8 @@ impl Selectors {
                 send_icon: String::new(),
                 outgoing_message: String::new(),
                 outgoing_text: String::new(),
+                outgoing_meta: String::new(),
+                outgoing_meta_attribute: String::new(),
                 ack_pending: String::new(),
                 ack_sent: String::new(),
                 ack_delivered: String::new(),
@@ -174,6 +182,7 @@ impl Selectors {
                 banned: String::new(),
                 outdated: String::new(),
                 post_logout_param: String::new(),
+                message_date_order: String::new(),
             },
         }
     }
@@ -199,7 +208,7 @@ mod tests {
     #[test]
     fn the_compiled_in_file_parses_and_names_the_known_whatsapp_selectors() {
         let selectors = Selectors::load(None).unwrap();
-        assert_eq!(selectors.version, "wa-web-2026.11");
+        assert_eq!(selectors.version, "wa-web-2026.12");
         assert_eq!(selectors.css.chat_list, "#pane-side");
         assert_eq!(selectors.css.qr_canvas, "div[data-ref] canvas");
         assert_eq!(selectors.css.send_button, "button[aria-label=\"Send\"]");

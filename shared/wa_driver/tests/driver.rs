@@ -49,10 +49,30 @@ fn a_scanned_qr_survives_the_self_reload_and_an_in_app_link_sends_exactly_once()
     assert_eq!(deliveries[0].text, text);
 
     // And verify-before-resend finds it, and only it
-    assert!(driver.already_sent(&to, text).unwrap());
-    assert!(!driver.already_sent(&to, "another text").unwrap());
-    assert!(!driver.already_sent(&phone(2), text).unwrap());
+    assert!(driver.already_sent(&to, text, None).unwrap());
+    assert!(!driver.already_sent(&to, "another text", None).unwrap());
+    assert!(!driver.already_sent(&phone(2), text, None).unwrap());
     assert_eq!(world.sim.deliveries().len(), 1);
+}
+
+#[test]
+fn an_identical_message_sent_before_the_claim_is_no_proof_of_an_earlier_attempt() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let driver = world.launch("main");
+    world.link(&driver);
+    let to = phone(8);
+    let text = "Your weekly reminder: the shop opens at 9";
+    // Given the same text went to this number an hour ago (last week's run of a recurring campaign),
+    let now = time::OffsetDateTime::now_utc();
+    let hour_ago = u64::try_from((now - time::Duration::hours(1)).unix_timestamp() * 1000).unwrap();
+    world.sim.record_earlier_message(ACCOUNT, to.digits(), text, hour_ago).unwrap();
+    // then a check for this claim (claimed now) finds no proof, while a check of any time does;
+    assert!(!driver.already_sent(&to, text, Some(now)).unwrap(), "last week's message is not this claim's");
+    assert!(driver.already_sent(&to, text, None).unwrap());
+    // and once this claim's message is out, the check finds it.
+    driver.send(&to, text).unwrap();
+    assert!(driver.already_sent(&to, text, Some(now)).unwrap());
 }
 
 #[test]
@@ -197,7 +217,7 @@ fn an_ack_that_never_comes_is_a_send_timeout_within_the_bound() {
     assert_eq!(error.code(), "SEND_TIMEOUT");
     assert!(took >= bound && took < bound + Duration::from_secs(4), "took {took:?}");
     // The message did leave: a resend must verify first, and already_sent sees it
-    assert!(driver.already_sent(&phone(6), "are you there?").unwrap());
+    assert!(driver.already_sent(&phone(6), "are you there?", None).unwrap());
 }
 
 #[test]

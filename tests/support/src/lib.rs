@@ -16,8 +16,8 @@ pub mod stack;
 pub mod wait;
 pub mod world;
 
-pub use aws::{endpoint, fresh_bucket, fresh_table, s3, sdk_config, unique};
+pub use aws::{endpoint, fresh_bucket, fresh_table, s3, sdk_config, sdk_config_at, unique};
 pub use http::{API_KEY, get_json, http, post_json};
-pub use stack::{Stack, deploy, root, stack};
+pub use stack::{Stack, deploy, invoke, root, stack, try_invoke};
 pub use wait::eventually;
 pub use world::{World, link_account};

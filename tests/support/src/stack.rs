@@ -31,6 +31,8 @@ pub struct Stack {
     pub profile_bucket_name: String,
     /// The sender function's name.
     pub sender_function_name: String,
+    /// The reconciler function's name.
+    pub reconciler_function_name: String,
 }
 
 /// Deploys (creates or updates) `name` with the test-friendly parameters, once per test binary.
@@ -73,4 +75,33 @@ pub fn deploy(name: &str, extra: &[&str]) -> Stack {
     assert!(status.success(), "deploying {name} failed (binaries missing? run `make build`)");
     let text = std::fs::read_to_string(&outputs).unwrap_or_else(|e| panic!("{}: {e}", outputs.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", outputs.display()))
+}
+
+/// Invokes a deployed function of the local AWS synchronously with `payload` (Lambda's Invoke
+/// API) and returns what it answered; panics when it failed.
+pub async fn invoke(function: &str, payload: &serde_json::Value) -> serde_json::Value {
+    try_invoke(function, payload).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`invoke`], with a failed invocation (or no answer) as an error instead of a panic.
+pub async fn try_invoke(function: &str, payload: &serde_json::Value) -> Result<serde_json::Value, String> {
+    let url = format!("{}/2015-03-31/functions/{function}/invocations", crate::aws::endpoint());
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .json(payload)
+        .send()
+        .await
+        .map_err(|e| format!("invoking {function}: {e}"))?;
+    let failed = resp.headers().get("x-amz-function-error").is_some();
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+    if status.is_success() && !failed {
+        Ok(body)
+    } else {
+        Err(format!("{function} failed ({status}): {body}"))
+    }
 }

@@ -553,13 +553,16 @@
   }
 
   function bubble(phone, id, text, which, unixMs) {
-    const time = new Date(unixMs).toTimeString().slice(0, 5);
+    const sentAt = new Date(unixMs);
+    const time = sentAt.toTimeString().slice(0, 5);
+    // As WhatsApp Web stamps a message for copying: "[10:42, 12/1/2026] You: " (en-US date).
+    const stamp = '[' + time + ', ' + (sentAt.getMonth() + 1) + '/' + sentAt.getDate() + '/' + sentAt.getFullYear() + '] You: ';
     const row = el('div', {
       class: S.outgoing_class + ' focusable-list-item',
       role: 'row',
       'data-id': 'true_' + phone + '@c.us_' + id,
     }, [
-      el('div', { class: 'copyable-text' }, [
+      el('div', { class: 'copyable-text', 'data-pre-plain-text': stamp }, [
         el('span', { class: 'selectable-text copyable-text', dir: 'ltr', text }),
       ]),
       el('div', { class: 'msg-meta' }, [

@@ -30,6 +30,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_admin/ban", post(ban))
         .route("/_admin/unban", post(unban))
         .route("/_admin/outdated", post(outdated))
+        .route("/_admin/unreachable", post(unreachable))
         .route("/_admin/not-on-whatsapp", post(not_on_whatsapp))
         .route("/_admin/latency", get(get_latency).post(set_latency))
         .route("/_admin/fail-next", post(fail_next))
@@ -38,6 +39,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_admin/release-hangs", post(release_hangs))
         .route("/_admin/never-ack", post(never_ack))
         .route("/_admin/deliveries", get(deliveries))
+        .route("/_admin/earlier-message", post(earlier_message))
         .route("/_admin/sessions", get(sessions))
         .route("/_admin/selectors", get(selectors))
         .with_state(shared)
@@ -159,8 +161,36 @@ async fn outdated(State(shared): State<Arc<Shared>>, Json(body): Json<EnabledBod
     Json(json!({ "outdated": body.enabled })).into_response()
 }
 
+async fn unreachable(State(shared): State<Arc<Shared>>, Json(body): Json<EnabledBody>) -> Response {
+    shared.world().set_unreachable(body.enabled);
+    Json(json!({ "unreachable": body.enabled })).into_response()
+}
+
 async fn not_on_whatsapp(State(shared): State<Arc<Shared>>, Json(body): Json<PhoneBody>) -> Response {
     reply(shared.world().mark_not_on_whatsapp(&body.phone).map(|phone| json!({ "phone": phone })))
+}
+
+/// A message an account sent before (an earlier campaign's).
+#[derive(Debug, serde::Deserialize)]
+struct EarlierMessageBody {
+    account: String,
+    phone: String,
+    text: String,
+    unix_ms: u64,
+}
+
+async fn earlier_message(
+    State(shared): State<Arc<Shared>>,
+    Json(body): Json<EarlierMessageBody>,
+) -> Response {
+    let recorded = shared.world().record_earlier(
+        &body.account,
+        &body.phone,
+        &body.text,
+        body.unix_ms,
+        std::time::Instant::now(),
+    );
+    reply(recorded.map(|()| json!({ "recorded": true })))
 }
 
 async fn get_latency(State(shared): State<Arc<Shared>>) -> Response {

@@ -62,7 +62,11 @@ fn error_status(status: u16) -> StatusCode {
 async fn api_gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let (fault, latency) = {
         let mut world = shared.world();
-        let fault = world.take_fault(|f| matches!(f, Fault::ApiError { .. }));
+        let fault = if world.unreachable() {
+            Some(Fault::ApiError { status: 503 })
+        } else {
+            world.take_fault(|f| matches!(f, Fault::ApiError { .. }))
+        };
         (fault, world.latency().api)
     };
     if let Some(Fault::ApiError { status }) = fault {
@@ -79,7 +83,11 @@ async fn api_gate(State(shared): State<Arc<Shared>>, request: Request, next: Nex
 async fn app_page(State(shared): State<Arc<Shared>>) -> Response {
     let (fault, latency, outdated) = {
         let mut world = shared.world();
-        let fault = world.take_fault(|f| matches!(f, Fault::PageError { .. } | Fault::HangLoad));
+        let fault = if world.unreachable() {
+            Some(Fault::PageError { status: 503 })
+        } else {
+            world.take_fault(|f| matches!(f, Fault::PageError { .. } | Fault::HangLoad))
+        };
         (fault, world.latency().page_load, world.outdated())
     };
     match fault {

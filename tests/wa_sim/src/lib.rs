@@ -23,7 +23,8 @@
 //!   `https://api.whatsapp.com/send?phone=..&text=..` open the chat in place (no page load). The send
 //!   button adds an outgoing bubble (`div.message-out`) with `msg-time`, then `msg-check` (server ack) and
 //!   `msg-dblcheck` (delivered). A number not on WhatsApp shows "Phone number shared via url is invalid."
-//!   with an OK button. A chat shows the account's earlier outgoing messages to that number.
+//!   with an OK button. A chat shows the account's earlier outgoing messages to that number, each
+//!   stamped like WhatsApp Web's (`data-pre-plain-text="[10:42, 12/1/2026] You: "`).
 //! - **Record and faults.** Every delivered message is recorded ([`SimHandle::deliveries`],
 //!   `GET /_admin/deliveries`); latency, hung loads, HTTP errors, dropped sends and missing acks are
 //!   injected from the admin API.
@@ -59,6 +60,7 @@
 //! | `POST /_admin/conflict` | `{"account"}` | another window takes the session: `{"devices": n}` |
 //! | `POST /_admin/ban` / `POST /_admin/unban` | `{"account"}` | banned screen on / off: `{"banned"}` |
 //! | `POST /_admin/outdated` | `{"enabled"}` | outdated screen on every page: `{"outdated"}` |
+//! | `POST /_admin/unreachable` | `{"enabled"}` | every page load and API call answers 503: `{"unreachable"}` |
 //! | `POST /_admin/not-on-whatsapp` | `{"phone"}` | that number shows the invalid popup: `{"phone": digits}` |
 //! | `GET /_admin/latency` | | `{"page_load","api","server_ack","delivery"}` in ms |
 //! | `POST /_admin/latency` | `{"page_load_ms"?, "api_ms"?, "server_ack_ms"?, "delivery_ms"?}` | changes the given delays; answers the new set |
@@ -68,6 +70,7 @@
 //! | `POST /_admin/release-hangs` | | hung loads and unacknowledged sends finish: `{"released": true}` |
 //! | `POST /_admin/never-ack` | `{"enabled"}` | no send is acknowledged (still delivered): `{"never_ack"}` |
 //! | `GET /_admin/deliveries` | `?to=<digits>&account=<a>` (both optional) | `{"deliveries": [...]}`, each a [`Delivery`] |
+//! | `POST /_admin/earlier-message` | `{"account": "...", "phone": "...", "text": "...", "unix_ms": n}` | `{"recorded": true}`: a message the account sent before (an earlier campaign's), shown in that chat |
 //! | `GET /_admin/sessions` | | `{"sessions": [...]}`, each a [`SessionInfo`] |
 //! | `GET /_admin/selectors` | | `{"selectors": ..., "css": ...}`: the [`Selectors`] in force and their [`Css`] |
 //!

@@ -69,7 +69,7 @@ pub struct Selectors {
 impl Default for Selectors {
     fn default() -> Self {
         Self {
-            version: "wa-web-2026.11".to_owned(),
+            version: "wa-web-2026.12".to_owned(),
             qr_ref_attribute: "data-ref".to_owned(),
             qr_canvas_label: "Scan this QR code to link a device!".to_owned(),
             qr_reload_text: "Click to reload QR code".to_owned(),

@@ -317,9 +317,27 @@ impl SimHandle {
         self.shared.world().set_outdated(outdated);
     }
 
+    /// Every page load and API call answers 503 (WhatsApp Web unreachable), or, with `false`,
+    /// stops.
+    pub fn set_unreachable(&self, unreachable: bool) {
+        self.shared.world().set_unreachable(unreachable);
+    }
+
     /// Every message delivered so far, in order: what the recipients received.
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.shared.world().deliveries()
+    }
+
+    /// Records a message `account` sent to `phone` earlier, at Unix millisecond `unix_ms` (an
+    /// earlier campaign's): it shows in that chat and counts as a delivery.
+    pub fn record_earlier_message(
+        &self,
+        account: &str,
+        phone: &str,
+        text: &str,
+        unix_ms: u64,
+    ) -> Result<(), SimError> {
+        self.shared.world().record_earlier(account, phone, text, unix_ms, Instant::now())
     }
 
     /// The messages delivered to one phone (digits).

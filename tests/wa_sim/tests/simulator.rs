@@ -393,6 +393,28 @@ fn banned_and_outdated_screens_are_shown() {
 }
 
 #[test]
+fn an_unreachable_whatsapp_web_answers_every_load_with_503_until_it_is_back() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let css = world.sim.css();
+    let chrome = world.launch("main");
+    let tab = chrome.tab();
+    world.open_and_link(&tab, ACCOUNT);
+
+    // While WhatsApp Web is unreachable, every load is an error page, again and again,
+    world.sim.set_unreachable(true);
+    for _ in 0..2 {
+        tab.navigate_to(&world.sim.base_url()).unwrap();
+        wait_for_text(&tab, "HTTP 503");
+        assert!(!exists(&tab, &css.chat_list));
+    }
+    // and once it is back the stored session still works.
+    world.sim.set_unreachable(false);
+    tab.navigate_to(&world.sim.base_url()).unwrap();
+    wait_for(&tab, &css.chat_list);
+}
+
+#[test]
 fn an_unscanned_qr_goes_idle_and_click_to_reload_brings_a_fresh_one() {
     let _serial = serial();
     let world = TestWorld::start(SimConfig {

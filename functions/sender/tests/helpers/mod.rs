@@ -39,6 +39,9 @@ pub struct Script {
     pub leases_seen: Vec<Option<(String, i64)>>,
     /// Another instance takes the browser lease over at the next send.
     pub take_over_lease: bool,
+    /// At the next launch, an operator's setup links a new device: a generation that logs in is
+    /// stored in this store (the session pointer moves while the sender tries its generations).
+    pub link_at_next_launch: Option<Arc<InMemoryProfileStore>>,
 }
 
 /// Logs in when the profile's marker file says "good".
@@ -54,6 +57,15 @@ impl Launcher for FakeLauncher {
         let marker = std::fs::read_to_string(profile_dir.join("Default/Local Storage/leveldb/marker.log"))
             .map_err(|e| e.to_string())?;
         let mut s = self.0.lock().unwrap();
+        if let Some(profiles) = s.link_at_next_launch.take() {
+            let dir = good_profile();
+            let linked = tokio::runtime::Handle::current().block_on(profiles.backup(
+                &shop(),
+                dir.path(),
+                GenerationState::Ready,
+            ));
+            linked.unwrap();
+        }
         s.launches += 1;
         let lease = s.gate.as_ref().and_then(|g| g.lease_of(&shop()));
         s.leases_seen.push(lease);
@@ -87,7 +99,12 @@ impl Browser for FakeBrowser {
         }
         outcome
     }
-    fn already_sent(&mut self, phone: &PhoneNumber, text: &str) -> Result<bool, String> {
+    fn already_sent(
+        &mut self,
+        phone: &PhoneNumber,
+        text: &str,
+        _since: Option<OffsetDateTime>,
+    ) -> Result<bool, String> {
         let s = self.script.lock().unwrap();
         Ok(s.delivered.iter().any(|(p, t)| p == phone.e164() && t == text))
     }
@@ -129,6 +146,7 @@ pub fn world() -> World {
             caps: SendCaps::default(),
             backup_every: Duration::ZERO,
             take_over_conflict: false,
+            max_receive_count: 5,
         },
         store: store.clone(),
         gate: gate.clone(),
@@ -141,6 +159,19 @@ pub fn world() -> World {
         }),
     };
     World { deps, store, gate, queue, profiles, script, now }
+}
+
+/// A profile directory whose browser logs in ("good") or shows the QR ("bad").
+pub fn profile(marker: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let leveldb = dir.path().join("Default/Local Storage/leveldb");
+    std::fs::create_dir_all(&leveldb).unwrap();
+    std::fs::write(leveldb.join("marker.log"), marker).unwrap();
+    dir
+}
+
+fn good_profile() -> tempfile::TempDir {
+    profile("good")
 }
 
 pub fn shop() -> AccountId {
@@ -175,10 +206,7 @@ impl World {
 
     /// Stores a generation whose browser logs in ("good") or shows the QR ("bad").
     pub async fn generation(&self, marker: &str) {
-        let dir = tempfile::tempdir().unwrap();
-        let leveldb = dir.path().join("Default/Local Storage/leveldb");
-        std::fs::create_dir_all(&leveldb).unwrap();
-        std::fs::write(leveldb.join("marker.log"), marker).unwrap();
+        let dir = profile(marker);
         self.profiles.backup(&shop(), dir.path(), GenerationState::Ready).await.unwrap();
     }
 
@@ -213,13 +241,7 @@ pub fn record(id: &str, group: &str, body: &str) -> SqsMessage {
 }
 
 pub fn body(campaign: &CampaignId, seq: u32) -> String {
-    serde_json::to_string(&QueuedMessage {
-        campaign_id: campaign.clone(),
-        seq: MessageSeq(seq),
-        account: shop(),
-        round: 0,
-    })
-    .unwrap()
+    serde_json::to_string(&QueuedMessage::new(campaign.clone(), MessageSeq(seq), shop(), 0)).unwrap()
 }
 
 pub fn records(campaign: &CampaignId, n: u32) -> Vec<SqsMessage> {

@@ -2,14 +2,15 @@
 //! campaign-level moves (resume, cancel, completion, notices).
 
 use super::codec::{message_item, meta_item, view_from_item};
-use super::{DynamoCampaignStore, MAX_ATTEMPTS, conditional};
+use super::{DynamoCampaignStore, MAX_ATTEMPTS, conditional, retry};
 use crate::model::{CampaignView, NewCampaign};
 use crate::{StoreError, Transition};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use domain::lifecycle::campaign;
 use domain::{CampaignId, CampaignStatus, ErrorCode};
 use futures::{StreamExt, TryStreamExt};
 use std::time::Duration;
-use table_layout::codec::{n, s};
+use table_layout::codec::{Item, n, s};
 use table_layout::keys;
 
 /// Rows per `BatchWriteItem` (DynamoDB's limit).
@@ -17,17 +18,21 @@ const BATCH: usize = 25;
 /// Batch writes in flight at once.
 const CONCURRENCY: usize = 8;
 
+/// `#st IN (…)` for `statuses`, with its values.
+fn status_in(statuses: &[CampaignStatus]) -> (String, Item) {
+    let values: Item =
+        statuses.iter().map(|st| (format!(":in_{}", st.as_str().to_lowercase()), s(st.as_str()))).collect();
+    let names: Vec<String> =
+        statuses.iter().map(|st| format!(":in_{}", st.as_str().to_lowercase())).collect();
+    (format!("#st IN ({})", names.join(", ")), values)
+}
+
 impl DynamoCampaignStore {
     async fn write_batch(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         let mut attempt = 0;
         while !requests.is_empty() {
-            let out = self
-                .client
-                .batch_write_item()
-                .request_items(self.table.clone(), requests)
-                .send()
-                .await
-                .map_err(StoreError::unavailable)?;
+            let request = self.client.batch_write_item().request_items(self.table.clone(), requests);
+            let out = retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
             requests = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
             if requests.is_empty() {
                 break;
@@ -61,14 +66,14 @@ impl DynamoCampaignStore {
             .buffer_unordered(CONCURRENCY)
             .try_collect::<Vec<()>>()
             .await?;
+        // Listed before its campaign row exists, so no campaign that could strand a row is ever
+        // unlisted (an entry whose campaign row never came is taken off by the reconciler).
+        if !campaign::is_terminal(c.opening().status) {
+            self.put_listing(&c.id, &c.created_at).await?;
+        }
         // The campaign row goes last: a reader that sees the campaign sees all of its rows.
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(meta_item(c)))
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(meta_item(c)));
+        retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
         Ok(())
     }
 
@@ -83,25 +88,27 @@ impl DynamoCampaignStore {
         at: &str,
         reopen_completed: bool,
     ) -> Result<Transition, StoreError> {
-        // With `reopen_completed` false, `:reopen` is PAUSED again, so only PAUSED matches.
-        let reopen = if reopen_completed { CampaignStatus::Completed } else { CampaignStatus::Paused };
-        let result = self
+        let (condition, values) = status_in(campaign::resumable(reopen_completed));
+        let request = self
             .update(&keys::campaign(id))
             .update_expression("SET #st = :running, updated_at = :at REMOVE reason, hint")
-            .condition_expression("#st IN (:paused, :reopen)")
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":running", s(CampaignStatus::Running.as_str()))
-            .expression_attribute_values(":paused", s(CampaignStatus::Paused.as_str()))
-            .expression_attribute_values(":reopen", s(reopen.as_str()))
-            .expression_attribute_values(":at", s(at))
-            .send()
-            .await;
-        conditional(result)
+            .expression_attribute_values(":at", s(at));
+        let result = retry::call(|| request.clone().send()).await;
+        let moved = conditional(result)?;
+        if moved == Transition::Applied {
+            // Back on the open listing (a completed campaign reopened for retried rows).
+            self.put_listing(id, at).await?;
+        }
+        Ok(moved)
     }
 
     /// Marks the campaign COMPLETED once nothing is queued, sending or paused.
     pub(super) async fn complete_if_done(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
-        let result = self
+        let request = self
             .update(&keys::campaign(id))
             .update_expression("SET #st = :completed, updated_at = :at")
             .condition_expression("#st = :running AND queued = :zero AND sending = :zero AND paused = :zero")
@@ -109,16 +116,19 @@ impl DynamoCampaignStore {
             .expression_attribute_values(":completed", s(CampaignStatus::Completed.as_str()))
             .expression_attribute_values(":running", s(CampaignStatus::Running.as_str()))
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":at", s(at))
-            .send()
-            .await;
-        conditional(result).map(|_| ())
+            .expression_attribute_values(":at", s(at));
+        let result = retry::call(|| request.clone().send()).await;
+        if conditional(result)? == Transition::Applied {
+            // Over: off the open listing (the reconciler takes off one left by a crash here).
+            self.delete_listing(id).await?;
+        }
+        Ok(())
     }
 
     pub(super) async fn settle(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
         self.complete_if_done(id, at).await?;
         // A retry that re-queued rows after the campaign had completed meanwhile: running again.
-        let result = self
+        let request = self
             .update(&keys::campaign(id))
             .update_expression("SET #st = :running, updated_at = :at")
             .condition_expression("#st = :completed AND (queued > :zero OR sending > :zero)")
@@ -126,10 +136,12 @@ impl DynamoCampaignStore {
             .expression_attribute_values(":running", s(CampaignStatus::Running.as_str()))
             .expression_attribute_values(":completed", s(CampaignStatus::Completed.as_str()))
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":at", s(at))
-            .send()
-            .await;
-        conditional(result).map(|_| ())
+            .expression_attribute_values(":at", s(at));
+        let result = retry::call(|| request.clone().send()).await;
+        if conditional(result)? == Transition::Applied {
+            self.put_listing(id, at).await?;
+        }
+        Ok(())
     }
 
     pub(super) async fn notice(
@@ -138,32 +150,29 @@ impl DynamoCampaignStore {
         notice: ErrorCode,
         at: &str,
     ) -> Result<(), StoreError> {
-        self.update(&keys::campaign(id))
+        let request = self
+            .update(&keys::campaign(id))
             .update_expression("SET notice = :notice, notice_at = :at, updated_at = :at")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":notice", s(notice.as_str()))
-            .expression_attribute_values(":at", s(at))
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
+            .expression_attribute_values(":at", s(at));
+        retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
         Ok(())
     }
 
     pub(super) async fn cancel(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
-        let result = self
+        let request = self
             .update(&keys::campaign(id))
             .update_expression(
                 "SET #st = :cancelled, cancelled_at = if_not_exists(cancelled_at, :at), updated_at = :at \
                  REMOVE reason, hint",
             )
-            .condition_expression("attribute_exists(PK) AND #st IN (:running, :paused, :cancelled)")
+            .condition_expression(format!("attribute_exists(PK) AND {}", status_in(campaign::CANCELLABLE).0))
+            .set_expression_attribute_values(Some(status_in(campaign::CANCELLABLE).1))
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":cancelled", s(CampaignStatus::Cancelled.as_str()))
-            .expression_attribute_values(":running", s(CampaignStatus::Running.as_str()))
-            .expression_attribute_values(":paused", s(CampaignStatus::Paused.as_str()))
-            .expression_attribute_values(":at", s(at))
-            .send()
-            .await;
+            .expression_attribute_values(":at", s(at));
+        let result = retry::call(|| request.clone().send()).await;
         match conditional(result)? {
             Transition::NotApplicable if self.get(&keys::campaign(id)).await?.is_none() => {
                 Ok(Transition::Missing)

@@ -1,8 +1,8 @@
 //! Campaign and message rows to and from DynamoDB items.
 
 use crate::StoreError;
-use crate::model::{CampaignView, Counters, MessageEntry, MessageRow, NewCampaign, NewMessage};
-use domain::{AccountId, CampaignId, CampaignStatus, ErrorCode};
+use crate::model::{CampaignView, MessageEntry, MessageRow, NewCampaign, NewMessage};
+use domain::{AccountId, CampaignId, Counters, ErrorCode};
 use table_layout::codec::{Fields, Item, n, s};
 use table_layout::keys;
 
@@ -19,6 +19,9 @@ pub(super) fn row_from_item(id: &CampaignId, item: &Item) -> Result<MessageRow, 
         phone: f.string("phone")?.to_owned(),
         status: f.parsed("status")?,
         attempts: count("attempts")?,
+        // Rows written before tries were counted: every attempt was a try.
+        tries: if item.contains_key("tries") { count("tries")? } else { count("attempts")? },
+        claimed_at: item.contains_key("claimed_at").then(|| f.number("claimed_at")).transpose()?,
         error: f.opt_string("error_code").and_then(ErrorCode::from_wire),
         verify_first: f.flag("verify_first"),
         round: count("round")?,
@@ -63,16 +66,10 @@ pub(super) fn view_from_item(id: &CampaignId, item: &Item) -> Result<CampaignVie
     })
 }
 
-/// The item of a new campaign's row, with its starting counters.
+/// The item of a new campaign's row, with its starting status and counters.
 pub(super) fn meta_item(c: &NewCampaign) -> Item {
-    let sendable = c.messages.iter().filter(|m| m.phone.is_ok()).count();
-    let failed = c.messages.len() - sendable;
-    let (status, queued, paused) = match c.paused {
-        // Nothing to send (every number invalid): finished from the start.
-        _ if sendable == 0 => (CampaignStatus::Completed, 0, 0),
-        Some(_) => (CampaignStatus::Paused, 0, sendable),
-        None => (CampaignStatus::Running, sendable, 0),
-    };
+    let opening = c.opening();
+    let counts = opening.counts;
     let key = keys::campaign(&c.id);
     let mut item = Item::from([
         (keys::PK.into(), s(key.pk)),
@@ -80,18 +77,25 @@ pub(super) fn meta_item(c: &NewCampaign) -> Item {
         ("name".into(), s(c.name.clone())),
         ("account".into(), s(c.account.as_str())),
         ("template".into(), s(c.template.as_str())),
-        ("status".into(), s(status.as_str())),
-        ("total".into(), n(c.messages.len())),
-        ("queued".into(), n(queued)),
-        ("sending".into(), n(0)),
-        ("sent".into(), n(0)),
-        ("failed".into(), n(failed)),
-        ("paused".into(), n(paused)),
-        ("cancelled".into(), n(0)),
+        ("status".into(), s(opening.status.as_str())),
+        ("total".into(), n(counts.total)),
+        ("queued".into(), n(counts.queued)),
+        ("sending".into(), n(counts.sending)),
+        ("sent".into(), n(counts.sent)),
+        ("failed".into(), n(counts.failed)),
+        ("paused".into(), n(counts.paused)),
+        ("cancelled".into(), n(counts.cancelled)),
         ("created_at".into(), s(c.created_at.clone())),
         ("updated_at".into(), s(c.created_at.clone())),
     ]);
-    if let (Some(p), true) = (&c.paused, sendable > 0) {
+    // Until the start has queued every sendable row's record (see `mark_issued`).
+    if opening.counts.queued > 0
+        && let Ok(created) =
+            time::OffsetDateTime::parse(&c.created_at, &time::format_description::well_known::Rfc3339)
+    {
+        item.insert("issuing_since".into(), n(created.unix_timestamp()));
+    }
+    if let (Some(p), true) = (&c.paused, opening.paused_reason) {
         item.insert("reason".into(), s(p.code.as_str()));
         item.insert("hint".into(), s(p.hint.clone()));
     }
@@ -110,6 +114,7 @@ pub(super) fn message_item(c: &NewCampaign, m: &NewMessage) -> Item {
         ("account".into(), s(c.account.as_str())),
         ("status".into(), s(status.as_str())),
         ("attempts".into(), n(0)),
+        ("tries".into(), n(0)),
         ("round".into(), n(0)),
     ]);
     match &m.phone {

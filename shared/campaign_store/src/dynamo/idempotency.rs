@@ -1,7 +1,7 @@
 //! The `Idempotency-Key` of a campaign start (`IDEMPOTENCY#<key hash>`): claimed with a
 //! condition, marked done when the work is done, released when it failed.
 
-use super::{DynamoCampaignStore, conditional};
+use super::{DynamoCampaignStore, conditional, retry};
 use crate::StoreError;
 use crate::model::{Idempotency, IdempotencyClaim};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -12,7 +12,7 @@ use table_layout::keys;
 impl DynamoCampaignStore {
     pub(super) async fn claim_key(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError> {
         let key = keys::idempotency(&claim.key_hash);
-        let result = self
+        let request = self
             .update(&key)
             .update_expression(
                 "SET #fp = :fp, #cid = if_not_exists(#cid, :cid), #until = :until, #done = :no, #exp = :exp",
@@ -29,9 +29,8 @@ impl DynamoCampaignStore {
             .expression_attribute_values(":no", AttributeValue::Bool(false))
             .expression_attribute_values(":exp", n(claim.expires_at))
             .expression_attribute_values(":now", n(claim.now))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await;
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        let result = retry::call(|| request.clone().send()).await;
         let campaign_of = |item: &Item| -> Result<CampaignId, StoreError> {
             let f = Fields::new(item, key.to_string());
             CampaignId::parse(f.string("campaign_id")?).map_err(|e| f.malformed(e.to_string()).into())
@@ -54,6 +53,10 @@ impl DynamoCampaignStore {
                     return Ok(Idempotency::Done { campaign_id: campaign_of(&item)? });
                 }
                 let until = i64::try_from(f.count("locked_until")?).unwrap_or(i64::MAX);
+                // Our own claim, applied by a try whose reply was lost: ours to finish.
+                if until == claim.until {
+                    return Ok(Idempotency::Owned { campaign_id: campaign_of(&item)? });
+                }
                 Ok(Idempotency::InProgress { until })
             }
             Err(e) => Err(StoreError::unavailable(e)),
@@ -61,25 +64,23 @@ impl DynamoCampaignStore {
     }
 
     pub(super) async fn release_key(&self, key_hash: &str) -> Result<(), StoreError> {
-        let result = self
+        let request = self
             .update(&keys::idempotency(key_hash))
             .update_expression("SET locked_until = :zero")
             .condition_expression("finished = :no")
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":no", AttributeValue::Bool(false))
-            .send()
-            .await;
+            .expression_attribute_values(":no", AttributeValue::Bool(false));
+        let result = retry::call(|| request.clone().send()).await;
         conditional(result).map(|_| ())
     }
 
     pub(super) async fn finish_key(&self, key_hash: &str) -> Result<(), StoreError> {
-        self.update(&keys::idempotency(key_hash))
+        let request = self
+            .update(&keys::idempotency(key_hash))
             .update_expression("SET finished = :yes")
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
+            .expression_attribute_values(":yes", AttributeValue::Bool(true));
+        retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
         Ok(())
     }
 }

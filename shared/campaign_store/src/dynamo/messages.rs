@@ -1,15 +1,18 @@
 //! Message rows: reading them (one, a page by status, a page for the listing API) and moving
-//! them — claim, finish, pause, requeue, cancel — each through [`super::moves`].
+//! them — claim, finish, pause, requeue, cancel — as the lifecycle decides, through
+//! [`super::moves`] (whose retries keep one request token, so a write applied with its reply
+//! lost is not applied twice). A claim also writes a token on the row, so a claim whose tries
+//! all went unanswered recognises itself.
 
 use super::codec::{entry_from_item, row_from_item};
-use super::moves::{CampaignGuard, RowMove, TxOutcome};
-use super::{DynamoCampaignStore, MAX_ATTEMPTS};
-use crate::model::{Claim, Finish, Lease, MessageEntry, MessageRow, PauseReason};
-use crate::{StoreError, Transition};
-use aws_sdk_dynamodb::types::AttributeValue;
-use domain::QueuedMessage;
-use domain::{CampaignId, CampaignStatus, ErrorCode, MessageSeq, MessageStatus};
-use table_layout::codec::{Fields, n, s};
+use super::moves::{CampaignPause, ROWS_PER_TRANSACTION, TxOutcome};
+use super::{DynamoCampaignStore, MAX_ATTEMPTS, retry};
+use crate::model::{Claim, Lease, MessageEntry, MessageRow, PauseReason};
+use crate::{Finish, StoreError, Transition};
+use domain::lifecycle::Move;
+use domain::lifecycle::message::{self, ClaimDecision, ClaimKind, ClaimWindow};
+use domain::{CampaignId, CampaignStatus, MessageSeq, MessageStatus, QueuedMessage};
+use table_layout::codec::{Fields, s};
 use table_layout::keys;
 
 impl DynamoCampaignStore {
@@ -44,7 +47,7 @@ impl DynamoCampaignStore {
         };
         let mut rows = Vec::new();
         loop {
-            let out = query.clone().send().await.map_err(StoreError::unavailable)?;
+            let out = retry::call(|| query.clone().send()).await.map_err(StoreError::unavailable)?;
             for item in out.items() {
                 rows.push(row_from_item(id, item)?);
             }
@@ -90,7 +93,7 @@ impl DynamoCampaignStore {
         let mut entries = Vec::new();
         let mut query = query;
         loop {
-            let out = query.clone().send().await.map_err(StoreError::unavailable)?;
+            let out = retry::call(|| query.clone().send()).await.map_err(StoreError::unavailable)?;
             for item in out.items() {
                 entries.push(entry_from_item(id, item)?);
             }
@@ -105,74 +108,23 @@ impl DynamoCampaignStore {
         Ok(entries)
     }
 
-    pub(super) async fn pause(
-        &self,
-        id: &CampaignId,
-        seq: MessageSeq,
-        reason: &PauseReason,
-    ) -> Result<Transition, StoreError> {
-        for _ in 0..MAX_ATTEMPTS {
-            let Some(row) = self.read_message(id, seq).await? else { return Ok(Transition::Missing) };
-            if !matches!(row.status, MessageStatus::Queued | MessageStatus::Sending) {
-                return Ok(Transition::NotApplicable);
-            }
-            let mv = RowMove::new(row.status, MessageStatus::Paused, &reason.at)
-                .row_set("error_code", s(reason.code.as_str()))
-                .meta_set("status", s(CampaignStatus::Paused.as_str()))
-                .meta_set("reason", s(reason.code.as_str()))
-                .meta_set("hint", s(reason.hint.clone()));
-            match self.apply(id, seq, mv).await? {
-                TxOutcome::Done => return Ok(Transition::Applied),
-                // The campaign was cancelled (or deleted): a pause no longer applies.
-                TxOutcome::CampaignRefused => return Ok(Transition::NotApplicable),
-                // The row moved between our read and the write: read again.
-                TxOutcome::RowMoved => {}
-            }
-        }
-        Err(StoreError::Contended(keys::message(id, seq).to_string()))
-    }
-
-    pub(super) async fn requeue(
-        &self,
-        id: &CampaignId,
-        seq: MessageSeq,
-        from: MessageStatus,
-        at: &str,
-    ) -> Result<Option<QueuedMessage>, StoreError> {
-        let Some(row) = self.read_message(id, seq).await? else { return Ok(None) };
-        if row.status != from || !matches!(from, MessageStatus::Paused | MessageStatus::Failed) {
-            return Ok(None);
-        }
-        let mut mv = RowMove::new(from, MessageStatus::Queued, at);
-        if from == MessageStatus::Failed {
-            // It failed on an uncertain outcome: the retry looks in the chat before sending.
-            mv = mv.row_set("verify_first", AttributeValue::Bool(true));
-        }
-        let mv = mv
-            .row_set("round", n(row.round + 1))
-            .row_remove("error_code")
-            .row_expect("attempts", n(row.attempts));
-        Ok(match self.apply(id, seq, mv).await? {
-            TxOutcome::Done => Some(QueuedMessage {
-                campaign_id: id.clone(),
-                seq,
-                account: row.account,
-                round: row.round + 1,
-            }),
-            // Someone else resumed it (or the campaign was cancelled): nothing to queue from here.
-            TxOutcome::RowMoved | TxOutcome::CampaignRefused => None,
+    /// Whether the campaign is cancelled; `None` when it does not exist.
+    async fn campaign_cancelled(&self, id: &CampaignId) -> Result<Option<bool>, StoreError> {
+        let key = keys::campaign(id);
+        Ok(match self.get(&key).await? {
+            Some(meta) => Some(
+                Fields::new(&meta, key.to_string()).string("status")? == CampaignStatus::Cancelled.as_str(),
+            ),
+            None => None,
         })
     }
 
-    /// Whether the campaign is cancelled (a missing campaign row counts as not cancelled).
-    async fn is_cancelled(&self, id: &CampaignId) -> Result<bool, StoreError> {
-        Ok(match self.get(&keys::campaign(id)).await? {
-            Some(meta) => {
-                Fields::new(&meta, keys::campaign(id).to_string()).string("status")?
-                    == CampaignStatus::Cancelled.as_str()
-            }
-            None => false,
-        })
+    /// The claim token written on the row, if any.
+    async fn claim_token(&self, id: &CampaignId, seq: MessageSeq) -> Result<Option<String>, StoreError> {
+        let key = keys::message(id, seq);
+        Ok(self.get(&key).await?.and_then(|item| {
+            Fields::new(&item, key.to_string()).opt_string("claim_token").map(str::to_owned)
+        }))
     }
 
     pub(super) async fn claim(
@@ -181,65 +133,56 @@ impl DynamoCampaignStore {
         seq: MessageSeq,
         lease: &Lease,
     ) -> Result<Claim, StoreError> {
+        let token = format!("{:016x}", rand::random::<u64>());
+        let window = ClaimWindow { now: lease.now, until: lease.until };
+        let mut cancelled = false;
         for _ in 0..MAX_ATTEMPTS {
             let Some(row) = self.read_message(id, seq).await? else { return Ok(Claim::Missing) };
-            match row.status {
-                MessageStatus::Queued => {
-                    let mv = RowMove::new(MessageStatus::Queued, MessageStatus::Sending, &lease.at)
-                        .row_set("attempts", n(row.attempts + 1))
-                        .row_set("lease_until", n(lease.until))
-                        .row_expect("attempts", n(row.attempts));
-                    match self.apply(id, seq, mv).await? {
-                        TxOutcome::Done => {
-                            let verify_first = row.verify_first;
-                            let row = MessageRow { attempts: row.attempts + 1, ..row };
-                            return Ok(if verify_first { Claim::Ambiguous(row) } else { Claim::Fresh(row) });
+            match message::claim(&row.state(), cancelled, window) {
+                ClaimDecision::Busy { lease_until } => return Ok(Claim::Busy { lease_until }),
+                ClaimDecision::Settled => {
+                    // A redelivered record of a settled row: the campaign may be complete now
+                    // (its finish's completion may never have been written).
+                    self.complete_if_done(id, &lease.at).await?;
+                    return Ok(Claim::Settled);
+                }
+                ClaimDecision::Cancel(mv) => match self.apply_one(id, seq, &mv, None, &lease.at, None).await?
+                {
+                    TxOutcome::Done => return Ok(Claim::Settled),
+                    TxOutcome::RowsMoved(_) => continue,
+                    TxOutcome::CampaignRefused => {
+                        cancelled = self.campaign_cancelled(id).await?.unwrap_or(false)
+                    }
+                },
+                ClaimDecision::Take(mv, kind) => {
+                    let claimed = |row: &MessageRow| {
+                        let row = row.moved(&mv);
+                        match kind {
+                            ClaimKind::Fresh => Claim::Fresh(row),
+                            ClaimKind::Ambiguous => Claim::Ambiguous(row),
+                            ClaimKind::VerifyOnly => Claim::VerifyOnly(row),
                         }
-                        TxOutcome::CampaignRefused => {
-                            // A cancelled campaign: the row ends CANCELLED here, whatever the
-                            // cancel itself got to.
-                            self.cancel_row(id, seq, MessageStatus::Queued, &lease.at).await?;
-                            return Ok(Claim::Settled);
+                    };
+                    match self.apply_one(id, seq, &mv, None, &lease.at, Some(&token)).await {
+                        Ok(TxOutcome::Done) => return Ok(claimed(&row)),
+                        Ok(TxOutcome::RowsMoved(_)) => {
+                            // Ours after all when an earlier try was applied and its reply lost.
+                            if self.claim_token(id, seq).await?.as_deref() == Some(token.as_str()) {
+                                return Ok(claimed(&row));
+                            }
                         }
-                        TxOutcome::RowMoved => continue,
+                        Ok(TxOutcome::CampaignRefused) => match self.campaign_cancelled(id).await? {
+                            Some(now_cancelled) => cancelled = now_cancelled,
+                            None => return Ok(Claim::Settled),
+                        },
+                        Err(e) => {
+                            if self.claim_token(id, seq).await?.as_deref() == Some(token.as_str()) {
+                                return Ok(claimed(&row));
+                            }
+                            return Err(e);
+                        }
                     }
                 }
-                MessageStatus::Sending if row.lease_until < lease.now => {
-                    // An earlier attempt lost its lease: take it over, counters stay as they are.
-                    // After a cancel the new attempt may only look, not send.
-                    let cancelled = self.is_cancelled(id).await?;
-                    let result = self
-                        .update(&keys::message(id, seq))
-                        .update_expression("SET attempts = :next, lease_until = :until, updated_at = :at")
-                        .condition_expression("#st = :sending AND attempts = :attempts")
-                        .expression_attribute_names("#st", "status")
-                        .expression_attribute_values(":sending", s(MessageStatus::Sending.as_str()))
-                        .expression_attribute_values(":attempts", n(row.attempts))
-                        .expression_attribute_values(":next", n(row.attempts + 1))
-                        .expression_attribute_values(":until", n(lease.until))
-                        .expression_attribute_values(":at", s(lease.at.clone()))
-                        .send()
-                        .await;
-                    match result {
-                        Ok(_) => {
-                            let row = MessageRow { attempts: row.attempts + 1, ..row };
-                            return Ok(if cancelled {
-                                Claim::VerifyOnly(row)
-                            } else {
-                                Claim::Ambiguous(row)
-                            });
-                        }
-                        Err(e)
-                            if e.as_service_error()
-                                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                        {
-                            continue;
-                        }
-                        Err(e) => return Err(StoreError::unavailable(e)),
-                    }
-                }
-                MessageStatus::Sending => return Ok(Claim::Busy { lease_until: row.lease_until }),
-                _ => return Ok(Claim::Settled),
             }
         }
         Err(StoreError::Contended(keys::message(id, seq).to_string()))
@@ -253,56 +196,110 @@ impl DynamoCampaignStore {
         finish: &Finish,
         at: &str,
     ) -> Result<Transition, StoreError> {
-        let mv = match finish {
-            Finish::Sent => {
-                RowMove::new(MessageStatus::Sending, MessageStatus::Sent, at).row_set("sent_at", s(at))
+        let mut cancelled = false;
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(row) = self.read_message(id, seq).await? else { return Ok(Transition::NotApplicable) };
+            let Some(mv) = message::finish(&row.state(), attempt, *finish, cancelled) else {
+                return Ok(Transition::NotApplicable);
+            };
+            let hint = mv.pause.map(|code| code.hint_for(row.account.as_str(), id.as_str()));
+            let pause = mv.pause.zip(hint.as_deref()).map(|(code, hint)| CampaignPause { code, hint });
+            match self.apply_one(id, seq, &mv, pause.as_ref(), at, None).await? {
+                TxOutcome::Done => {
+                    if mv.settles {
+                        self.complete_if_done(id, at).await?;
+                    }
+                    return Ok(Transition::Applied);
+                }
+                TxOutcome::RowsMoved(_) => {}
+                TxOutcome::CampaignRefused => match self.campaign_cancelled(id).await? {
+                    Some(now_cancelled) if now_cancelled != cancelled => cancelled = now_cancelled,
+                    _ => return Ok(Transition::NotApplicable),
+                },
             }
-            Finish::Failed(code) => RowMove::new(MessageStatus::Sending, MessageStatus::Failed, at)
-                .row_set("error_code", s(code.as_str())),
-            Finish::Released => RowMove::new(MessageStatus::Sending, MessageStatus::Queued, at),
         }
-        .row_remove("lease_until")
-        .row_expect("attempts", n(attempt));
-        let mv = if matches!(finish, Finish::Released) { mv } else { mv.guard(CampaignGuard::Any) };
-        let done = match self.apply(id, seq, mv).await? {
-            TxOutcome::Done => Transition::Applied,
-            TxOutcome::RowMoved => return Ok(Transition::NotApplicable),
-            TxOutcome::CampaignRefused if matches!(finish, Finish::Released) => {
-                // Given back after a cancel: the row ends CANCELLED instead of waiting in QUEUED.
-                let mv = RowMove::new(MessageStatus::Sending, MessageStatus::Cancelled, at)
-                    .guard(CampaignGuard::Cancelled)
-                    .row_set("error_code", s(ErrorCode::Cancelled.as_str()))
-                    .row_remove("lease_until")
-                    .row_expect("attempts", n(attempt));
-                return Ok(match self.apply(id, seq, mv).await? {
-                    TxOutcome::Done => Transition::Applied,
-                    _ => Transition::NotApplicable,
-                });
-            }
-            TxOutcome::CampaignRefused => return Ok(Transition::NotApplicable),
-        };
-        if !matches!(finish, Finish::Released) {
-            self.complete_if_done(id, at).await?;
-        }
-        Ok(done)
+        Err(StoreError::Contended(keys::message(id, seq).to_string()))
     }
 
-    pub(super) async fn cancel_row(
+    pub(super) async fn pause(
         &self,
         id: &CampaignId,
         seq: MessageSeq,
+        reason: &PauseReason,
+    ) -> Result<Transition, StoreError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(row) = self.read_message(id, seq).await? else { return Ok(Transition::Missing) };
+            let Some(mv) = message::pause(&row.state(), reason.code) else {
+                return Ok(Transition::NotApplicable);
+            };
+            let pause = CampaignPause { code: reason.code, hint: &reason.hint };
+            match self.apply_one(id, seq, &mv, Some(&pause), &reason.at, None).await? {
+                TxOutcome::Done => return Ok(Transition::Applied),
+                // The campaign was cancelled (or deleted): a pause no longer applies.
+                TxOutcome::CampaignRefused => return Ok(Transition::NotApplicable),
+                // The row moved between our read and the write: read again.
+                TxOutcome::RowsMoved(_) => {}
+            }
+        }
+        Err(StoreError::Contended(keys::message(id, seq).to_string()))
+    }
+
+    /// Applies `decide`'s move to every row it gives one, many rows per transaction; a row that
+    /// moved meanwhile is left out. Returns the rows that moved, as they are now; stops early when
+    /// the campaign refuses.
+    async fn move_rows(
+        &self,
+        id: &CampaignId,
+        rows: &[MessageRow],
+        at: &str,
+        decide: impl Fn(&MessageRow) -> Option<Move>,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        let decided: Vec<(MessageRow, Move)> =
+            rows.iter().filter_map(|r| decide(r).map(|mv| (r.clone(), mv))).collect();
+        let mut moved = Vec::with_capacity(decided.len());
+        for chunk in decided.chunks(ROWS_PER_TRANSACTION) {
+            let mut pending: Vec<&(MessageRow, Move)> = chunk.iter().collect();
+            while !pending.is_empty() {
+                let moves: Vec<(MessageSeq, Move)> =
+                    pending.iter().map(|(r, mv)| (r.seq, mv.clone())).collect();
+                match self.apply(id, &moves, None, at, None).await? {
+                    TxOutcome::Done => {
+                        moved.extend(pending.iter().map(|(r, mv)| r.moved(mv)));
+                        break;
+                    }
+                    TxOutcome::RowsMoved(gone) => {
+                        pending = pending
+                            .into_iter()
+                            .enumerate()
+                            .filter(|(i, _)| !gone.contains(i))
+                            .map(|(_, p)| p)
+                            .collect();
+                    }
+                    TxOutcome::CampaignRefused => return Ok(moved),
+                }
+            }
+        }
+        Ok(moved)
+    }
+
+    pub(super) async fn requeue_many(
+        &self,
+        id: &CampaignId,
+        rows: &[MessageRow],
         from: MessageStatus,
         at: &str,
-    ) -> Result<Transition, StoreError> {
-        if !matches!(from, MessageStatus::Queued | MessageStatus::Paused) {
-            return Ok(Transition::NotApplicable);
-        }
-        let mv = RowMove::new(from, MessageStatus::Cancelled, at)
-            .guard(CampaignGuard::Cancelled)
-            .row_set("error_code", s(ErrorCode::Cancelled.as_str()));
-        Ok(match self.apply(id, seq, mv).await? {
-            TxOutcome::Done => Transition::Applied,
-            TxOutcome::RowMoved | TxOutcome::CampaignRefused => Transition::NotApplicable,
-        })
+    ) -> Result<Vec<QueuedMessage>, StoreError> {
+        let moved = self.move_rows(id, rows, at, |r| message::requeue(&r.state(), from)).await?;
+        Ok(moved.into_iter().map(|r| QueuedMessage::new(id.clone(), r.seq, r.account, r.round)).collect())
+    }
+
+    pub(super) async fn cancel_many(
+        &self,
+        id: &CampaignId,
+        rows: &[MessageRow],
+        from: MessageStatus,
+        at: &str,
+    ) -> Result<usize, StoreError> {
+        Ok(self.move_rows(id, rows, at, |r| message::cancel(&r.state(), from)).await?.len())
     }
 }

@@ -2,21 +2,26 @@
 //! for every state change so counters never drift and retries stay safe.
 //!
 //! - [`codec`]: campaign and message rows to and from items.
-//! - [`moves`]: one row moving between statuses with its campaign counters, as one transaction.
+//! - [`moves`]: carrying out the lifecycle's moves (`domain::lifecycle`) as conditional
+//!   transactions of rows and their campaign row; [`retry`]: trying again on conflicts and throttling.
 //! - [`campaigns`]: creating, reading and moving campaigns (resume, cancel, completion, notices).
 //! - [`messages`]: reading rows and moving them (claim, finish, pause, requeue, cancel).
 //! - [`idempotency`]: the `Idempotency-Key` claims of campaign starts.
+//! - [`listing`]: the open campaigns and the census of a campaign's rows, for the reconciler.
 //!
 //! Keys come from `table_layout::keys`, the one owner of the table's layout.
 
 mod campaigns;
 mod codec;
 mod idempotency;
+mod listing;
 mod messages;
 mod moves;
+pub(crate) mod retry;
 
+use crate::Finish;
 use crate::model::{
-    CampaignView, Claim, Finish, Idempotency, IdempotencyClaim, Lease, MessageEntry, MessageRow, NewCampaign,
+    CampaignView, Census, Claim, Idempotency, IdempotencyClaim, Lease, MessageEntry, MessageRow, NewCampaign,
     PauseReason,
 };
 use crate::{CampaignStore, StoreError, Transition};
@@ -52,15 +57,9 @@ impl DynamoCampaignStore {
 
     /// One item by key, read consistently.
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_item(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
+        let request =
+            self.client.get_item().table_name(&self.table).set_key(Some(key_item(key))).consistent_read(true);
+        let out = retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
         Ok(out.item)
     }
 }
@@ -138,14 +137,14 @@ impl CampaignStore for DynamoCampaignStore {
         self.entries(id, status, after, limit).await
     }
 
-    async fn requeue_message(
+    async fn requeue_messages(
         &self,
         id: &CampaignId,
-        seq: MessageSeq,
+        rows: &[MessageRow],
         from: MessageStatus,
         at: &str,
-    ) -> Result<Option<QueuedMessage>, StoreError> {
-        self.requeue(id, seq, from, at).await
+    ) -> Result<Vec<QueuedMessage>, StoreError> {
+        self.requeue_many(id, rows, from, at).await
     }
 
     async fn claim_message(
@@ -176,14 +175,51 @@ impl CampaignStore for DynamoCampaignStore {
         self.cancel(id, at).await
     }
 
-    async fn cancel_message(
+    async fn cancel_messages(
         &self,
         id: &CampaignId,
-        seq: MessageSeq,
+        rows: &[MessageRow],
         from: MessageStatus,
         at: &str,
+    ) -> Result<usize, StoreError> {
+        self.cancel_many(id, rows, from, at).await
+    }
+
+    async fn open_campaigns(
+        &self,
+        after: Option<&CampaignId>,
+        limit: u32,
+    ) -> Result<Vec<CampaignId>, StoreError> {
+        self.list_open(after, limit).await
+    }
+
+    async fn close_listing(&self, id: &CampaignId) -> Result<(), StoreError> {
+        self.delete_listing(id).await
+    }
+
+    async fn open_listing(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
+        self.put_listing(id, at).await
+    }
+
+    async fn census(&self, id: &CampaignId) -> Result<Option<Census>, StoreError> {
+        self.count(id).await
+    }
+
+    async fn repair_counters(
+        &self,
+        seen: &CampaignView,
+        counted: &domain::Counters,
+        at: &str,
     ) -> Result<Transition, StoreError> {
-        self.cancel_row(id, seq, from, at).await
+        self.repair(seen, counted, at).await
+    }
+
+    async fn mark_issuing(&self, id: &CampaignId, since: i64) -> Result<(), StoreError> {
+        self.issuing(id, Some(since)).await
+    }
+
+    async fn mark_issued(&self, id: &CampaignId) -> Result<(), StoreError> {
+        self.issuing(id, None).await
     }
 
     async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError> {

@@ -6,15 +6,22 @@ use crate::model::{GenerationId, GenerationInfo, GenerationState, SessionPointer
 use crate::{SessionStoreError, StoreConfig};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, TransactWriteItem, Update};
 use aws_sdk_s3::primitives::ByteStream;
 use domain::{AccountId, SessionHealth};
 use domain::{SharedClock, system_clock};
+use platform::retry;
 use table_layout::keys;
 use time::OffsetDateTime;
 
 mod items;
+mod pointers;
+mod transact;
 
-use items::{Item, generation_key, n, parse_generation, parse_pointer, s, session_key, stamp};
+use items::{Item, generation_key, n, parse_generation, s, session_key, stamp};
+pub use pointers::DynamoSessionPointers;
+use pointers::read_pointer;
+use transact::transact;
 
 /// The AWS backend.
 pub(crate) struct AwsBackend {
@@ -48,71 +55,52 @@ impl S3ProfileStore {
 
 delegate_profile_store!(S3ProfileStore);
 
-/// The session pointers alone, read from the table: for the components that need an account's
-/// session health and nothing else of its profile (no S3 access at all).
-pub struct DynamoSessionPointers {
-    dynamo: aws_sdk_dynamodb::Client,
-    table: String,
-}
-
-impl DynamoSessionPointers {
-    /// Reads the pointers of `table` through `dynamo`.
-    pub fn new(dynamo: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self { dynamo, table: table.into() }
-    }
-}
-
-#[async_trait]
-impl crate::SessionPointers for DynamoSessionPointers {
-    async fn pointer(&self, account: &AccountId) -> Result<Option<SessionPointer>, SessionStoreError> {
-        read_pointer(&self.dynamo, &self.table, account).await
-    }
-}
-
-/// The account's `SESSION` item, read consistently.
-async fn read_pointer(
-    dynamo: &aws_sdk_dynamodb::Client,
-    table: &str,
-    account: &AccountId,
-) -> Result<Option<SessionPointer>, SessionStoreError> {
-    let out = dynamo
-        .get_item()
-        .table_name(table)
-        .set_key(Some(session_key(account)))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(|e| SessionStoreError::unavailable("DynamoDB GetItem SESSION", e))?;
-    match out.item {
-        None => Ok(None),
-        Some(item) => parse_pointer(&item, &keys::session(account).to_string()).map(Some),
+impl AwsBackend {
+    /// The size of the object at `key`, `None` when there is none.
+    async fn object_len(&self, key: &str) -> Result<Option<usize>, SessionStoreError> {
+        let request = self.s3.head_object().bucket(&self.bucket).key(key);
+        match retry::call(|| request.clone().send()).await {
+            Ok(out) => Ok(out.content_length().and_then(|n| usize::try_from(n).ok())),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(None),
+            Err(e) => Err(SessionStoreError::unavailable(format!("S3 HeadObject {key}"), e)),
+        }
     }
 }
 
 #[async_trait]
 impl Backend for AwsBackend {
     async fn put_new_object(&self, key: &str, bytes: Vec<u8>) -> Result<(), SessionStoreError> {
-        let result = self
-            .s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .if_none_match("*")
-            .content_type("application/octet-stream")
-            .body(ByteStream::from(bytes))
-            .send()
-            .await;
+        let len = bytes.len();
+        let body = aws_sdk_s3::primitives::SdkBody::from(bytes);
+        let result = retry::call(|| {
+            self.s3
+                .put_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .if_none_match("*")
+                .content_type("application/octet-stream")
+                .body(ByteStream::new(
+                    body.try_clone().unwrap_or_else(aws_sdk_s3::primitives::SdkBody::empty),
+                ))
+                .send()
+        })
+        .await;
+        let refused =
+            |e: &aws_sdk_s3::error::SdkError<_>| e.raw_response().map(|r| r.status().as_u16()) == Some(412);
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(412) => {
-                Err(SessionStoreError::Conflict(format!("object {key} already exists")))
-            }
+            // Keys are fresh generation ids, written by this call only: refused, the object there
+            // is from a try of this call whose reply was lost (the SDK's or ours) if it has this
+            // size.
+            Err(e) if refused(&e) && self.object_len(key).await? == Some(len) => Ok(()),
+            Err(e) if refused(&e) => Err(SessionStoreError::Conflict(format!("object {key} already exists"))),
             Err(e) => Err(SessionStoreError::unavailable(format!("S3 PutObject {key}"), e)),
         }
     }
 
     async fn get_object(&self, key: &str, max: u64) -> Result<Vec<u8>, SessionStoreError> {
-        let out = match self.s3.get_object().bucket(&self.bucket).key(key).send().await {
+        let request = self.s3.get_object().bucket(&self.bucket).key(key);
+        let out = match retry::call(|| request.clone().send()).await {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => {
                 return Err(SessionStoreError::NotFound(format!("object {key}")));
@@ -135,11 +123,8 @@ impl Backend for AwsBackend {
     }
 
     async fn delete_object(&self, key: &str) -> Result<(), SessionStoreError> {
-        self.s3
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
+        let request = self.s3.delete_object().bucket(&self.bucket).key(key);
+        retry::call(|| request.clone().send())
             .await
             .map_err(|e| SessionStoreError::unavailable(format!("S3 DeleteObject {key}"), e))?;
         Ok(())
@@ -157,9 +142,7 @@ impl Backend for AwsBackend {
         backup_time: Option<OffsetDateTime>,
     ) -> Result<bool, SessionStoreError> {
         let mut set = vec!["#cur = :cur", "#key = :key", "#sha = :sha", "#v = :next"];
-        let mut req = self
-            .dynamo
-            .update_item()
+        let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(session_key(account)))
             .expression_attribute_names("#cur", "current_generation")
@@ -174,31 +157,45 @@ impl Backend for AwsBackend {
             .expression_attribute_values(":expected", n(expected));
         if to.state == GenerationState::Ready {
             set.push("#st = :st");
-            req = req.expression_attribute_values(":st", s(SessionHealth::Ready.as_str()));
+            update = update.expression_attribute_values(":st", s(SessionHealth::Ready.as_str()));
         } else {
             set.push("#st = if_not_exists(#st, :st)");
-            req = req.expression_attribute_values(":st", s(SessionHealth::Unknown.as_str()));
+            update = update.expression_attribute_values(":st", s(SessionHealth::Unknown.as_str()));
         }
         if let Some(t) = backup_time {
             set.push("#lb = :lb");
-            req = req
+            update = update
                 .expression_attribute_names("#lb", "last_backup")
                 .expression_attribute_values(":lb", stamp(t));
         }
         let condition =
             if expected == 0 { "attribute_not_exists(#v) OR #v = :expected" } else { "#v = :expected" };
-        let result = req
+        let update = update
             .update_expression(format!("SET {}", set.join(", ")))
             .condition_expression(condition)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(e) => Err(SessionStoreError::unavailable("DynamoDB UpdateItem SESSION", e)),
+            .build()
+            .map_err(|e| SessionStoreError::unavailable("DynamoDB Update SESSION", e))?;
+        // The generation must still exist: a retention that deleted it first wins the race.
+        let exists = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(generation_key(account, &to.id)))
+            .condition_expression("attribute_exists(SK)")
+            .build()
+            .map_err(|e| SessionStoreError::unavailable("DynamoDB ConditionCheck GEN", e))?;
+        let request = self
+            .dynamo
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .transact_items(TransactWriteItem::builder().condition_check(exists).build());
+        if transact(request, "DynamoDB TransactWriteItems SESSION").await? {
+            return Ok(true);
         }
+        // Refused: a try of this call whose reply was lost (the SDK's or ours) may be what moved
+        // it, which the pointer shows (one version on, at this generation).
+        Ok(self
+            .get_pointer(account)
+            .await?
+            .is_some_and(|p| p.version == expected + 1 && p.current.as_ref() == Some(&to.id)))
     }
 
     async fn set_state(
@@ -206,8 +203,10 @@ impl Backend for AwsBackend {
         account: &AccountId,
         state: SessionHealth,
         now: OffsetDateTime,
-    ) -> Result<(), SessionStoreError> {
-        self.dynamo
+        expected: Option<u64>,
+    ) -> Result<bool, SessionStoreError> {
+        let mut req = self
+            .dynamo
             .update_item()
             .table_name(&self.table)
             .set_key(Some(session_key(account)))
@@ -215,11 +214,22 @@ impl Backend for AwsBackend {
             .expression_attribute_names("#st", "state")
             .expression_attribute_names("#lc", "last_check")
             .expression_attribute_values(":st", s(state.as_str()))
-            .expression_attribute_values(":lc", stamp(now))
-            .send()
-            .await
-            .map_err(|e| SessionStoreError::unavailable("DynamoDB UpdateItem SESSION state", e))?;
-        Ok(())
+            .expression_attribute_values(":lc", stamp(now));
+        if let Some(version) = expected {
+            req = req
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":v", n(version));
+        }
+        // Setting a state is idempotent, and its condition (the version) is not changed by it:
+        // a try after a lost reply is refused only if the pointer really moved.
+        match retry::call(|| req.clone().send()).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                Ok(false)
+            }
+            Err(e) => Err(SessionStoreError::unavailable("DynamoDB UpdateItem SESSION state", e)),
+        }
     }
 
     async fn put_generation(
@@ -227,7 +237,7 @@ impl Backend for AwsBackend {
         account: &AccountId,
         info: &GenerationInfo,
     ) -> Result<(), SessionStoreError> {
-        let result = self
+        let request = self
             .dynamo
             .put_item()
             .table_name(&self.table)
@@ -239,11 +249,20 @@ impl Backend for AwsBackend {
             .item("state", s(info.state.as_str()))
             .item("bad", AttributeValue::Bool(info.bad))
             .item("encrypted", AttributeValue::Bool(info.encrypted))
-            .condition_expression("attribute_not_exists(SK)")
-            .send()
-            .await;
-        match result {
+            .condition_expression("attribute_not_exists(SK)");
+        match retry::call(|| request.clone().send()).await {
             Ok(_) => Ok(()),
+            // Refused: the item there is from a try of this call whose reply was lost if it names
+            // the same archive.
+            Err(e)
+                if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception())
+                    && self
+                        .get_generation(account, &info.id)
+                        .await?
+                        .is_some_and(|g| g.sha256 == info.sha256) =>
+            {
+                Ok(())
+            }
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
                 Err(SessionStoreError::Conflict(format!("generation {} already exists", info.id)))
             }
@@ -256,13 +275,13 @@ impl Backend for AwsBackend {
         account: &AccountId,
         id: &GenerationId,
     ) -> Result<Option<GenerationInfo>, SessionStoreError> {
-        let out = self
+        let request = self
             .dynamo
             .get_item()
             .table_name(&self.table)
             .set_key(Some(generation_key(account, id)))
-            .consistent_read(true)
-            .send()
+            .consistent_read(true);
+        let out = retry::call(|| request.clone().send())
             .await
             .map_err(|e| SessionStoreError::unavailable("DynamoDB GetItem GEN", e))?;
         out.item.as_ref().map(parse_generation).transpose()
@@ -272,7 +291,7 @@ impl Backend for AwsBackend {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let page = self
+            let request = self
                 .dynamo
                 .query()
                 .table_name(&self.table)
@@ -281,8 +300,8 @@ impl Backend for AwsBackend {
                 .expression_attribute_values(":gen", s(keys::generation_prefix()))
                 .scan_index_forward(false)
                 .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
+                .set_exclusive_start_key(start.take());
+            let page = retry::call(|| request.clone().send())
                 .await
                 .map_err(|e| SessionStoreError::unavailable("DynamoDB Query GEN", e))?;
             for item in page.items() {
@@ -327,7 +346,9 @@ impl Backend for AwsBackend {
         if set.is_empty() {
             return Ok(self.get_generation(account, id).await?.is_some());
         }
-        match req.update_expression(format!("SET {}", set.join(", "))).send().await {
+        // Idempotent: a try after a lost reply sets the same values again.
+        let req = req.update_expression(format!("SET {}", set.join(", ")));
+        match retry::call(|| req.clone().send()).await {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
                 Ok(false)
@@ -340,14 +361,31 @@ impl Backend for AwsBackend {
         &self,
         account: &AccountId,
         id: &GenerationId,
-    ) -> Result<(), SessionStoreError> {
-        self.dynamo
-            .delete_item()
+        pointer_version: u64,
+    ) -> Result<bool, SessionStoreError> {
+        let unmoved = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(session_key(account)))
+            .condition_expression(if pointer_version == 0 {
+                "attribute_not_exists(#v) OR #v = :v"
+            } else {
+                "#v = :v"
+            })
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":v", n(pointer_version))
+            .build()
+            .map_err(|e| SessionStoreError::unavailable("DynamoDB ConditionCheck SESSION", e))?;
+        let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(generation_key(account, id)))
-            .send()
-            .await
-            .map_err(|e| SessionStoreError::unavailable("DynamoDB DeleteItem GEN", e))?;
-        Ok(())
+            .build()
+            .map_err(|e| SessionStoreError::unavailable("DynamoDB Delete GEN", e))?;
+        // Idempotent: deleting what is gone succeeds, and the delete does not move the pointer.
+        let request = self
+            .dynamo
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(unmoved).build())
+            .transact_items(TransactWriteItem::builder().delete(delete).build());
+        transact(request, "DynamoDB TransactWriteItems GEN delete").await
     }
 }

@@ -50,6 +50,17 @@ impl TestWorld {
         S3ProfileStore::new(self.s3.clone(), self.dynamo.clone(), config)
     }
 
+    /// A store with `config` whose S3 and DynamoDB calls go through `proxy`.
+    pub fn store_through(&self, proxy: &aws_proxy::ProxyHandle, config: StoreConfig) -> S3ProfileStore {
+        let conf = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(test_support::aws::sdk_config_at(&proxy.url()))
+        });
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build(),
+        );
+        S3ProfileStore::new(s3, aws_sdk_dynamodb::Client::new(&conf), config)
+    }
+
     /// Where restores create their temp dirs.
     pub fn restore_root(&self) -> PathBuf {
         self.temp.path().join("restore")

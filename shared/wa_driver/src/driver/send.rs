@@ -90,14 +90,22 @@ impl WaDriver {
     }
 
     /// Verify-before-resend: opens the chat with `phone` and tells whether an outgoing message with
-    /// exactly `text` is already there. A number not on WhatsApp has nothing sent: `false`.
-    pub fn already_sent(&self, phone: &PhoneNumber, text: &str) -> Result<bool, DriverError> {
+    /// exactly `text` is already there, acknowledged by the server (not still showing the clock)
+    /// and sent at or after `since` (to the minute; every one when `None`), so an identical earlier
+    /// message (a recurring campaign) is no proof. A number not on WhatsApp has nothing sent.
+    pub fn already_sent(
+        &self,
+        phone: &PhoneNumber,
+        text: &str,
+        since: Option<time::OffsetDateTime>,
+    ) -> Result<bool, DriverError> {
         match self.open_chat(phone, "", ChatOpening::InAppLink) {
             Ok(_) => {}
             Err(DriverError::NotOnWhatsapp) => return Ok(false),
             Err(error) => return Err(error),
         }
-        let found = self.eval_bool(&script::has_outgoing(&self.config.selectors, text))?;
+        let since_ms = since.map(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX));
+        let found = self.eval_bool(&script::has_outgoing(&self.config.selectors, text, since_ms))?;
         tracing::info!(to = %phone, found, "checked the chat for an earlier send");
         Ok(found)
     }

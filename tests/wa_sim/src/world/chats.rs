@@ -30,6 +30,34 @@ impl World {
         rows.into_iter().map(|(_, row)| row).collect()
     }
 
+    /// Records a message `account` sent to `phone` before the test began (an earlier campaign's),
+    /// at Unix millisecond `unix_ms`: it shows in the chat's history and counts as a delivery.
+    pub fn record_earlier(
+        &mut self,
+        account: &str,
+        phone: &str,
+        text: &str,
+        unix_ms: u64,
+        now: Instant,
+    ) -> Result<(), SimError> {
+        let to = normalise_phone(phone)
+            .ok_or_else(|| SimError::BadRequest(format!("not a phone number: {phone}")))?;
+        self.messages.push(Stored {
+            delivery: Delivery {
+                id: random_id("3EB0"),
+                account: account.to_owned(),
+                device: String::new(),
+                generation: 0,
+                to,
+                text: text.to_owned(),
+                clock_ms: millis(self.clock),
+                unix_ms,
+            },
+            delivered_at: now,
+        });
+        Ok(())
+    }
+
     /// Earlier outgoing messages of the page's account to `phone`, oldest first.
     pub fn history(&self, page_id: &str, phone: &str, now: Instant) -> Vec<HistoryMessage> {
         let Some((account, _, _)) = self.page_account(page_id) else {

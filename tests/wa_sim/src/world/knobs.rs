@@ -55,6 +55,17 @@ impl World {
         self.outdated
     }
 
+    /// Answer every page load and API call with 503 from now on (WhatsApp Web unreachable), or
+    /// stop.
+    pub fn set_unreachable(&mut self, unreachable: bool) {
+        self.unreachable = unreachable;
+    }
+
+    /// Whether WhatsApp Web is unreachable.
+    pub fn unreachable(&self) -> bool {
+        self.unreachable
+    }
+
     /// Replace the added delays.
     pub fn set_latency(&mut self, latency: Latency) {
         self.latency = latency;

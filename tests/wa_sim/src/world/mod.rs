@@ -107,6 +107,7 @@ pub struct World {
     faults: Vec<Fault>,
     never_ack: bool,
     outdated: bool,
+    unreachable: bool,
 }
 
 /// A random id with a readable prefix.
@@ -162,6 +163,7 @@ impl World {
             faults: Vec::new(),
             never_ack: false,
             outdated: false,
+            unreachable: false,
         }
     }
 }

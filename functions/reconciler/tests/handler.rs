@@ -1,0 +1,137 @@
+//! The reconciler's handler called with a captured EventBridge scheduled event, over in-memory
+//! ports: stranded rows get their records, dead letters go back, drifted counters are repaired
+//! from the rows, and a campaign with nothing open completes.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use campaign_store::{CampaignStore, Claim, Finish, InMemoryCampaignStore, Lease, NewCampaign, NewMessage};
+use domain::{
+    AccountId, CampaignId, CampaignStatus, Counters, ManualClock, MessageSeq, MessageStatus, PhoneNumber,
+    QueuedMessage, Template,
+};
+use lambda_runtime::LambdaEvent;
+use message_queue::{DeadLetter, InMemoryDeadLetters, InMemoryMessageQueue};
+use reconcile::Deps;
+use std::sync::Arc;
+
+const START: i64 = 1_800_000_000; // 2027-01-15T08:00:00Z
+
+struct World {
+    deps: Deps,
+    store: Arc<InMemoryCampaignStore>,
+    queue: Arc<InMemoryMessageQueue>,
+    dead: Arc<InMemoryDeadLetters>,
+    clock: Arc<ManualClock>,
+}
+
+fn world() -> World {
+    let store = Arc::new(InMemoryCampaignStore::default());
+    let queue = Arc::new(InMemoryMessageQueue::default());
+    let dead = Arc::new(InMemoryDeadLetters::default());
+    let clock = Arc::new(ManualClock::at(START));
+    let deps = Deps {
+        store: store.clone(),
+        queue: queue.clone(),
+        dead_letters: dead.clone(),
+        clock: clock.clone(),
+        config: reconcile::Config::default(),
+    };
+    World { deps, store, queue, dead, clock }
+}
+
+async fn campaign(store: &InMemoryCampaignStore, name: &str, n: u32) -> CampaignId {
+    let id = CampaignId::parse(name).unwrap();
+    let messages = (0..n)
+        .map(|i| NewMessage {
+            seq: MessageSeq(i),
+            phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string()),
+            vars: Default::default(),
+        })
+        .collect();
+    store
+        .create_campaign(&NewCampaign {
+            id: id.clone(),
+            name: "n".into(),
+            account: AccountId::parse("shop").unwrap(),
+            template: Template::parse("hi").unwrap(),
+            messages,
+            created_at: "2027-01-15T08:00:00Z".into(),
+            paused: None,
+        })
+        .await
+        .unwrap();
+    id
+}
+
+async fn run(w: &World) -> reconcile::Report {
+    let event = serde_json::from_str(include_str!("fixtures/scheduled_event.json")).unwrap();
+    reconciler::handle(&w.deps, LambdaEvent::new(event, lambda_runtime::Context::default())).await.unwrap()
+}
+
+#[tokio::test]
+async fn rows_of_a_start_that_died_before_queueing_get_their_records_after_the_grace() {
+    let w = world();
+    // Given a start that wrote its rows and died before queueing any record,
+    let id = campaign(&w.store, "c-died", 3).await;
+    // then within the grace the reconciler leaves it alone (the start may still be at it),
+    *w.queue.depth.lock().unwrap() = 5;
+    assert_eq!(run(&w).await.reissued, 0);
+    // and after it every QUEUED row gets a record, once.
+    w.clock.advance(601);
+    let report = run(&w).await;
+    assert_eq!(report.reissued, 3);
+    let queued = w.queue.queued.lock().unwrap().clone();
+    assert_eq!(queued.iter().map(|q| q.seq.0).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert!(queued.iter().all(|q| q.campaign_id == id && q.hop > 1_000));
+    assert_eq!(run(&w).await.reissued, 0, "marked issued: not issued again");
+}
+
+#[tokio::test]
+async fn dead_letters_of_waiting_rows_go_back_and_the_rest_are_dropped_leaving_the_queue_empty() {
+    let w = world();
+    let id = campaign(&w.store, "c-dead", 2).await;
+    w.store.mark_issued(&id).await.unwrap();
+    let lease = Lease { now: START, until: START + 60, at: "2027-01-15T08:00:00Z".into() };
+    let Claim::Fresh(row) = w.store.claim_message(&id, MessageSeq(1), &lease).await.unwrap() else {
+        panic!()
+    };
+    w.store.finish_message(&id, MessageSeq(1), row.attempts, &Finish::Sent, "t").await.unwrap();
+    let letter = |seq: u32| DeadLetter {
+        receipt_handle: format!("dl-{seq}"),
+        body: serde_json::to_string(&QueuedMessage::new(
+            id.clone(),
+            MessageSeq(seq),
+            AccountId::parse("shop").unwrap(),
+            0,
+        ))
+        .unwrap(),
+    };
+    *w.dead.letters.lock().unwrap() =
+        vec![letter(0), letter(1), DeadLetter { receipt_handle: "junk".into(), body: "{".into() }];
+    *w.queue.depth.lock().unwrap() = 1;
+    let report = run(&w).await;
+    assert_eq!((report.dead_letters_back, report.dead_letters_dropped), (1, 2));
+    assert!(w.dead.letters.lock().unwrap().is_empty(), "the dead-letter queue ends empty");
+    let queued = w.queue.queued.lock().unwrap().clone();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].seq, MessageSeq(0), "the waiting row, not the sent one");
+}
+
+#[tokio::test]
+async fn drifted_counters_are_repaired_from_the_rows_and_a_campaign_with_nothing_open_completes() {
+    let w = world();
+    let id = campaign(&w.store, "c-drift", 2).await;
+    w.store.mark_issued(&id).await.unwrap();
+    // Given both rows settled SENT while the counters were lost on the way (two still "queued"),
+    w.store.set_status(&id, MessageSeq(0), MessageStatus::Sent);
+    w.store.set_status(&id, MessageSeq(1), MessageStatus::Sent);
+    w.store.set_counters(&id, Counters { total: 2, queued: 2, ..Counters::default() });
+    *w.queue.depth.lock().unwrap() = 1;
+    // when the reconciler runs,
+    let report = run(&w).await;
+    // then the counters say what the rows say, the campaign completed and left the open listing.
+    assert_eq!((report.drifted, report.repaired, report.completed), (1, 1, 1));
+    let view = w.store.campaign(&id).await.unwrap().unwrap();
+    assert_eq!(view.counts, Counters { total: 2, sent: 2, ..Counters::default() });
+    assert_eq!(view.status, CampaignStatus::Completed);
+    assert!(w.store.open_campaigns(None, 10).await.unwrap().is_empty());
+}

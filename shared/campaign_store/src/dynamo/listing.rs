@@ -1,0 +1,147 @@
+//! The open listing (`table_layout::keys::open_campaign`): the campaigns not over yet, which the
+//! reconciler walks; and the census of one campaign's rows it reconciles against.
+//!
+//! A campaign is listed before its campaign row is written and taken off when it is over, so no
+//! campaign that could strand a row is ever unlisted; an entry without a campaign row (a start
+//! that died before writing it) is taken off by the reconciler after a grace time.
+
+use super::codec::{entry_from_item, view_from_item};
+use super::{DynamoCampaignStore, conditional, retry};
+use crate::model::{CampaignView, Census};
+use crate::{StoreError, Transition};
+use domain::{CampaignId, Counters, MessageStatus};
+use table_layout::codec::{Fields, Item, key_item, n, s};
+use table_layout::keys;
+
+impl DynamoCampaignStore {
+    pub(super) async fn list_open(
+        &self,
+        after: Option<&CampaignId>,
+        limit: u32,
+    ) -> Result<Vec<CampaignId>, StoreError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_values(":pk", s(keys::OPEN_PARTITION))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .consistent_read(true);
+        query = match after {
+            Some(after) => query
+                .key_condition_expression("PK = :pk AND SK > :after")
+                .expression_attribute_values(":after", s(keys::open_campaign(after).sk)),
+            None => query.key_condition_expression("PK = :pk"),
+        };
+        let mut ids = Vec::new();
+        loop {
+            let out = retry::call(|| query.clone().send()).await.map_err(StoreError::unavailable)?;
+            for item in out.items() {
+                let f = Fields::of(item);
+                if let Some(id) = keys::parse_open_campaign_sk(f.string(keys::SK)?) {
+                    ids.push(id);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() && ids.len() < limit as usize => {
+                    query = query.set_exclusive_start_key(Some(key))
+                }
+                _ => break,
+            }
+        }
+        ids.truncate(limit as usize);
+        Ok(ids)
+    }
+
+    pub(super) async fn put_listing(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
+        let mut item = key_item(&keys::open_campaign(id));
+        item.insert("since".into(), s(at));
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
+        Ok(())
+    }
+
+    pub(super) async fn delete_listing(&self, id: &CampaignId) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&keys::open_campaign(id))));
+        retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
+        Ok(())
+    }
+
+    pub(super) async fn count(&self, id: &CampaignId) -> Result<Option<Census>, StoreError> {
+        let key = keys::campaign(id);
+        let Some(meta) = self.get(&key).await? else { return Ok(None) };
+        let view = view_from_item(id, &meta)?;
+        let issuing_since = meta
+            .contains_key("issuing_since")
+            .then(|| Fields::new(&meta, key.to_string()).number("issuing_since"))
+            .transpose()?;
+        let (low, high) = keys::message_range_after(None);
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND SK BETWEEN :lo AND :hi")
+            .expression_attribute_values(":pk", s(keys::campaign_partition(id)))
+            .expression_attribute_values(":lo", s(low))
+            .expression_attribute_values(":hi", s(high))
+            .consistent_read(true);
+        let mut statuses = Vec::new();
+        let mut open_rows = Vec::new();
+        loop {
+            let out = retry::call(|| query.clone().send()).await.map_err(StoreError::unavailable)?;
+            for item in out.items() {
+                let entry = entry_from_item(id, item)?;
+                statuses.push(entry.row.status);
+                if matches!(entry.row.status, MessageStatus::Queued | MessageStatus::Sending) {
+                    open_rows.push(entry);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => query = query.set_exclusive_start_key(Some(k)),
+                _ => break,
+            }
+        }
+        Ok(Some(Census { counted: Counters::of_rows(statuses), view, open_rows, issuing_since }))
+    }
+
+    pub(super) async fn repair(
+        &self,
+        seen: &CampaignView,
+        counted: &Counters,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        let mut values = Item::new();
+        let mut set = Vec::new();
+        for status in MessageStatus::ALL {
+            let field = Counters::field(*status);
+            set.push(format!("{field} = :{field}"));
+            values.insert(format!(":{field}"), n(counted.of(*status)));
+        }
+        values.insert(":seen".into(), s(seen.updated_at.clone()));
+        values.insert(":at".into(), s(at));
+        let request = self
+            .update(&keys::campaign(&seen.id))
+            .update_expression(format!("SET {}, updated_at = :at", set.join(", ")))
+            .condition_expression("updated_at = :seen")
+            .set_expression_attribute_values(Some(values));
+        conditional(retry::call(|| request.clone().send()).await)
+    }
+
+    pub(super) async fn issuing(&self, id: &CampaignId, since: Option<i64>) -> Result<(), StoreError> {
+        let request = match since {
+            Some(since) => self
+                .update(&keys::campaign(id))
+                .update_expression("SET issuing_since = :since")
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_values(":since", n(since)),
+            None => self
+                .update(&keys::campaign(id))
+                .update_expression("REMOVE issuing_since")
+                .condition_expression("attribute_exists(PK)"),
+        };
+        conditional(retry::call(|| request.clone().send()).await).map(|_| ())
+    }
+}

@@ -1,0 +1,413 @@
+//! The in-memory campaign store, for unit tests of pure logic only; integration tests use the
+//! DynamoDB adapter against the local emulator. Like that adapter it asks `domain::lifecycle`
+//! for every transition and only carries out the move decided, so the two cannot diverge.
+
+use crate::model::{
+    CampaignView, Census, Idempotency, IdempotencyClaim, MessageEntry, MessageRow, NewCampaign, PauseReason,
+};
+use crate::{CampaignStore, Claim, Finish, Lease, StoreError, Transition};
+use async_trait::async_trait;
+use domain::lifecycle::campaign;
+use domain::lifecycle::message::{self, ClaimDecision, ClaimKind, ClaimWindow};
+use domain::{CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, QueuedMessage};
+use std::sync::Mutex;
+
+mod state;
+
+use state::{Applied, Memory};
+
+/// A campaign store in a map.
+#[derive(Default)]
+pub struct InMemoryCampaignStore {
+    inner: Mutex<Memory>,
+}
+
+impl InMemoryCampaignStore {
+    /// Overwrites a campaign's counters, as a lost write would leave them (for tests of the
+    /// reconciler's drift repair).
+    pub fn set_counters(&self, id: &CampaignId, counts: Counters) {
+        if let Some(c) = self.lock().campaigns.get_mut(id) {
+            c.counts = counts;
+        }
+    }
+
+    /// Overwrites a row's status without its counters, as a crash between two writes would.
+    pub fn set_status(&self, id: &CampaignId, seq: MessageSeq, status: MessageStatus) {
+        if let Some(r) = self.lock().messages.get_mut(&(id.clone(), seq)) {
+            r.status = status;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl CampaignStore for InMemoryCampaignStore {
+    async fn create_campaign(&self, c: &NewCampaign) -> Result<(), StoreError> {
+        let mut m = self.lock();
+        let opening = c.opening();
+        for msg in &c.messages {
+            let row = MessageRow {
+                campaign: c.id.clone(),
+                seq: msg.seq,
+                account: c.account.clone(),
+                phone: match &msg.phone {
+                    Ok(p) => p.e164().to_owned(),
+                    Err(raw) => raw.clone(),
+                },
+                status: msg.initial_status(c.paused.is_some()),
+                attempts: 0,
+                tries: 0,
+                claimed_at: None,
+                error: match (&msg.phone, &c.paused) {
+                    (Err(_), _) => Some(ErrorCode::InvalidPhone),
+                    (Ok(_), Some(p)) => Some(p.code),
+                    (Ok(_), None) => None,
+                },
+                round: 0,
+                lease_until: 0,
+                vars: msg.vars.clone(),
+                verify_first: false,
+            };
+            m.messages.insert((c.id.clone(), msg.seq), row);
+        }
+        let reason = c.paused.as_ref().filter(|_| opening.paused_reason);
+        if !campaign::is_terminal(opening.status) {
+            m.open.insert(c.id.clone());
+        }
+        if opening.counts.queued > 0
+            && let Ok(created) =
+                time::OffsetDateTime::parse(&c.created_at, &time::format_description::well_known::Rfc3339)
+        {
+            m.issuing.insert(c.id.clone(), created.unix_timestamp());
+        }
+        m.campaigns.insert(
+            c.id.clone(),
+            CampaignView {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                account: c.account.clone(),
+                status: opening.status,
+                counts: opening.counts,
+                reason: reason.map(|p| p.code),
+                hint: reason.map(|p| p.hint.clone()),
+                notice: None,
+                template: c.template.as_str().to_owned(),
+                created_at: c.created_at.clone(),
+                updated_at: c.created_at.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn campaign(&self, id: &CampaignId) -> Result<Option<CampaignView>, StoreError> {
+        Ok(self.lock().campaigns.get(id).cloned())
+    }
+
+    async fn message(&self, id: &CampaignId, seq: MessageSeq) -> Result<Option<MessageRow>, StoreError> {
+        Ok(self.lock().messages.get(&(id.clone(), seq)).cloned())
+    }
+
+    async fn pause_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        reason: &PauseReason,
+    ) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        let Some(row) = m.messages.get(&(id.clone(), seq)).cloned() else { return Ok(Transition::Missing) };
+        let Some(mv) = message::pause(&row.state(), reason.code) else {
+            return Ok(Transition::NotApplicable);
+        };
+        Ok(match m.apply(id, seq, &mv, Some((reason.code, reason.hint.clone())), &reason.at) {
+            Applied::Done => Transition::Applied,
+            Applied::RowMoved | Applied::CampaignRefused => Transition::NotApplicable,
+        })
+    }
+
+    async fn resume_campaign(
+        &self,
+        id: &CampaignId,
+        at: &str,
+        reopen_completed: bool,
+    ) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        match m.campaigns.get_mut(id) {
+            Some(c) if campaign::resumable(reopen_completed).contains(&c.status) => {
+                c.status = CampaignStatus::Running;
+                c.reason = None;
+                c.hint = None;
+                c.updated_at = at.to_owned();
+                m.open.insert(id.clone());
+                Ok(Transition::Applied)
+            }
+            _ => Ok(Transition::NotApplicable),
+        }
+    }
+
+    async fn messages_in_status(
+        &self,
+        id: &CampaignId,
+        status: MessageStatus,
+        after: Option<MessageSeq>,
+        limit: u32,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        let m = self.lock();
+        let mut rows: Vec<MessageRow> = m
+            .messages
+            .values()
+            .filter(|r| &r.campaign == id && r.status == status && after.is_none_or(|a| r.seq > a))
+            .cloned()
+            .collect();
+        rows.sort_by_key(|r| r.seq);
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
+    async fn list_messages(
+        &self,
+        id: &CampaignId,
+        status: Option<MessageStatus>,
+        after: Option<MessageSeq>,
+        limit: u32,
+    ) -> Result<Vec<MessageEntry>, StoreError> {
+        let m = self.lock();
+        let mut rows: Vec<MessageEntry> = m
+            .messages
+            .values()
+            .filter(|r| {
+                &r.campaign == id && status.is_none_or(|s| r.status == s) && after.is_none_or(|a| r.seq > a)
+            })
+            .map(|r| MessageEntry {
+                row: r.clone(),
+                updated_at: m.moved_at.get(&(id.clone(), r.seq)).cloned(),
+                sent_at: None,
+            })
+            .collect();
+        rows.sort_by_key(|e| e.row.seq);
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
+    async fn requeue_messages(
+        &self,
+        id: &CampaignId,
+        rows: &[MessageRow],
+        from: MessageStatus,
+        at: &str,
+    ) -> Result<Vec<QueuedMessage>, StoreError> {
+        let mut m = self.lock();
+        // Decided on the rows as they are now (the caller's copies may be stale; so may a page
+        // read from the status index, which the moves' conditions guard against).
+        let current: Vec<MessageRow> =
+            rows.iter().filter_map(|r| m.messages.get(&(id.clone(), r.seq)).cloned()).collect();
+        let moved = m.move_rows(id, &current, at, |r| message::requeue(&r.state(), from));
+        Ok(moved.into_iter().map(|r| QueuedMessage::new(id.clone(), r.seq, r.account, r.round)).collect())
+    }
+
+    async fn claim_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        lease: &Lease,
+    ) -> Result<Claim, StoreError> {
+        let mut m = self.lock();
+        let Some(row) = m.messages.get(&(id.clone(), seq)).cloned() else { return Ok(Claim::Missing) };
+        let Some(cancelled) = m.cancelled(id) else { return Ok(Claim::Settled) };
+        let window = ClaimWindow { now: lease.now, until: lease.until };
+        match message::claim(&row.state(), cancelled, window) {
+            ClaimDecision::Busy { lease_until } => Ok(Claim::Busy { lease_until }),
+            ClaimDecision::Settled => {
+                m.complete_if_done(id, &lease.at);
+                Ok(Claim::Settled)
+            }
+            ClaimDecision::Cancel(mv) => {
+                m.apply(id, seq, &mv, None, &lease.at);
+                Ok(Claim::Settled)
+            }
+            ClaimDecision::Take(mv, kind) => {
+                if m.apply(id, seq, &mv, None, &lease.at) != Applied::Done {
+                    return Err(StoreError::Contended(format!("{id}#{seq}")));
+                }
+                let row = row.moved(&mv);
+                Ok(match kind {
+                    ClaimKind::Fresh => Claim::Fresh(row),
+                    ClaimKind::Ambiguous => Claim::Ambiguous(row),
+                    ClaimKind::VerifyOnly => Claim::VerifyOnly(row),
+                })
+            }
+        }
+    }
+
+    async fn finish_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        attempt: u32,
+        finish: &Finish,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        let Some(row) = m.messages.get(&(id.clone(), seq)).cloned() else {
+            return Ok(Transition::NotApplicable);
+        };
+        let cancelled = m.cancelled(id).unwrap_or(false);
+        let Some(mv) = message::finish(&row.state(), attempt, *finish, cancelled) else {
+            return Ok(Transition::NotApplicable);
+        };
+        let pause = mv.pause.map(|code| (code, code.hint_for(row.account.as_str(), id.as_str())));
+        if m.apply(id, seq, &mv, pause, at) != Applied::Done {
+            return Ok(Transition::NotApplicable);
+        }
+        if mv.settles {
+            m.complete_if_done(id, at);
+        }
+        Ok(Transition::Applied)
+    }
+
+    async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError> {
+        if let Some(c) = self.lock().campaigns.get_mut(id) {
+            c.notice = Some(notice);
+            c.updated_at = at.to_owned();
+        }
+        Ok(())
+    }
+
+    async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
+        let mut m = self.lock();
+        m.complete_if_done(id, at);
+        if let Some(c) = m.campaigns.get_mut(id)
+            && campaign::reopens(c.status, &c.counts)
+        {
+            c.status = CampaignStatus::Running;
+            c.updated_at = at.to_owned();
+            m.open.insert(id.clone());
+        }
+        Ok(())
+    }
+
+    async fn cancel_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        match m.campaigns.get_mut(id) {
+            None => Ok(Transition::Missing),
+            Some(c) if !campaign::CANCELLABLE.contains(&c.status) => Ok(Transition::NotApplicable),
+            Some(c) => {
+                c.status = CampaignStatus::Cancelled;
+                c.reason = None;
+                c.hint = None;
+                c.updated_at = at.to_owned();
+                Ok(Transition::Applied)
+            }
+        }
+    }
+
+    async fn cancel_messages(
+        &self,
+        id: &CampaignId,
+        rows: &[MessageRow],
+        from: MessageStatus,
+        at: &str,
+    ) -> Result<usize, StoreError> {
+        let mut m = self.lock();
+        let current: Vec<MessageRow> =
+            rows.iter().filter_map(|r| m.messages.get(&(id.clone(), r.seq)).cloned()).collect();
+        Ok(m.move_rows(id, &current, at, |r| message::cancel(&r.state(), from)).len())
+    }
+
+    async fn open_campaigns(
+        &self,
+        after: Option<&CampaignId>,
+        limit: u32,
+    ) -> Result<Vec<CampaignId>, StoreError> {
+        let m = self.lock();
+        let ids = m.open.iter().filter(|id| after.is_none_or(|a| id.as_str() > a.as_str()));
+        Ok(ids.take(limit as usize).cloned().collect())
+    }
+
+    async fn close_listing(&self, id: &CampaignId) -> Result<(), StoreError> {
+        self.lock().open.remove(id);
+        Ok(())
+    }
+
+    async fn open_listing(&self, id: &CampaignId, _at: &str) -> Result<(), StoreError> {
+        self.lock().open.insert(id.clone());
+        Ok(())
+    }
+
+    async fn census(&self, id: &CampaignId) -> Result<Option<Census>, StoreError> {
+        let rows = self.list_messages(id, None, None, u32::MAX).await?;
+        let m = self.lock();
+        let Some(view) = m.campaigns.get(id).cloned() else { return Ok(None) };
+        Ok(Some(Census {
+            counted: Counters::of_rows(rows.iter().map(|e| e.row.status)),
+            open_rows: rows
+                .into_iter()
+                .filter(|e| matches!(e.row.status, MessageStatus::Queued | MessageStatus::Sending))
+                .collect(),
+            issuing_since: m.issuing.get(id).copied(),
+            view,
+        }))
+    }
+
+    async fn repair_counters(
+        &self,
+        seen: &CampaignView,
+        counted: &Counters,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        match m.campaigns.get_mut(&seen.id) {
+            Some(c) if c.updated_at == seen.updated_at => {
+                c.counts = *counted;
+                c.updated_at = at.to_owned();
+                Ok(Transition::Applied)
+            }
+            _ => Ok(Transition::NotApplicable),
+        }
+    }
+
+    async fn mark_issuing(&self, id: &CampaignId, since: i64) -> Result<(), StoreError> {
+        self.lock().issuing.insert(id.clone(), since);
+        Ok(())
+    }
+
+    async fn mark_issued(&self, id: &CampaignId) -> Result<(), StoreError> {
+        self.lock().issuing.remove(id);
+        Ok(())
+    }
+
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError> {
+        let mut m = self.lock();
+        match m.idempotency.get(&claim.key_hash) {
+            Some((old, _)) if old.fingerprint != claim.fingerprint => Ok(Idempotency::Mismatch),
+            Some((old, true)) => Ok(Idempotency::Done { campaign_id: old.campaign_id.clone() }),
+            Some((old, false)) if old.until >= claim.now => Ok(Idempotency::InProgress { until: old.until }),
+            Some((old, false)) => {
+                let campaign_id = old.campaign_id.clone();
+                let taken = IdempotencyClaim { campaign_id: campaign_id.clone(), ..claim.clone() };
+                m.idempotency.insert(claim.key_hash.clone(), (taken, false));
+                Ok(Idempotency::Owned { campaign_id })
+            }
+            None => {
+                m.idempotency.insert(claim.key_hash.clone(), (claim.clone(), false));
+                Ok(Idempotency::Owned { campaign_id: claim.campaign_id.clone() })
+            }
+        }
+    }
+
+    async fn release_idempotency(&self, key_hash: &str) -> Result<(), StoreError> {
+        if let Some((claim, false)) = self.lock().idempotency.get_mut(key_hash) {
+            claim.until = 0;
+        }
+        Ok(())
+    }
+
+    async fn finish_idempotency(&self, key_hash: &str) -> Result<(), StoreError> {
+        if let Some(entry) = self.lock().idempotency.get_mut(key_hash) {
+            entry.1 = true;
+        }
+        Ok(())
+    }
+}

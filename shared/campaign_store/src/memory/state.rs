@@ -1,0 +1,99 @@
+//! The in-memory store's state and its one way of carrying out a decided move: atomically, the
+//! row and the campaign's counters together, refused when the row or the campaign moved.
+
+use crate::model::{CampaignView, IdempotencyClaim, MessageRow};
+use domain::lifecycle::{Move, campaign};
+use domain::{CampaignId, CampaignStatus, ErrorCode, MessageSeq};
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Default)]
+pub(super) struct Memory {
+    pub(super) campaigns: HashMap<CampaignId, CampaignView>,
+    pub(super) messages: HashMap<(CampaignId, MessageSeq), MessageRow>,
+    /// key hash → (claim, done)
+    pub(super) idempotency: HashMap<String, (IdempotencyClaim, bool)>,
+    /// When each row last moved.
+    pub(super) moved_at: HashMap<(CampaignId, MessageSeq), String>,
+    /// The open listing.
+    pub(super) open: BTreeSet<CampaignId>,
+    /// Campaigns whose records a start or resume has not finished queueing, since when.
+    pub(super) issuing: HashMap<CampaignId, i64>,
+}
+
+/// How carrying out a move ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Applied {
+    Done,
+    RowMoved,
+    CampaignRefused,
+}
+
+impl Memory {
+    /// Carries out `mv` on row `seq` of campaign `id` as one atomic step: the row must still be
+    /// where the move expects it, the campaign must allow it; the counters move with the row.
+    pub(super) fn apply(
+        &mut self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        mv: &Move,
+        pause: Option<(ErrorCode, String)>,
+        at: &str,
+    ) -> Applied {
+        let Some(row) = self.messages.get(&(id.clone(), seq)) else { return Applied::RowMoved };
+        if !mv.expects(&row.state()) {
+            return Applied::RowMoved;
+        }
+        let Some(c) = self.campaigns.get_mut(id) else { return Applied::CampaignRefused };
+        if !mv.guard.allows(c.status == CampaignStatus::Cancelled) {
+            return Applied::CampaignRefused;
+        }
+        if mv.counts() {
+            c.counts.add(mv.from, -1);
+            c.counts.add(mv.to, 1);
+        }
+        if let Some((code, hint)) = pause {
+            c.status = CampaignStatus::Paused;
+            c.reason = Some(code);
+            c.hint = Some(hint);
+        }
+        c.updated_at = at.to_owned();
+        let moved = row.moved(mv);
+        self.messages.insert((id.clone(), seq), moved);
+        self.moved_at.insert((id.clone(), seq), at.to_owned());
+        Applied::Done
+    }
+
+    pub(super) fn cancelled(&self, id: &CampaignId) -> Option<bool> {
+        self.campaigns.get(id).map(|c| c.status == CampaignStatus::Cancelled)
+    }
+
+    pub(super) fn complete_if_done(&mut self, id: &CampaignId, at: &str) {
+        if let Some(c) = self.campaigns.get_mut(id)
+            && campaign::completes(c.status, &c.counts)
+        {
+            c.status = CampaignStatus::Completed;
+            c.updated_at = at.to_owned();
+            self.open.remove(id);
+        }
+    }
+
+    /// Carries out `decide`'s move on each row it gives one; returns the rows that moved.
+    pub(super) fn move_rows(
+        &mut self,
+        id: &CampaignId,
+        rows: &[MessageRow],
+        at: &str,
+        decide: impl Fn(&MessageRow) -> Option<Move>,
+    ) -> Vec<MessageRow> {
+        let mut moved = Vec::new();
+        for r in rows {
+            let Some(mv) = decide(r) else { continue };
+            match self.apply(id, r.seq, &mv, None, at) {
+                Applied::Done => moved.extend(self.messages.get(&(id.clone(), r.seq)).cloned()),
+                Applied::RowMoved => {}
+                Applied::CampaignRefused => break,
+            }
+        }
+        moved
+    }
+}

@@ -1,0 +1,169 @@
+//! The reconciler: the sweep that catches what falls through. For every campaign not over yet it
+//! counts the rows and compares them with the counters (repairing the counters from the rows,
+//! never the other way), re-issues records for rows stranded QUEUED or SENDING (a start or resume
+//! that died before queueing them, a claim that lapsed long ago with no record left), moves
+//! dead-lettered records back into the queue, completes campaigns with nothing open, and takes
+//! finished campaigns off the open listing. Idempotent and safe while senders run: a record
+//! issued twice is harmless (claims are exactly-once), a repair applies only if no row moved
+//! since the count.
+//!
+//! - [`plan`]: the pure decisions for one campaign, from its census and the clock.
+//! - [`dead_letters`]: draining the dead-letter queue back.
+//! - [`report`]: what a run did, as one log line and one metric.
+//!
+//! Run on a schedule by `functions/reconciler` and on demand by `wacamp reconcile [<campaign>]`.
+
+pub mod dead_letters;
+pub mod plan;
+pub mod report;
+
+pub use report::Report;
+
+use campaign_store::{CampaignStore, StoreError, Transition};
+use domain::{CampaignId, QueuedMessage, SharedClock, rfc3339};
+use message_queue::{DeadLetters, MessageQueue, QueueError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How patient the reconciler is.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// A start or resume still queueing, or a QUEUED row not moved, for less than this is left
+    /// alone (it is being handled); older, its rows get their records again.
+    pub grace: Duration,
+    /// A SENDING row whose claim lapsed longer ago than this has no record left to come back.
+    pub stale_claim: Duration,
+    /// Dead-lettered records moved back per run, at most.
+    pub max_dead_letters: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            grace: Duration::from_secs(600),
+            stale_claim: Duration::from_secs(3600),
+            max_dead_letters: 1000,
+        }
+    }
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// The campaign store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The queue failed.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// What a run needs.
+pub struct Deps {
+    /// Campaign rows.
+    pub store: Arc<dyn CampaignStore>,
+    /// The sender's queue (records are issued again into it).
+    pub queue: Arc<dyn MessageQueue>,
+    /// Its dead-letter queue.
+    pub dead_letters: Arc<dyn DeadLetters>,
+    /// The current time.
+    pub clock: SharedClock,
+    /// Settings.
+    pub config: Config,
+}
+
+/// Which campaigns a run looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every campaign not over yet, and the dead-letter queue.
+    All,
+    /// One campaign (over or not).
+    Campaign(CampaignId),
+}
+
+/// Campaigns read from the open listing per page.
+const PAGE: u32 = 100;
+
+/// Runs the reconciler once over `scope`.
+pub async fn run(deps: &Deps, scope: &Scope) -> Result<Report, ReconcileError> {
+    let mut report = Report::default();
+    if *scope == Scope::All {
+        dead_letters::drain(deps, &mut report).await?;
+    }
+    // An empty queue means no QUEUED row can have a record waiting: an old one is stranded.
+    // SQS's figure is approximate, so it only ever makes the reconciler do more (a record issued
+    // twice is harmless), never less.
+    let queue_idle = deps.queue.depth().await? == 0;
+    match scope {
+        Scope::Campaign(id) => campaign(deps, id, queue_idle, &mut report).await?,
+        Scope::All => {
+            let mut after: Option<CampaignId> = None;
+            loop {
+                let page = deps.store.open_campaigns(after.as_ref(), PAGE).await?;
+                for id in &page {
+                    campaign(deps, id, queue_idle, &mut report).await?;
+                }
+                if page.len() < PAGE as usize {
+                    break;
+                }
+                after = page.last().cloned();
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Reconciles one campaign.
+async fn campaign(
+    deps: &Deps,
+    id: &CampaignId,
+    queue_idle: bool,
+    report: &mut Report,
+) -> Result<(), ReconcileError> {
+    let now = deps.clock.now();
+    let at = rfc3339(now);
+    report.campaigns += 1;
+    let Some(census) = deps.store.census(id).await? else {
+        // Listed, but its campaign row never came (a start that died before writing it).
+        deps.store.close_listing(id).await?;
+        report.unlisted += 1;
+        return Ok(());
+    };
+    let decided = plan::decide(&census, now.unix_timestamp(), queue_idle, &deps.config);
+    if decided.drifted {
+        report.drifted += 1;
+        tracing::warn!(campaign = %id, stored = ?census.view.counts, counted = ?census.counted, "counters drifted from the rows");
+        if deps.store.repair_counters(&census.view, &census.counted, &at).await? == Transition::Applied {
+            report.repaired += 1;
+        }
+    }
+    if !decided.reissue.is_empty() {
+        let hop = plan::reissue_hop(now.unix_timestamp());
+        let records: Vec<QueuedMessage> = decided
+            .reissue
+            .iter()
+            .map(|r| QueuedMessage {
+                hop,
+                ..QueuedMessage::new(id.clone(), r.seq, r.account.clone(), r.round)
+            })
+            .collect();
+        deps.queue.enqueue(&records).await?;
+        report.reissued += u64::try_from(records.len()).unwrap_or(u64::MAX);
+        tracing::info!(campaign = %id, rows = records.len(), "records issued again for stranded rows");
+    }
+    if decided.mark_issued {
+        deps.store.mark_issued(id).await?;
+    }
+    let before = census.view.status;
+    deps.store.settle_campaign(id, &at).await?;
+    if let Some(after) = deps.store.campaign(id).await? {
+        if before != after.status && after.status == domain::CampaignStatus::Completed {
+            report.completed += 1;
+        }
+        if decided.close_listing && after.status == census.view.status {
+            deps.store.close_listing(id).await?;
+            report.unlisted += 1;
+        }
+    }
+    Ok(())
+}

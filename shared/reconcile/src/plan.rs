@@ -1,0 +1,181 @@
+//! The reconciler's decisions for one campaign, pure: from its census, the time and whether the
+//! queue is empty, what to repair, which rows to issue again, and whether the campaign can leave
+//! the open listing.
+
+use crate::Config;
+use campaign_store::{Census, MessageRow};
+use domain::MessageStatus;
+use domain::lifecycle::campaign;
+
+/// What to do for one campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// The counters differ from the rows: repair them from the rows.
+    pub drifted: bool,
+    /// Rows to issue a record for again.
+    pub reissue: Vec<MessageRow>,
+    /// The start or resume that was queueing its records is taken over: note it done.
+    pub mark_issued: bool,
+    /// Nothing is open any more and the campaign is over: take it off the open listing.
+    pub close_listing: bool,
+}
+
+/// The seconds of an RFC 3339 time, if it is one.
+fn unix(rfc3339: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+/// Decides for a campaign with `census` at Unix second `now`; `queue_idle` says whether the
+/// queue holds no record at all.
+pub fn decide(census: &Census, now: i64, queue_idle: bool, config: &Config) -> Plan {
+    let grace = i64::try_from(config.grace.as_secs()).unwrap_or(i64::MAX);
+    let stale = i64::try_from(config.stale_claim.as_secs()).unwrap_or(i64::MAX);
+    let drifted = census.counted != census.view.counts;
+    // A start or resume that began queueing long ago and never said it finished: its rows may have
+    // no record, so every QUEUED one gets one again.
+    let abandoned_issue = census.issuing_since.is_some_and(|since| now - since > grace);
+    let reissue = census
+        .open_rows
+        .iter()
+        .filter(|e| match e.row.status {
+            MessageStatus::Queued => {
+                // Not moved for a while, while nothing at all waits in the queue: stranded.
+                let quiet = e.updated_at.as_deref().and_then(unix).is_none_or(|t| now - t > grace);
+                abandoned_issue || (queue_idle && quiet)
+            }
+            // A claim that lapsed long ago: the record that made it is gone (dead-lettered and
+            // drained, or lost with an invocation that died past its retries). The new record's
+            // claim takes it over as ambiguous, so the chat is checked before any send.
+            MessageStatus::Sending => e.row.lease_until + stale < now,
+            _ => false,
+        })
+        .map(|e| e.row.clone())
+        .collect();
+    let open = census.counted.open() > 0 || census.view.counts.open() > 0;
+    Plan {
+        drifted,
+        reissue,
+        mark_issued: abandoned_issue,
+        close_listing: campaign::is_terminal(census.view.status) && !open,
+    }
+}
+
+/// The hop of a record the reconciler issues at Unix second `now`: one per minute, so the queue
+/// keeps it apart from the records senders re-issue (small hops) and drops a second one issued
+/// in the same minute.
+pub fn reissue_hop(now: i64) -> u32 {
+    u32::try_from(now / 60).unwrap_or(u32::MAX).saturating_add(1_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use campaign_store::{CampaignView, MessageEntry};
+    use domain::{AccountId, CampaignId, CampaignStatus, Counters, MessageSeq};
+
+    fn row(seq: u32, status: MessageStatus, lease_until: i64) -> MessageEntry {
+        MessageEntry {
+            row: MessageRow {
+                campaign: CampaignId::parse("c-1").unwrap(),
+                seq: MessageSeq(seq),
+                account: AccountId::parse("shop").unwrap(),
+                phone: "+4915112345678".into(),
+                status,
+                attempts: 1,
+                tries: 1,
+                claimed_at: None,
+                error: None,
+                round: 0,
+                lease_until,
+                vars: Default::default(),
+                verify_first: false,
+            },
+            updated_at: Some("2027-01-15T08:00:00Z".into()),
+            sent_at: None,
+        }
+    }
+
+    fn census(
+        status: CampaignStatus,
+        counts: Counters,
+        rows: Vec<MessageEntry>,
+        issuing_since: Option<i64>,
+    ) -> Census {
+        let counted = Counters::of_rows(rows.iter().map(|e| e.row.status));
+        Census {
+            view: CampaignView {
+                id: CampaignId::parse("c-1").unwrap(),
+                name: "n".into(),
+                account: AccountId::parse("shop").unwrap(),
+                status,
+                counts,
+                reason: None,
+                hint: None,
+                notice: None,
+                template: "t".into(),
+                created_at: "2027-01-15T08:00:00Z".into(),
+                updated_at: "2027-01-15T08:00:00Z".into(),
+            },
+            counted,
+            open_rows: rows
+                .into_iter()
+                .filter(|e| matches!(e.row.status, MessageStatus::Queued | MessageStatus::Sending))
+                .collect(),
+            issuing_since,
+        }
+    }
+
+    const NOW: i64 = 1_800_000_000 + 3600; // an hour after the rows last moved (2027-01-15T08:00Z)
+
+    #[test]
+    fn stranded_rows_get_records_again_and_live_ones_are_left_alone() {
+        let rows = vec![
+            row(0, MessageStatus::Queued, 0),
+            row(1, MessageStatus::Sending, NOW - 7200),
+            row(2, MessageStatus::Sending, NOW + 30),
+        ];
+        let counts = Counters { total: 3, queued: 1, sending: 2, ..Counters::default() };
+        let config = Config::default();
+        // With records still in the queue, a quiet QUEUED row may simply be waiting its turn.
+        let busy = decide(&census(CampaignStatus::Running, counts, rows.clone(), None), NOW, false, &config);
+        assert_eq!(
+            busy.reissue.iter().map(|r| r.seq.0).collect::<Vec<_>>(),
+            vec![1],
+            "only the claim that lapsed long ago"
+        );
+        assert!(!busy.drifted);
+        // With an empty queue, the quiet QUEUED row is stranded too; a live claim never is.
+        let idle = decide(&census(CampaignStatus::Running, counts, rows.clone(), None), NOW, true, &config);
+        assert_eq!(idle.reissue.iter().map(|r| r.seq.0).collect::<Vec<_>>(), vec![0, 1]);
+        // A start that never finished queueing, past the grace: every QUEUED row, whatever the queue.
+        let abandoned =
+            decide(&census(CampaignStatus::Running, counts, rows, Some(NOW - 3600)), NOW, false, &config);
+        assert_eq!(abandoned.reissue.iter().map(|r| r.seq.0).collect::<Vec<_>>(), vec![0, 1]);
+        assert!(abandoned.mark_issued);
+    }
+
+    #[test]
+    fn drift_is_reported_from_the_rows_and_a_finished_campaign_leaves_the_listing() {
+        let rows = vec![row(0, MessageStatus::Sent, 0), row(1, MessageStatus::Sent, 0)];
+        let stored = Counters { total: 2, sent: 1, sending: 1, ..Counters::default() };
+        let plan = decide(
+            &census(CampaignStatus::Running, stored, rows.clone(), None),
+            NOW,
+            false,
+            &Config::default(),
+        );
+        assert!(plan.drifted && !plan.close_listing);
+        let right = Counters { total: 2, sent: 2, ..Counters::default() };
+        let done =
+            decide(&census(CampaignStatus::Completed, right, rows, None), NOW, false, &Config::default());
+        assert!(!done.drifted && done.close_listing && done.reissue.is_empty());
+    }
+
+    #[test]
+    fn a_reissued_record_is_never_deduplicated_against_a_senders_own_reissue() {
+        assert!(reissue_hop(NOW) > 1_000 && reissue_hop(NOW) == reissue_hop(NOW + 59 - NOW % 60));
+        assert_ne!(reissue_hop(NOW), reissue_hop(NOW + 60));
+    }
+}
