@@ -32,7 +32,7 @@ cargo test "${features[@]}" --no-fail-fast -- "${long[@]/#/--skip=}" || status=$
 long_status=0
 wait "$long_pid" || long_status=$?
 echo "test: the long end-to-end tests (${long[*]}):" >&2
-grep -E '^(test |running|test result|faults injected|[A-Za-z -]+ +[0-9]+$|reconciler|outcome|thread .* panicked)' .local/test-long.log >&2 || true
+grep -E '^test [a-z_]+ \.\.\. |^faults injected|^[A-Z][A-Za-z -]+ +[0-9]+$|^reconciler|^outcome|panicked' .local/test-long.log >&2 || true
 if [[ $long_status -ne 0 ]]; then
   echo "test: the long end-to-end tests failed; their full output is in .local/test-long.log:" >&2
   tail -n 200 .local/test-long.log >&2

@@ -59,11 +59,19 @@ fn summary(r: &Report) -> String {
     line(r.drifted, "campaign(s) whose counters differed from their rows");
     line(r.repaired, "of them repaired from the rows");
     line(r.reissued, "stranded message(s) queued again (a SENDING one is checked in its chat first)");
+    line(r.requeued, "paused message(s) a resume missed queued again");
+    line(r.cancelled, "message(s) a cancel missed cancelled");
     line(r.dead_letters_back, "dead-lettered record(s) moved back into the queue");
     line(r.dead_letters_dropped, "dead-lettered record(s) dropped: their messages needed nothing");
     line(r.completed, "campaign(s) completed");
     line(r.unlisted, "finished campaign(s) no longer watched");
-    if r.drifted == 0 && r.reissued == 0 && r.dead_letters_back == 0 && r.completed == 0 {
+    if r.drifted == 0
+        && r.reissued == 0
+        && r.requeued == 0
+        && r.cancelled == 0
+        && r.dead_letters_back == 0
+        && r.completed == 0
+    {
         out.push_str("  nothing to repair\n");
     }
     out

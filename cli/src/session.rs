@@ -101,7 +101,7 @@ pub async fn restore(at: &StoreLocation, raw_account: &str, raw_generation: &str
             "generation {id} is marked bad (it failed to verify or to log in); pass --force to promote it anyway"
         );
     }
-    let pointer = store.promote(&account, &id).await.context("promoting the generation")?;
+    let pointer = store.promote(&account, &id, None).await.context("promoting the generation")?;
     println!(
         "account {account}: generation {id} is current again (session {}, pointer version {})",
         pointer.state, pointer.version

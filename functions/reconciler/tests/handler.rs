@@ -3,10 +3,9 @@
 //! from the rows, and a campaign with nothing open completes.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use campaign_store::{CampaignStore, Claim, Finish, InMemoryCampaignStore, Lease, NewCampaign, NewMessage};
+use campaign_store::{CampaignStore, Claim, Finish, InMemoryCampaignStore, Lease, NewCampaign};
 use domain::{
-    AccountId, CampaignId, CampaignStatus, Counters, ManualClock, MessageSeq, MessageStatus, PhoneNumber,
-    QueuedMessage, Template,
+    AccountId, CampaignId, CampaignStatus, Counters, ManualClock, MessageSeq, MessageStatus, QueuedMessage,
 };
 use lambda_runtime::LambdaEvent;
 use message_queue::{DeadLetter, InMemoryDeadLetters, InMemoryMessageQueue};
@@ -39,27 +38,13 @@ fn world() -> World {
 }
 
 async fn campaign(store: &InMemoryCampaignStore, name: &str, n: u32) -> CampaignId {
-    let id = CampaignId::parse(name).unwrap();
-    let messages = (0..n)
-        .map(|i| NewMessage {
-            seq: MessageSeq(i),
-            phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string()),
-            vars: Default::default(),
-        })
-        .collect();
-    store
-        .create_campaign(&NewCampaign {
-            id: id.clone(),
-            name: "n".into(),
-            account: AccountId::parse("shop").unwrap(),
-            template: Template::parse("hi").unwrap(),
-            messages,
-            created_at: "2027-01-15T08:00:00Z".into(),
-            paused: None,
-        })
-        .await
-        .unwrap();
-    id
+    let c = NewCampaign {
+        id: CampaignId::parse(name).unwrap(),
+        created_at: domain::rfc3339(time::OffsetDateTime::from_unix_timestamp(START).unwrap()),
+        ..test_support::fixtures::campaign(n)
+    };
+    store.create_campaign(&c).await.unwrap();
+    c.id
 }
 
 async fn run(w: &World) -> reconcile::Report {
@@ -89,7 +74,7 @@ async fn rows_of_a_start_that_died_before_queueing_get_their_records_after_the_g
 async fn dead_letters_of_waiting_rows_go_back_and_the_rest_are_dropped_leaving_the_queue_empty() {
     let w = world();
     let id = campaign(&w.store, "c-dead", 2).await;
-    w.store.mark_issued(&id).await.unwrap();
+    w.store.mark_issued(&id, START).await.unwrap();
     let lease = Lease { now: START, until: START + 60, at: "2027-01-15T08:00:00Z".into() };
     let Claim::Fresh(row) = w.store.claim_message(&id, MessageSeq(1), &lease).await.unwrap() else {
         panic!()
@@ -120,7 +105,7 @@ async fn dead_letters_of_waiting_rows_go_back_and_the_rest_are_dropped_leaving_t
 async fn drifted_counters_are_repaired_from_the_rows_and_a_campaign_with_nothing_open_completes() {
     let w = world();
     let id = campaign(&w.store, "c-drift", 2).await;
-    w.store.mark_issued(&id).await.unwrap();
+    w.store.mark_issued(&id, START).await.unwrap();
     // Given both rows settled SENT while the counters were lost on the way (two still "queued"),
     w.store.set_status(&id, MessageSeq(0), MessageStatus::Sent);
     w.store.set_status(&id, MessageSeq(1), MessageStatus::Sent);
@@ -134,4 +119,44 @@ async fn drifted_counters_are_repaired_from_the_rows_and_a_campaign_with_nothing
     assert_eq!(view.counts, Counters { total: 2, sent: 2, ..Counters::default() });
     assert_eq!(view.status, CampaignStatus::Completed);
     assert!(w.store.open_campaigns(None, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn paused_rows_a_resume_missed_are_queued_again_and_rows_a_cancel_missed_end_cancelled() {
+    let w = world();
+    let pause = campaign_store::PauseReason {
+        code: domain::ErrorCode::SessionExpired,
+        hint: "Run setup.".into(),
+        at: "2027-01-15T08:00:00Z".into(),
+    };
+    // Given a campaign resumed while a sender paused a row (the resume's walk did not see it),
+    let resumed = campaign(&w.store, "c-resumed", 2).await;
+    w.store.mark_issued(&resumed, START).await.unwrap();
+    w.store.pause_message(&resumed, MessageSeq(0), &pause).await.unwrap();
+    w.store.resume_campaign(&resumed, "2027-01-15T08:00:01Z", false).await.unwrap();
+    // and a cancel that stopped before it reached the rows,
+    let cancelled = campaign(&w.store, "c-cancelled", 2).await;
+    w.store.mark_issued(&cancelled, START).await.unwrap();
+    w.store.pause_message(&cancelled, MessageSeq(1), &pause).await.unwrap();
+    w.store.cancel_campaign(&cancelled, "2027-01-15T08:00:02Z").await.unwrap();
+    *w.queue.depth.lock().unwrap() = 1;
+    // within the grace nothing is touched (a resume or cancel may still be at work);
+    let early = run(&w).await;
+    assert_eq!((early.requeued, early.cancelled), (0, 0));
+    // after it, the paused row is queued again with its record, and the cancel is finished.
+    w.clock.advance(601);
+    let report = run(&w).await;
+    assert_eq!((report.requeued, report.cancelled), (1, 2));
+    let queued = w.queue.queued.lock().unwrap().clone();
+    assert_eq!(
+        queued.iter().map(|q| (q.campaign_id.clone(), q.seq.0)).collect::<Vec<_>>(),
+        vec![(resumed.clone(), 0)]
+    );
+    assert_eq!(
+        w.store.message(&resumed, MessageSeq(0)).await.unwrap().unwrap().status,
+        MessageStatus::Queued
+    );
+    let over = w.store.campaign(&cancelled).await.unwrap().unwrap();
+    assert_eq!(over.counts, Counters { total: 2, cancelled: 2, ..Counters::default() });
+    assert_eq!(w.store.open_campaigns(None, 10).await.unwrap(), vec![resumed], "the cancelled one is over");
 }

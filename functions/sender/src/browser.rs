@@ -33,20 +33,31 @@ pub enum SendOutcome {
     Crashed(String),
 }
 
+/// What a chat shows of an earlier attempt of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Earlier {
+    /// The server acknowledged it: it went out.
+    Delivered,
+    /// It still shows the clock: not out yet, and WhatsApp Web may still send it.
+    Pending,
+    /// There is none.
+    Absent,
+}
+
 /// One live browser on one restored profile.
 pub trait Browser: Send {
     /// Opens WhatsApp Web and classifies the session.
     fn check(&mut self) -> Check;
     /// Sends `text` to `phone` and waits for the server ack.
     fn send(&mut self, phone: &PhoneNumber, text: &str) -> SendOutcome;
-    /// Whether `text` already is among the outgoing messages in the chat with `phone` that were
-    /// sent (not still pending) at or after `since` (every one when `None`).
+    /// What the chat with `phone` shows of an outgoing `text` sent at or after `since` (every
+    /// one when `None`).
     fn already_sent(
         &mut self,
         phone: &PhoneNumber,
         text: &str,
         since: Option<OffsetDateTime>,
-    ) -> Result<bool, String>;
+    ) -> Result<Earlier, String>;
     /// Closes the browser so the profile is flushed to disk (the only safe way before a backup).
     fn close(self: Box<Self>) -> Result<(), String>;
 }
@@ -112,8 +123,13 @@ impl Browser for ChromiumBrowser {
         phone: &PhoneNumber,
         text: &str,
         since: Option<OffsetDateTime>,
-    ) -> Result<bool, String> {
-        self.driver.already_sent(phone, text, since).map_err(|e| format!("{}: {e}", e.code()))
+    ) -> Result<Earlier, String> {
+        match self.driver.already_sent(phone, text, since) {
+            Ok(wa_driver::Earlier::Delivered) => Ok(Earlier::Delivered),
+            Ok(wa_driver::Earlier::Pending) => Ok(Earlier::Pending),
+            Ok(wa_driver::Earlier::Absent) => Ok(Earlier::Absent),
+            Err(e) => Err(format!("{}: {e}", e.code())),
+        }
     }
 
     fn close(self: Box<Self>) -> Result<(), String> {
@@ -132,7 +148,12 @@ impl Browser for GoneBrowser {
     fn send(&mut self, _: &PhoneNumber, _: &str) -> SendOutcome {
         SendOutcome::Crashed("browser gone".into())
     }
-    fn already_sent(&mut self, _: &PhoneNumber, _: &str, _: Option<OffsetDateTime>) -> Result<bool, String> {
+    fn already_sent(
+        &mut self,
+        _: &PhoneNumber,
+        _: &str,
+        _: Option<OffsetDateTime>,
+    ) -> Result<Earlier, String> {
         Err("browser gone".into())
     }
     fn close(self: Box<Self>) -> Result<(), String> {

@@ -2,7 +2,7 @@
 //! the row — and say what becomes of its record as a typed [`Disposition`].
 
 use crate::Deps;
-use crate::browser::{Browser, GoneBrowser, SendOutcome};
+use crate::browser::{Browser, Earlier, GoneBrowser, SendOutcome};
 use crate::crash;
 use crate::deadline::secs;
 use crate::relaunch::Relaunch;
@@ -204,21 +204,39 @@ pub async fn deliver(
             })
             .await;
             match checked {
-                Ok((b, Ok(true))) => {
+                Ok((b, Ok(Earlier::Delivered))) => {
                     tracing::info!(campaign = %m.campaign_id, seq = %m.seq, "earlier attempt was delivered; not sent again");
                     tally.sent += 1;
                     return settle(finish(Finish::Sent).await, b, Done::Sent);
                 }
-                Ok((b, Ok(false))) if verify_only => {
+                // Still the clock after the ack timeout: it may yet go out on its own, so it is
+                // never sent again; the record comes back once the claim lapsed and looks again,
+                // and on the last try the row fails, retryable (a retry looks first too).
+                Ok((b, Ok(Earlier::Pending))) if last_try || look_only => {
+                    tracing::warn!(campaign = %m.campaign_id, seq = %m.seq, code = %ErrorCode::SendTimeout, "an earlier attempt still shows the clock on the last try");
+                    tally.failed += 1;
+                    return settle(finish(Finish::Failed(ErrorCode::SendTimeout)).await, b, Done::Failed);
+                }
+                Ok((b, Ok(Earlier::Pending))) => {
+                    let wait = deps.config.lease + Duration::from_secs(1);
+                    return Delivered::new(
+                        b,
+                        Disposition::retry_after(
+                            "an earlier attempt still shows the clock in the chat",
+                            wait,
+                        ),
+                    );
+                }
+                Ok((b, Ok(Earlier::Absent))) if verify_only => {
                     tracing::info!(campaign = %m.campaign_id, seq = %m.seq, "campaign cancelled; the earlier attempt did not go out and none follows");
                     return settle(finish(Finish::Released).await, b, Done::Cancelled);
                 }
-                Ok((b, Ok(false))) if look_only => {
+                Ok((b, Ok(Earlier::Absent))) if look_only => {
                     tracing::warn!(campaign = %m.campaign_id, seq = %m.seq, tries = row.tries, code = %ErrorCode::BrowserCrashed, "no try left and the earlier ones did not go out");
                     tally.failed += 1;
                     return settle(finish(Finish::Failed(ErrorCode::BrowserCrashed)).await, b, Done::Failed);
                 }
-                Ok((b, Ok(false))) => browser = b,
+                Ok((b, Ok(Earlier::Absent))) => browser = b,
                 Ok((b, Err(e))) => match relaunch.again(deps, b, &e, tally).await {
                     Ok(fresh) => {
                         browser = fresh;

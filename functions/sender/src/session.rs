@@ -104,7 +104,7 @@ pub async fn open(
             Check::Ready => {
                 let _ = profiles.record_state(account, &generation, GenerationState::Ready).await;
                 if i > 0 {
-                    profiles.promote(account, &generation).await.map_err(transient)?;
+                    profiles.promote(account, &generation, Some(pointer.version)).await.map_err(transient)?;
                     tracing::info!(%account, generation = %generation.as_str(), code = %ErrorCode::SessionRestoredFromBackup, "older generation promoted");
                 }
                 return Ok(Opened {

@@ -94,6 +94,31 @@ async fn a_browser_that_keeps_crashing_ends_the_row_failed_and_retryable_after_i
 }
 
 #[tokio::test]
+async fn an_earlier_attempt_still_showing_the_clock_is_never_sent_again_and_fails_retryable_on_the_last_try()
+{
+    let mut w = world();
+    w.deps.config.max_attempts = 3;
+    w.generation("good").await;
+    let id = w.campaign(1).await;
+    // Given a send cut off before WhatsApp heard of it (the row stays SENDING under its claim),
+    // whose message the chat still shows with the clock when the record comes back,
+    w.script.lock().unwrap().next.push_back(SendOutcome::Uncertain(ErrorCode::WaUnreachable));
+    assert_eq!(w.run(records(&id, 1)).await, vec!["r0".to_string()]);
+    w.script.lock().unwrap().pending.push(("+4915112345600".into(), "Hi R0".into()));
+    // when it is claimed again, nothing is sent: the record goes back and the row stays SENDING,
+    *w.now.lock().unwrap() += 61;
+    assert_eq!(w.run(records(&id, 1)).await, vec!["r0".to_string()]);
+    assert_eq!(w.store.message(&id, MessageSeq(0)).await.unwrap().unwrap().status, MessageStatus::Sending);
+    // and on the last try the row fails with a code a retry (which looks first) can reach.
+    *w.now.lock().unwrap() += 61;
+    assert!(w.run(records(&id, 1)).await.is_empty());
+    let row = w.store.message(&id, MessageSeq(0)).await.unwrap().unwrap();
+    assert_eq!((row.status, row.error), (MessageStatus::Failed, Some(ErrorCode::SendTimeout)));
+    assert!(ErrorCode::SendTimeout.is_retryable());
+    assert!(w.delivered().is_empty(), "never sent a second time");
+}
+
+#[tokio::test]
 async fn a_daily_cap_whose_next_window_is_far_gives_the_record_back_within_what_sqs_accepts() {
     let mut w = world();
     w.deps.config.caps = SendCaps { per_hour: None, per_day: Some(1) };

@@ -46,10 +46,8 @@ pub(crate) async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Respo
     }
     let now = deps.now();
     // Until this resume has queued every record, the reconciler re-issues the rows it moved.
-    deps.store
-        .mark_issuing(&id, deps.clock.unix())
-        .await
-        .map_err(|e| ApiError::internal("mark issuing", &e))?;
+    let issuing = deps.clock.unix();
+    deps.store.mark_issuing(&id, issuing).await.map_err(|e| ApiError::internal("mark issuing", &e))?;
     // RUNNING first: a sender that pauses a row again from here on marks the campaign PAUSED again.
     deps.store
         .resume_campaign(&id, &now, retry_failed)
@@ -86,7 +84,7 @@ pub(crate) async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Respo
     }
     // Nothing left to wait for (e.g. no failed row was retryable): completed again at once.
     deps.store.settle_campaign(&id, &now).await.map_err(|e| ApiError::internal("settle", &e))?;
-    deps.store.mark_issued(&id).await.map_err(|e| ApiError::internal("mark issued", &e))?;
+    deps.store.mark_issued(&id, issuing).await.map_err(|e| ApiError::internal("mark issued", &e))?;
     let status = deps
         .store
         .campaign(&id)

@@ -121,10 +121,22 @@ async fn start_owned(
                 now,
             );
             let queued = requeue_queued(deps, &campaign.id).await?;
-            deps.store.mark_issued(&campaign.id).await.map_err(|e| ApiError::internal("mark issued", &e))?;
+            mark_issued(deps, campaign).await?;
             Ok(queued)
         }
     }
+}
+
+/// Clears the mark the campaign was created with (at its creation second) once its records are
+/// queued; a newer mark (a resume's) stays.
+async fn mark_issued(deps: &Deps, campaign: &NewCampaign) -> Result<(), ApiError> {
+    let created =
+        time::OffsetDateTime::parse(&campaign.created_at, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| ApiError::internal("created_at", &e))?;
+    deps.store
+        .mark_issued(&campaign.id, created.unix_timestamp())
+        .await
+        .map_err(|e| ApiError::internal("mark issued", &e))
 }
 
 /// A campaign for an account whose session is known expired starts PAUSED: nothing is queued
@@ -152,7 +164,7 @@ async fn create_and_queue(deps: &Deps, campaign: &NewCampaign) -> Result<usize, 
         .collect();
     deps.queue.enqueue(&queued).await.map_err(|e| ApiError::internal("enqueue", &e))?;
     // Every sendable row has its record now; until this is written, the reconciler re-issues them.
-    deps.store.mark_issued(&campaign.id).await.map_err(|e| ApiError::internal("mark issued", &e))?;
+    mark_issued(deps, campaign).await?;
     tracing::info!(campaign = %campaign.id, account = %campaign.account, queued = queued.len(), "campaign accepted");
     Ok(queued.len())
 }

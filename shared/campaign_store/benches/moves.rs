@@ -15,10 +15,9 @@
 
 use aws_proxy::{FaultKind, FaultPlan, FaultProxy, ProxyHandle, Rule};
 use campaign_store::{
-    CampaignStore, Claim, DynamoCampaignStore, Finish, Lease, MessageRow, NewCampaign, NewMessage,
-    PauseReason,
+    CampaignStore, Claim, DynamoCampaignStore, Finish, Lease, MessageRow, NewCampaign, PauseReason,
 };
-use domain::{AccountId, CampaignId, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber, Template};
+use domain::{CampaignId, Counters, ErrorCode, MessageSeq, MessageStatus};
 use futures::StreamExt;
 use std::time::{Duration, Instant};
 
@@ -63,24 +62,12 @@ fn harsh() -> FaultPlan {
 
 fn paused_campaign(rows: u32) -> NewCampaign {
     NewCampaign {
-        id: CampaignId::generate(uuid::Uuid::new_v4().as_u128()),
-        name: "bench".into(),
-        account: AccountId::parse("bench").unwrap(),
-        template: Template::parse("Hello {{name}}").unwrap(),
-        messages: (0..rows)
-            .map(|i| NewMessage {
-                seq: MessageSeq(i),
-                phone: PhoneNumber::parse(&format!("+49151{:08}", 10_000_000 + i), None)
-                    .map_err(|e| e.to_string()),
-                vars: [("name".to_owned(), format!("R{i}"))].into_iter().collect(),
-            })
-            .collect(),
-        created_at: "2026-12-01T00:00:00Z".into(),
         paused: Some(PauseReason {
             code: ErrorCode::SessionExpired,
             hint: "Run setup.".into(),
             at: "2026-12-01T00:00:00Z".into(),
         }),
+        ..test_support::fixtures::campaign(rows)
     }
 }
 

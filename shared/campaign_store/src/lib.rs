@@ -189,12 +189,20 @@ pub trait CampaignStore: Send + Sync {
         after: Option<&CampaignId>,
         limit: u32,
     ) -> Result<Vec<CampaignId>, StoreError>;
-    /// Takes a campaign off the open listing (it is over, or it never came to exist).
-    async fn close_listing(&self, id: &CampaignId) -> Result<(), StoreError>;
-    /// Puts a campaign (back) on the open listing (a completed campaign reopened by a retry).
-    async fn open_listing(&self, id: &CampaignId, at: &str) -> Result<(), StoreError>;
-    /// Counts a campaign's rows by status and lists those waiting for a sender; `None` when the
-    /// campaign row does not exist.
+    /// Takes a campaign off the open listing if it is over: COMPLETED or CANCELLED with nothing
+    /// queued, sending or paused, checked in the same write (`NotApplicable` otherwise, e.g. a
+    /// retry reopened it meanwhile).
+    async fn close_listing(&self, id: &CampaignId) -> Result<Transition, StoreError>;
+    /// Takes the listing of a campaign off when its campaign row does not exist and it was listed
+    /// before `listed_before` (RFC 3339): a start that died before writing it. `NotApplicable`
+    /// when the row exists or the listing is newer (a start still under way).
+    async fn drop_orphan_listing(
+        &self,
+        id: &CampaignId,
+        listed_before: &str,
+    ) -> Result<Transition, StoreError>;
+    /// Counts a campaign's rows by status and lists those not settled (QUEUED, SENDING, PAUSED);
+    /// `None` when the campaign row does not exist.
     async fn census(&self, id: &CampaignId) -> Result<Option<Census>, StoreError>;
     /// Sets the campaign's counters to `counted` (as its rows say), only while the campaign row
     /// is still as `seen` (no row moved since the count began): counters are only ever repaired
@@ -209,8 +217,9 @@ pub trait CampaignStore: Send + Sync {
     /// (cleared by [`CampaignStore::mark_issued`]); the reconciler re-issues rows of one that
     /// never finished.
     async fn mark_issuing(&self, id: &CampaignId, since: i64) -> Result<(), StoreError>;
-    /// Notes that every QUEUED row of the campaign has its record.
-    async fn mark_issued(&self, id: &CampaignId) -> Result<(), StoreError>;
+    /// Notes that every QUEUED row of the campaign has its record: clears the mark set with
+    /// `since` (a newer mark, from a resume that started meanwhile, stays).
+    async fn mark_issued(&self, id: &CampaignId, since: i64) -> Result<(), StoreError>;
     /// Claims an `Idempotency-Key` for a campaign start (see [`Idempotency`]).
     async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError>;
     /// Marks the key's work done: later requests with it are answered from the campaign.

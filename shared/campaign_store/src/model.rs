@@ -257,9 +257,12 @@ pub struct Census {
     pub view: CampaignView,
     /// The rows counted by status.
     pub counted: Counters,
-    /// The rows still waiting for a sender (QUEUED, SENDING) with when they last moved.
+    /// The rows not settled yet (QUEUED, SENDING, PAUSED) with when they last moved.
     pub open_rows: Vec<MessageEntry>,
     /// Since when (Unix seconds) a start or a resume has been queueing the campaign's records
     /// without finishing: its rows may have no record.
     pub issuing_since: Option<i64>,
+    /// Rows moved while they were counted (the campaign row changed during the count): a
+    /// difference between `counted` and the counters proves nothing then.
+    pub moving: bool,
 }

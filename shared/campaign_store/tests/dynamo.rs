@@ -3,12 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use campaign_store::{
-    CampaignStore, Claim, DynamoCampaignStore, Finish, Lease, NewCampaign, NewMessage, Transition,
-};
-use domain::{
-    AccountId, CampaignId, CampaignStatus, ErrorCode, MessageSeq, MessageStatus, PhoneNumber, Template,
-};
+use campaign_store::{CampaignStore, Claim, DynamoCampaignStore, Finish, Lease, Transition};
+use domain::{AccountId, CampaignId, CampaignStatus, ErrorCode, MessageSeq, MessageStatus};
 
 async fn fresh_store() -> DynamoCampaignStore {
     let (client, table) = test_support::fresh_table("campaign-store").await;
@@ -16,27 +12,9 @@ async fn fresh_store() -> DynamoCampaignStore {
 }
 
 async fn campaign(store: &DynamoCampaignStore, n: u32) -> CampaignId {
-    let id = CampaignId::generate(uuid::Uuid::new_v4().as_u128());
-    let messages = (0..n)
-        .map(|i| NewMessage {
-            seq: MessageSeq(i),
-            phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string()),
-            vars: Default::default(),
-        })
-        .collect();
-    store
-        .create_campaign(&NewCampaign {
-            id: id.clone(),
-            name: "t".into(),
-            account: AccountId::parse("shop").unwrap(),
-            template: Template::parse("hi").unwrap(),
-            messages,
-            created_at: "2026-11-29T00:00:00Z".into(),
-            paused: None,
-        })
-        .await
-        .unwrap();
-    id
+    let c = test_support::fixtures::campaign(n);
+    store.create_campaign(&c).await.unwrap();
+    c.id
 }
 
 fn lease(now: i64) -> Lease {
@@ -315,4 +293,92 @@ async fn a_released_idempotency_claim_is_taken_over_at_once() {
     assert!(matches!(store.claim_idempotency(&claim(1_000)).await.unwrap(), Idempotency::Owned { .. }));
     store.release_idempotency("k2").await.unwrap();
     assert!(matches!(store.claim_idempotency(&claim(1_001)).await.unwrap(), Idempotency::Owned { .. }));
+}
+
+#[tokio::test]
+async fn a_listing_whose_campaign_row_never_came_is_dropped_only_after_the_grace_and_an_open_campaign_is_never_unlisted()
+ {
+    let (client, table) = test_support::fresh_table("campaign-listing").await;
+    let store = DynamoCampaignStore::new(client.clone(), table.clone());
+    // Given a start that listed its campaign at 08:00 and died before writing its campaign row,
+    let orphan = CampaignId::generate(uuid::Uuid::new_v4().as_u128());
+    let mut item = table_layout::codec::key_item(&table_layout::keys::open_campaign(&orphan));
+    item.insert("since".into(), aws_sdk_dynamodb::types::AttributeValue::S("2027-01-15T08:00:00Z".into()));
+    client.put_item().table_name(&table).set_item(Some(item)).send().await.unwrap();
+    // the listing stays while a start could still be writing it (listed after the cutoff),
+    assert_eq!(
+        store.drop_orphan_listing(&orphan, "2027-01-15T07:50:00Z").await.unwrap(),
+        Transition::NotApplicable
+    );
+    // and goes once it is older than the grace.
+    assert_eq!(
+        store.drop_orphan_listing(&orphan, "2027-01-15T08:10:00Z").await.unwrap(),
+        Transition::Applied
+    );
+    assert!(store.open_campaigns(None, 10).await.unwrap().is_empty());
+    // A campaign that exists is never dropped as an orphan, nor closed while anything is open;
+    let id = campaign(&store, 1).await;
+    assert_eq!(
+        store.drop_orphan_listing(&id, "2099-01-01T00:00:00Z").await.unwrap(),
+        Transition::NotApplicable
+    );
+    assert_eq!(store.close_listing(&id).await.unwrap(), Transition::NotApplicable);
+    // once it is over it leaves the listing by itself.
+    let lease = Lease { now: 100, until: 160, at: "t1".into() };
+    let Claim::Fresh(row) = store.claim_message(&id, MessageSeq(0), &lease).await.unwrap() else { panic!() };
+    store.finish_message(&id, MessageSeq(0), row.attempts, &Finish::Sent, "t2").await.unwrap();
+    assert_eq!(store.campaign(&id).await.unwrap().unwrap().status, CampaignStatus::Completed);
+    assert!(store.open_campaigns(None, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_pause_that_raced_a_resume_leaves_a_campaign_that_completes_once_its_rows_are_done() {
+    let store = fresh_store().await;
+    let id = campaign(&store, 1).await;
+    let pause = campaign_store::PauseReason {
+        code: ErrorCode::SessionExpired,
+        hint: "Run setup.".into(),
+        at: "t1".into(),
+    };
+    // Given a resume that set the campaign running, then a sender (reading the old session) that
+    // paused the row and so the campaign, and the resume's walk that queued the row again,
+    store.resume_campaign(&id, "t1", false).await.unwrap();
+    store.pause_message(&id, MessageSeq(0), &pause).await.unwrap();
+    store.requeue_message(&id, MessageSeq(0), MessageStatus::Paused, "t2").await.unwrap().unwrap();
+    assert_eq!(store.campaign(&id).await.unwrap().unwrap().status, CampaignStatus::Paused);
+    // when the row is sent, the campaign completes: nothing is left that a resume could continue.
+    let lease = Lease { now: 100, until: 160, at: "t3".into() };
+    let Claim::Fresh(row) = store.claim_message(&id, MessageSeq(0), &lease).await.unwrap() else { panic!() };
+    store.finish_message(&id, MessageSeq(0), row.attempts, &Finish::Sent, "t4").await.unwrap();
+    let view = store.campaign(&id).await.unwrap().unwrap();
+    assert_eq!((view.status, view.reason), (CampaignStatus::Completed, None));
+}
+
+#[tokio::test]
+async fn in_a_cancelled_campaign_a_lost_session_ends_the_rows_instead_of_pausing_them_for_ever() {
+    let store = fresh_store().await;
+    let id = campaign(&store, 2).await;
+    let lease = Lease { now: 100, until: 160, at: "t1".into() };
+    let Claim::Fresh(row) = store.claim_message(&id, MessageSeq(0), &lease).await.unwrap() else { panic!() };
+    // Given a cancel while one row is being sent and one still waits,
+    store.cancel_campaign(&id, "t2").await.unwrap();
+    // when the session turns out lost for both (the send's outcome, and a sender's pause),
+    let finished = store
+        .finish_message(&id, MessageSeq(0), row.attempts, &Finish::Paused(ErrorCode::SessionExpired), "t3")
+        .await
+        .unwrap();
+    let reason = campaign_store::PauseReason {
+        code: ErrorCode::SessionExpired,
+        hint: "Run setup.".into(),
+        at: "t3".into(),
+    };
+    let paused = store.pause_message(&id, MessageSeq(1), &reason).await.unwrap();
+    // the row being sent ends FAILED with the code (it may have gone out), the waiting one
+    // CANCELLED, and nothing is left open.
+    assert_eq!((finished, paused), (Transition::Applied, Transition::Applied));
+    let sent = store.message(&id, MessageSeq(0)).await.unwrap().unwrap();
+    assert_eq!((sent.status, sent.error), (MessageStatus::Failed, Some(ErrorCode::SessionExpired)));
+    assert_eq!(store.message(&id, MessageSeq(1)).await.unwrap().unwrap().status, MessageStatus::Cancelled);
+    let view = store.campaign(&id).await.unwrap().unwrap();
+    assert_eq!((view.status, view.counts.open()), (CampaignStatus::Cancelled, 0));
 }

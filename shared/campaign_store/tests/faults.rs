@@ -5,14 +5,8 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use aws_proxy::{FaultKind, FaultPlan, FaultProxy, ProxyHandle, Rule};
-use campaign_store::{
-    CampaignStore, Claim, DynamoCampaignStore, Finish, Lease, NewCampaign, NewMessage, PauseReason,
-    Transition,
-};
-use domain::{
-    AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber,
-    Template,
-};
+use campaign_store::{CampaignStore, Claim, DynamoCampaignStore, Finish, Lease, PauseReason, Transition};
+use domain::{CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus};
 use futures::StreamExt;
 
 /// A store on a fresh table reached through a proxy, and the proxy. The SDK tries each call
@@ -31,27 +25,9 @@ async fn through_proxy(attempts: u32) -> (DynamoCampaignStore, ProxyHandle) {
 }
 
 async fn campaign(store: &DynamoCampaignStore, n: u32) -> CampaignId {
-    let id = CampaignId::generate(uuid::Uuid::new_v4().as_u128());
-    let messages = (0..n)
-        .map(|i| NewMessage {
-            seq: MessageSeq(i),
-            phone: PhoneNumber::parse(&format!("+4915112{i:06}"), None).map_err(|e| e.to_string()),
-            vars: Default::default(),
-        })
-        .collect();
-    store
-        .create_campaign(&NewCampaign {
-            id: id.clone(),
-            name: "t".into(),
-            account: AccountId::parse("shop").unwrap(),
-            template: Template::parse("hi").unwrap(),
-            messages,
-            created_at: "2026-12-01T00:00:00Z".into(),
-            paused: None,
-        })
-        .await
-        .unwrap();
-    id
+    let c = test_support::fixtures::campaign(n);
+    store.create_campaign(&c).await.unwrap();
+    c.id
 }
 
 fn lease(now: i64) -> Lease {

@@ -6,10 +6,10 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use campaign_store::{
-    CampaignStore, Claim, DynamoCampaignStore, Finish, InMemoryCampaignStore, Lease, MessageRow, NewCampaign,
-    NewMessage, PauseReason, Transition,
+    CampaignStore, Claim, DynamoCampaignStore, Finish, InMemoryCampaignStore, Lease, MessageRow, PauseReason,
+    Transition,
 };
-use domain::{AccountId, CampaignId, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber, Template};
+use domain::{CampaignId, Counters, ErrorCode, MessageSeq, MessageStatus};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::collections::BTreeMap;
@@ -72,24 +72,6 @@ struct Driven<'a> {
     id: CampaignId,
     /// The attempt number of each row's last claim.
     held: BTreeMap<u32, u32>,
-}
-
-fn new_campaign(id: &CampaignId) -> NewCampaign {
-    NewCampaign {
-        id: id.clone(),
-        name: "property".into(),
-        account: AccountId::parse("shop").unwrap(),
-        template: Template::parse("hi").unwrap(),
-        messages: (0..ROWS)
-            .map(|i| NewMessage {
-                seq: MessageSeq(i),
-                phone: PhoneNumber::parse(&format!("+4915112{i:06}"), None).map_err(|e| e.to_string()),
-                vars: Default::default(),
-            })
-            .collect(),
-        created_at: "2026-12-01T00:00:00Z".into(),
-        paused: None,
-    }
 }
 
 /// A claim's answer without the fields only one store fills in the same way (the row's
@@ -194,11 +176,11 @@ impl Driven<'_> {
 /// Runs `ops` on both stores, comparing at every step.
 async fn both(dynamo: &DynamoCampaignStore, ops: &[Op]) -> Result<(), TestCaseError> {
     let memory = InMemoryCampaignStore::default();
-    let id = CampaignId::generate(uuid::Uuid::new_v4().as_u128());
-    memory.create_campaign(&new_campaign(&id)).await.unwrap();
-    dynamo.create_campaign(&new_campaign(&id)).await.unwrap();
-    let mut a = Driven { store: &memory, id: id.clone(), held: BTreeMap::new() };
-    let mut b = Driven { store: dynamo, id, held: BTreeMap::new() };
+    let campaign = test_support::fixtures::campaign(ROWS);
+    memory.create_campaign(&campaign).await.unwrap();
+    dynamo.create_campaign(&campaign).await.unwrap();
+    let mut a = Driven { store: &memory, id: campaign.id.clone(), held: BTreeMap::new() };
+    let mut b = Driven { store: dynamo, id: campaign.id, held: BTreeMap::new() };
     let mut now = 1_800_000_000;
     for (step, op) in ops.iter().enumerate() {
         now += if matches!(op, Op::Lapse) { LEASE + 1 } else { 1 };

@@ -28,6 +28,9 @@ const PASSING: &[&str] = &[
     "RequestThrottled",
     "SlowDown",
     "ServiceUnavailable",
+    // S3's 409 for a conditional write racing another write to the same key: tried again, it
+    // gets the real answer (412 if the other one won).
+    "ConditionalRequestConflict",
 ];
 
 /// Whether `err` is worth trying again.

@@ -20,7 +20,8 @@ pub mod report;
 pub use report::Report;
 
 use campaign_store::{CampaignStore, StoreError, Transition};
-use domain::{CampaignId, QueuedMessage, SharedClock, rfc3339};
+use domain::lifecycle::campaign;
+use domain::{CampaignId, MessageStatus, QueuedMessage, SharedClock, rfc3339};
 use message_queue::{DeadLetters, MessageQueue, QueueError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,9 +125,12 @@ async fn campaign(
     let at = rfc3339(now);
     report.campaigns += 1;
     let Some(census) = deps.store.census(id).await? else {
-        // Listed, but its campaign row never came (a start that died before writing it).
-        deps.store.close_listing(id).await?;
-        report.unlisted += 1;
+        // Listed, but its campaign row never came (a start that died before writing it), once
+        // the listing is older than the grace (a start writes the listing first).
+        let cutoff = rfc3339(now - deps.config.grace);
+        if deps.store.drop_orphan_listing(id, &cutoff).await? == Transition::Applied {
+            report.unlisted += 1;
+        }
         return Ok(());
     };
     let decided = plan::decide(&census, now.unix_timestamp(), queue_idle, &deps.config);
@@ -137,22 +141,33 @@ async fn campaign(
             report.repaired += 1;
         }
     }
+    let mut records: Vec<QueuedMessage> = Vec::new();
     if !decided.reissue.is_empty() {
         let hop = plan::reissue_hop(now.unix_timestamp());
-        let records: Vec<QueuedMessage> = decided
-            .reissue
-            .iter()
-            .map(|r| QueuedMessage {
-                hop,
-                ..QueuedMessage::new(id.clone(), r.seq, r.account.clone(), r.round)
-            })
-            .collect();
+        records.extend(decided.reissue.iter().map(|r| QueuedMessage {
+            hop,
+            ..QueuedMessage::new(id.clone(), r.seq, r.account.clone(), r.round)
+        }));
+        report.reissued += u64::try_from(decided.reissue.len()).unwrap_or(u64::MAX);
+    }
+    if !decided.requeue.is_empty() {
+        let requeued = deps.store.requeue_messages(id, &decided.requeue, MessageStatus::Paused, &at).await?;
+        report.requeued += u64::try_from(requeued.len()).unwrap_or(u64::MAX);
+        records.extend(requeued);
+    }
+    if !records.is_empty() {
         deps.queue.enqueue(&records).await?;
-        report.reissued += u64::try_from(records.len()).unwrap_or(u64::MAX);
         tracing::info!(campaign = %id, rows = records.len(), "records issued again for stranded rows");
     }
-    if decided.mark_issued {
-        deps.store.mark_issued(id).await?;
+    for from in [MessageStatus::Queued, MessageStatus::Paused] {
+        let rows: Vec<_> = decided.cancel.iter().filter(|r| r.status == from).cloned().collect();
+        if !rows.is_empty() {
+            let moved = deps.store.cancel_messages(id, &rows, from, &at).await?;
+            report.cancelled += u64::try_from(moved).unwrap_or(u64::MAX);
+        }
+    }
+    if let Some(since) = decided.mark_issued {
+        deps.store.mark_issued(id, since).await?;
     }
     let before = census.view.status;
     deps.store.settle_campaign(id, &at).await?;
@@ -160,8 +175,10 @@ async fn campaign(
         if before != after.status && after.status == domain::CampaignStatus::Completed {
             report.completed += 1;
         }
-        if decided.close_listing && after.status == census.view.status {
-            deps.store.close_listing(id).await?;
+        // Taken off only if still over with nothing open, checked in the same write.
+        if (decided.close_listing || campaign::is_terminal(after.status))
+            && deps.store.close_listing(id).await? == Transition::Applied
+        {
             report.unlisted += 1;
         }
     }

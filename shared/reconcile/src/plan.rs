@@ -3,9 +3,9 @@
 //! the open listing.
 
 use crate::Config;
-use campaign_store::{Census, MessageRow};
-use domain::MessageStatus;
+use campaign_store::{Census, MessageEntry, MessageRow};
 use domain::lifecycle::campaign;
+use domain::{CampaignStatus, MessageStatus};
 
 /// What to do for one campaign.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -14,8 +14,15 @@ pub struct Plan {
     pub drifted: bool,
     /// Rows to issue a record for again.
     pub reissue: Vec<MessageRow>,
-    /// The start or resume that was queueing its records is taken over: note it done.
-    pub mark_issued: bool,
+    /// PAUSED rows of a running campaign that no resume will reach (a resume's walk missed them):
+    /// queue them again.
+    pub requeue: Vec<MessageRow>,
+    /// QUEUED or PAUSED rows of a cancelled campaign that the cancel did not reach (it stopped
+    /// part-way): end them CANCELLED.
+    pub cancel: Vec<MessageRow>,
+    /// The start or resume that was queueing its records is taken over: note it done (the mark
+    /// set at this Unix second).
+    pub mark_issued: Option<i64>,
     /// Nothing is open any more and the campaign is over: take it off the open listing.
     pub close_listing: bool,
 }
@@ -32,33 +39,48 @@ fn unix(rfc3339: &str) -> Option<i64> {
 pub fn decide(census: &Census, now: i64, queue_idle: bool, config: &Config) -> Plan {
     let grace = i64::try_from(config.grace.as_secs()).unwrap_or(i64::MAX);
     let stale = i64::try_from(config.stale_claim.as_secs()).unwrap_or(i64::MAX);
-    let drifted = census.counted != census.view.counts;
+    let status = census.view.status;
+    let cancelled = status == CampaignStatus::Cancelled;
+    // Rows that moved while they were counted make any difference meaningless.
+    let drifted = !census.moving && census.counted != census.view.counts;
     // A start or resume that began queueing long ago and never said it finished: its rows may have
-    // no record, so every QUEUED one gets one again.
-    let abandoned_issue = census.issuing_since.is_some_and(|since| now - since > grace);
-    let reissue = census
-        .open_rows
-        .iter()
-        .filter(|e| match e.row.status {
-            MessageStatus::Queued => {
-                // Not moved for a while, while nothing at all waits in the queue: stranded.
-                let quiet = e.updated_at.as_deref().and_then(unix).is_none_or(|t| now - t > grace);
-                abandoned_issue || (queue_idle && quiet)
-            }
-            // A claim that lapsed long ago: the record that made it is gone (dead-lettered and
-            // drained, or lost with an invocation that died past its retries). The new record's
-            // claim takes it over as ambiguous, so the chat is checked before any send.
-            MessageStatus::Sending => e.row.lease_until + stale < now,
-            _ => false,
-        })
-        .map(|e| e.row.clone())
-        .collect();
+    // no record, so every QUEUED one gets one again. One that is recent is still at work.
+    let issuing_recently = census.issuing_since.is_some_and(|since| now - since <= grace);
+    let abandoned_issue = census.issuing_since.filter(|since| now - since > grace);
+    // Not moved for the grace time (a row never moved counts from the campaign's creation).
+    let quiet = |e: &MessageEntry| {
+        let moved = e.updated_at.as_deref().or(Some(census.view.created_at.as_str())).and_then(unix);
+        moved.is_none_or(|t| now - t > grace)
+    };
+    let rows = |keep: &dyn Fn(&MessageEntry) -> bool| -> Vec<MessageRow> {
+        census.open_rows.iter().filter(|e| keep(e)).map(|e| e.row.clone()).collect()
+    };
+    let reissue = rows(&|e| match e.row.status {
+        // Not moved for a while, while nothing at all waits in the queue: stranded.
+        MessageStatus::Queued => !cancelled && (abandoned_issue.is_some() || (queue_idle && quiet(e))),
+        // A claim that lapsed long ago: the record that made it is gone (dead-lettered and
+        // drained, or lost with an invocation that died past its retries). The new record's
+        // claim takes it over as ambiguous, so the chat is checked before any send.
+        MessageStatus::Sending => e.row.lease_until + stale < now,
+        _ => false,
+    });
+    let requeue = rows(&|e| {
+        e.row.status == MessageStatus::Paused
+            && status == CampaignStatus::Running
+            && !issuing_recently
+            && quiet(e)
+    });
+    let cancel = rows(&|e| {
+        cancelled && matches!(e.row.status, MessageStatus::Queued | MessageStatus::Paused) && quiet(e)
+    });
     let open = census.counted.open() > 0 || census.view.counts.open() > 0;
     Plan {
         drifted,
         reissue,
+        requeue,
+        cancel,
         mark_issued: abandoned_issue,
-        close_listing: campaign::is_terminal(census.view.status) && !open,
+        close_listing: campaign::is_terminal(status) && !open,
     }
 }
 
@@ -119,11 +141,9 @@ mod tests {
                 updated_at: "2027-01-15T08:00:00Z".into(),
             },
             counted,
-            open_rows: rows
-                .into_iter()
-                .filter(|e| matches!(e.row.status, MessageStatus::Queued | MessageStatus::Sending))
-                .collect(),
+            open_rows: rows.into_iter().filter(|e| !e.row.status.is_final()).collect(),
             issuing_since,
+            moving: false,
         }
     }
 
@@ -153,7 +173,66 @@ mod tests {
         let abandoned =
             decide(&census(CampaignStatus::Running, counts, rows, Some(NOW - 3600)), NOW, false, &config);
         assert_eq!(abandoned.reissue.iter().map(|r| r.seq.0).collect::<Vec<_>>(), vec![0, 1]);
-        assert!(abandoned.mark_issued);
+        assert_eq!(abandoned.mark_issued, Some(NOW - 3600));
+    }
+
+    #[test]
+    fn a_row_never_moved_counts_as_quiet_only_once_its_campaign_is_older_than_the_grace() {
+        let mut fresh = row(0, MessageStatus::Queued, 0);
+        fresh.updated_at = None;
+        let counts = Counters { total: 1, queued: 1, ..Counters::default() };
+        let mut c = census(CampaignStatus::Running, counts, vec![fresh], None);
+        c.view.created_at = "2027-01-15T09:00:00Z".into(); // NOW, just created
+        assert!(decide(&c, NOW, true, &Config::default()).reissue.is_empty(), "a new campaign's rows wait");
+        c.view.created_at = "2027-01-15T08:00:00Z".into();
+        assert_eq!(decide(&c, NOW, true, &Config::default()).reissue.len(), 1);
+    }
+
+    #[test]
+    fn paused_rows_a_resume_missed_are_queued_again_and_a_cancel_that_stopped_is_finished() {
+        let rows = vec![row(0, MessageStatus::Paused, 0), row(1, MessageStatus::Queued, 0)];
+        let counts = Counters { total: 2, paused: 1, queued: 1, ..Counters::default() };
+        // A running campaign holds a paused row only when a resume's walk missed it,
+        let running = decide(
+            &census(CampaignStatus::Running, counts, rows.clone(), None),
+            NOW,
+            false,
+            &Config::default(),
+        );
+        assert_eq!(running.requeue.iter().map(|r| r.seq.0).collect::<Vec<_>>(), vec![0]);
+        assert!(running.cancel.is_empty());
+        // unless a resume is walking right now;
+        let resuming = decide(
+            &census(CampaignStatus::Running, counts, rows.clone(), Some(NOW - 5)),
+            NOW,
+            false,
+            &Config::default(),
+        );
+        assert!(resuming.requeue.is_empty());
+        // a paused campaign's rows wait for the operator.
+        let paused = decide(
+            &census(CampaignStatus::Paused, counts, rows.clone(), None),
+            NOW,
+            true,
+            &Config::default(),
+        );
+        assert!(paused.requeue.is_empty() && paused.cancel.is_empty());
+        // A cancelled campaign's queued and paused rows end CANCELLED, and none is issued again.
+        let cancelled =
+            decide(&census(CampaignStatus::Cancelled, counts, rows, None), NOW, true, &Config::default());
+        assert_eq!(cancelled.cancel.iter().map(|r| r.seq.0).collect::<Vec<_>>(), vec![0, 1]);
+        assert!(cancelled.reissue.is_empty() && !cancelled.close_listing);
+    }
+
+    #[test]
+    fn a_difference_seen_while_rows_moved_is_no_drift() {
+        let rows = vec![row(0, MessageStatus::Sent, 0)];
+        let stored = Counters { total: 1, sending: 1, ..Counters::default() };
+        let mut c = census(CampaignStatus::Running, stored, rows, None);
+        c.moving = true;
+        assert!(!decide(&c, NOW, false, &Config::default()).drifted);
+        c.moving = false;
+        assert!(decide(&c, NOW, false, &Config::default()).drifted);
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub struct Report {
     pub repaired: u64,
     /// Records issued again for stranded rows.
     pub reissued: u64,
+    /// Paused rows of running campaigns (missed by a resume) queued again.
+    pub requeued: u64,
+    /// Queued or paused rows of cancelled campaigns (missed by a cancel) ended CANCELLED.
+    pub cancelled: u64,
     /// Dead-lettered records issued again.
     pub dead_letters_back: u64,
     /// Dead-lettered records dropped (their rows needed none).
@@ -33,6 +37,8 @@ impl Report {
             drifted = self.drifted,
             repaired = self.repaired,
             reissued = self.reissued,
+            requeued = self.requeued,
+            cancelled = self.cancelled,
             dead_letters_back = self.dead_letters_back,
             dead_letters_dropped = self.dead_letters_dropped,
             completed = self.completed,

@@ -2,12 +2,12 @@
 //! a compare-and-set pointer, generation items), so the S3/DynamoDB adapter and the in-memory
 //! fake behave the same and the rules are tested without AWS.
 
+use crate::backend::Backend;
 use crate::model::{
     BackupOutcome, GenerationId, GenerationInfo, GenerationState, RestoredProfile, SessionPointer,
     object_key, open_from_storage, seal_for_storage, select_for_deletion,
 };
 use crate::{SessionStoreError, StoreConfig, restore_blocking, snapshot_blocking};
-use async_trait::async_trait;
 use domain::SharedClock;
 use domain::{AccountId, SessionHealth};
 use std::path::Path;
@@ -16,67 +16,6 @@ use time::OffsetDateTime;
 
 /// How often a backup re-reads a pointer that moved before giving up with `Conflict`.
 const MAX_POINTER_ATTEMPTS: usize = 8;
-
-/// What the engine needs from storage. Every method maps its failures to `SessionStoreError`.
-#[async_trait]
-pub(crate) trait Backend: Send + Sync {
-    /// Writes `bytes` at `key` unless something is already there (`Conflict` then).
-    async fn put_new_object(&self, key: &str, bytes: Vec<u8>) -> Result<(), SessionStoreError>;
-    /// Reads the object; `NotFound` when absent, `Hostile` when larger than `max`.
-    async fn get_object(&self, key: &str, max: u64) -> Result<Vec<u8>, SessionStoreError>;
-    /// Deletes the object (absent is fine).
-    async fn delete_object(&self, key: &str) -> Result<(), SessionStoreError>;
-    /// The `SESSION` item.
-    async fn get_pointer(&self, account: &AccountId) -> Result<Option<SessionPointer>, SessionStoreError>;
-    /// Points at `to` if the version is still `expected` (0: no pointer yet) and `to`'s
-    /// generation item still exists, bumping the version; `Ok(false)` when either is no longer so.
-    async fn move_pointer(
-        &self,
-        account: &AccountId,
-        expected: u64,
-        to: &GenerationInfo,
-        backup_time: Option<OffsetDateTime>,
-    ) -> Result<bool, SessionStoreError>;
-    /// Sets `state` and `last_check` on the session pointer, creating it if needed; with
-    /// `expected`, only while its version still is that one (`Ok(false)` otherwise).
-    async fn set_state(
-        &self,
-        account: &AccountId,
-        state: SessionHealth,
-        now: OffsetDateTime,
-        expected: Option<u64>,
-    ) -> Result<bool, SessionStoreError>;
-    /// Creates a generation item.
-    async fn put_generation(
-        &self,
-        account: &AccountId,
-        info: &GenerationInfo,
-    ) -> Result<(), SessionStoreError>;
-    /// One generation item.
-    async fn get_generation(
-        &self,
-        account: &AccountId,
-        id: &GenerationId,
-    ) -> Result<Option<GenerationInfo>, SessionStoreError>;
-    /// All generation items, newest first.
-    async fn list_generations(&self, account: &AccountId) -> Result<Vec<GenerationInfo>, SessionStoreError>;
-    /// Changes state and/or the bad flag of an existing item; `Ok(false)` when absent.
-    async fn update_generation(
-        &self,
-        account: &AccountId,
-        id: &GenerationId,
-        state: Option<GenerationState>,
-        bad: Option<bool>,
-    ) -> Result<bool, SessionStoreError>;
-    /// Deletes a generation item while the pointer's version still is `pointer_version` (so a
-    /// promote that raced the deletion wins: `Ok(false)`, nothing deleted).
-    async fn delete_generation(
-        &self,
-        account: &AccountId,
-        id: &GenerationId,
-        pointer_version: u64,
-    ) -> Result<bool, SessionStoreError>;
-}
 
 /// The store over some backend.
 pub(crate) struct Engine<B> {
@@ -263,9 +202,13 @@ impl<B: Backend> Engine<B> {
         &self,
         account: &AccountId,
         id: &GenerationId,
+        seen: Option<u64>,
     ) -> Result<SessionPointer, SessionStoreError> {
         let info = self.generation(account, id).await?;
-        let expected = self.backend.get_pointer(account).await?.map(|p| p.version).unwrap_or(0);
+        let expected = match seen {
+            Some(version) => version,
+            None => self.backend.get_pointer(account).await?.map(|p| p.version).unwrap_or(0),
+        };
         if !self.backend.move_pointer(account, expected, &info, None).await? {
             // Deleted by a retention that won the race: the pointer never names a deleted one.
             self.generation(account, id).await?;
@@ -383,8 +326,9 @@ macro_rules! delegate_profile_store {
                 &self,
                 account: &domain::AccountId,
                 id: &$crate::GenerationId,
+                seen: Option<u64>,
             ) -> Result<$crate::SessionPointer, $crate::SessionStoreError> {
-                self.0.promote(account, id).await
+                self.0.promote(account, id, seen).await
             }
             async fn set_session_state(
                 &self,

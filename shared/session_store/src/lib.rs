@@ -32,6 +32,7 @@
 //! Profile contents are never logged; only keys, ids, sizes and checksums are.
 
 pub mod archive;
+mod backend;
 pub mod crypto;
 mod engine;
 mod error;
@@ -162,11 +163,14 @@ pub trait ProfileStore: SessionPointers {
     async fn mark_bad(&self, account: &AccountId, id: &GenerationId) -> Result<(), SessionStoreError>;
 
     /// Makes `id` (typically an older generation that still logs in) the current one; `Conflict`
-    /// if the pointer moved while doing so.
+    /// if the pointer moved while doing so. With `seen`, only while the pointer is still at that
+    /// version (the one the caller read before trying generations): a setup that linked a new
+    /// device meanwhile is never overwritten by an older one.
     async fn promote(
         &self,
         account: &AccountId,
         id: &GenerationId,
+        seen: Option<u64>,
     ) -> Result<SessionPointer, SessionStoreError>;
 
     /// Records the session's health (and the check time) on the pointer without moving it.

@@ -1,7 +1,8 @@
 //! `InMemoryProfileStore`: the same engine over maps, for unit tests of code that uses the
 //! `ProfileStore` port (and of the engine's own rules) without AWS.
 
-use crate::engine::{Backend, Engine, delegate_profile_store};
+use crate::backend::Backend;
+use crate::engine::{Engine, delegate_profile_store};
 use crate::model::{GenerationId, GenerationInfo, GenerationState, SessionPointer};
 use crate::{SessionStoreError, StoreConfig};
 use async_trait::async_trait;

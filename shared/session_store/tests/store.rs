@@ -182,7 +182,7 @@ async fn retention_keeps_exactly_n_plus_the_current_and_the_newest_good() {
     for s in states {
         gens.push(store.backup(&world.account, &profile, s).await.unwrap().generation);
     }
-    store.promote(&world.account, &gens[0].id).await.unwrap();
+    store.promote(&world.account, &gens[0].id, None).await.unwrap();
 
     // When retention runs with keep = 2
     let mut tight = world.config();
@@ -219,7 +219,7 @@ async fn promoting_an_older_generation_makes_it_current_and_restorable() {
         Some(two.generation.id.clone())
     );
 
-    let pointer = store.promote(&world.account, &one.generation.id).await.unwrap();
+    let pointer = store.promote(&world.account, &one.generation.id, None).await.unwrap();
 
     assert_eq!(pointer.current, Some(one.generation.id.clone()));
     assert_eq!(pointer.current_key.as_deref(), Some(one.generation.key.as_str()));
@@ -229,7 +229,27 @@ async fn promoting_an_older_generation_makes_it_current_and_restorable() {
     let explicit = store.restore(&world.account, Some(&two.generation.id)).await.unwrap();
     assert_eq!(text(&std::fs::read(explicit.path().join("Local State")).unwrap()), "{\"profile\":\"two\"}");
     let missing = session_store::GenerationId::new(1, 1);
-    assert_eq!(store.promote(&world.account, &missing).await.unwrap_err().code(), "PROFILE_NOT_FOUND");
+    assert_eq!(store.promote(&world.account, &missing, None).await.unwrap_err().code(), "PROFILE_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_promote_from_a_pointer_read_before_a_new_link_is_refused_and_the_new_link_stays_current() {
+    let world = TestWorld::new().await;
+    let store = world.store(world.config());
+    let old = store.backup(&world.account, &world.profile("1", "old"), GenerationState::Ready).await.unwrap();
+    let tried =
+        store.backup(&world.account, &world.profile("2", "tried"), GenerationState::NeedsQr).await.unwrap();
+    // Given a sender that read the pointer (at the generation it then found needing the QR),
+    let seen = store.pointer(&world.account).await.unwrap().unwrap().version;
+    assert_eq!(tried.generation.id, store.pointer(&world.account).await.unwrap().unwrap().current.unwrap());
+    // and a setup that links a new device meanwhile,
+    let linked =
+        store.backup(&world.account, &world.profile("3", "linked"), GenerationState::Ready).await.unwrap();
+    // the sender's promote of the older generation that still logs in is refused,
+    let refused = store.promote(&world.account, &old.generation.id, Some(seen)).await.unwrap_err();
+    assert_eq!(refused.code(), "PROFILE_CONFLICT");
+    // and the new link stays current.
+    assert_eq!(store.pointer(&world.account).await.unwrap().unwrap().current, Some(linked.generation.id));
 }
 
 #[tokio::test]
@@ -296,7 +316,7 @@ async fn a_retention_racing_a_promote_never_leaves_the_pointer_on_a_deleted_gene
         async move { (holding > 0).then_some(()) }
     })
     .await;
-    store.promote(&world.account, &ids[0]).await.unwrap();
+    store.promote(&world.account, &ids[0], None).await.unwrap();
     pruning.await.unwrap().unwrap();
     // then the pointer names a generation that still exists, and it restores.
     let pointer = store.pointer(&world.account).await.unwrap().unwrap();

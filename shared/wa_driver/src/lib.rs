@@ -28,7 +28,7 @@ mod script;
 mod selectors;
 
 pub use config::{DEFAULT_CHROMIUM, DEFAULT_WA_URL, DriverConfig, Timeouts};
-pub use driver::{ChatOpening, SentMessage, WaDriver};
+pub use driver::{ChatOpening, Earlier, SentMessage, WaDriver};
 pub use error::DriverError;
 pub use screen::Screen;
 pub use selectors::{Css, DEFAULT_SELECTORS_TOML, SELECTORS_FILE_ENV, Selectors, Texts};

@@ -187,12 +187,14 @@ pub(crate) fn ack_state(selectors: &Selectors) -> String {
     )
 }
 
-/// Whether the open conversation shows an outgoing bubble with exactly `text` (whitespace-normalised).
+/// What the open conversation shows of an outgoing bubble with exactly `text`
+/// (whitespace-normalised), sent at or after `since_ms`: `'SENT'` (acknowledged by the server),
+/// `'PENDING'` (still the clock: it may yet go out) or `'NONE'`.
 pub(crate) fn has_outgoing(selectors: &Selectors, text: &str, since_ms: Option<i64>) -> String {
     format!(
         r#"(() => {{ {prelude}
             const main = q(C.main);
-            if (!main) return false;
+            if (!main) return 'NONE';
             const wanted = norm({text});
             // Minute precision: the stamp shows minutes, so "since" starts at its minute.
             const since = {since} === null ? null : Math.floor({since} / 60000) * 60000;
@@ -206,11 +208,9 @@ pub(crate) fn has_outgoing(selectors: &Selectors, text: &str, since_ms: Option<i
                 const [year, month, day] = order === 'year-first' ? [a, b, c] : order === 'day-first' ? [c, b, a] : [c, a, b];
                 return new Date(year < 100 ? 2000 + year : year, month - 1, day, hour, Number(m[2])).getTime();
             }};
-            return qa(C.outgoing_message, main).some((row) => {{
+            const mine = qa(C.outgoing_message, main).filter((row) => {{
                 const node = q(C.outgoing_text, row) || row;
                 if (norm(node.innerText) !== wanted) return false;
-                // Still the clock: it has not reached the server, so it proves nothing.
-                if (q(C.ack_pending, row)) return false;
                 if (since === null) return true;
                 const meta = q(C.outgoing_meta, row);
                 const at = stamp(meta && meta.getAttribute(C.outgoing_meta_attribute));
@@ -218,6 +218,11 @@ pub(crate) fn has_outgoing(selectors: &Selectors, text: &str, since_ms: Option<i
                 // read counts, so a changed DOM never turns into a second send.
                 return at === null || at >= since;
             }});
+            // One that reached the server proves the send; one still showing the clock proves
+            // nothing yet, but WhatsApp Web sends it on its own once it can, so it is no reason
+            // to send again either.
+            if (mine.some((row) => !q(C.ack_pending, row))) return 'SENT';
+            return mine.length > 0 ? 'PENDING' : 'NONE';
         }})()"#,
         prelude = prelude(selectors),
         text = js(text),

@@ -9,7 +9,7 @@ mod helpers;
 use std::time::{Duration, Instant};
 
 use helpers::{ACCOUNT, KEPT_PARTS, TestWorld, copy_profile, page_bool, phone, serial};
-use wa_driver::{ChatOpening, DriverError, Screen, Timeouts, WaDriver};
+use wa_driver::{ChatOpening, DriverError, Earlier, Screen, Timeouts, WaDriver};
 use wa_sim::{SimConfig, percent_encode};
 
 #[test]
@@ -49,9 +49,9 @@ fn a_scanned_qr_survives_the_self_reload_and_an_in_app_link_sends_exactly_once()
     assert_eq!(deliveries[0].text, text);
 
     // And verify-before-resend finds it, and only it
-    assert!(driver.already_sent(&to, text, None).unwrap());
-    assert!(!driver.already_sent(&to, "another text", None).unwrap());
-    assert!(!driver.already_sent(&phone(2), text, None).unwrap());
+    assert_eq!(driver.already_sent(&to, text, None).unwrap(), Earlier::Delivered);
+    assert_eq!(driver.already_sent(&to, "another text", None).unwrap(), Earlier::Absent);
+    assert_eq!(driver.already_sent(&phone(2), text, None).unwrap(), Earlier::Absent);
     assert_eq!(world.sim.deliveries().len(), 1);
 }
 
@@ -68,11 +68,15 @@ fn an_identical_message_sent_before_the_claim_is_no_proof_of_an_earlier_attempt(
     let hour_ago = u64::try_from((now - time::Duration::hours(1)).unix_timestamp() * 1000).unwrap();
     world.sim.record_earlier_message(ACCOUNT, to.digits(), text, hour_ago).unwrap();
     // then a check for this claim (claimed now) finds no proof, while a check of any time does;
-    assert!(!driver.already_sent(&to, text, Some(now)).unwrap(), "last week's message is not this claim's");
-    assert!(driver.already_sent(&to, text, None).unwrap());
+    assert_eq!(
+        driver.already_sent(&to, text, Some(now)).unwrap(),
+        Earlier::Absent,
+        "last week's message is not this claim's"
+    );
+    assert_eq!(driver.already_sent(&to, text, None).unwrap(), Earlier::Delivered);
     // and once this claim's message is out, the check finds it.
     driver.send(&to, text).unwrap();
-    assert!(driver.already_sent(&to, text, Some(now)).unwrap());
+    assert_eq!(driver.already_sent(&to, text, Some(now)).unwrap(), Earlier::Delivered);
 }
 
 #[test]
@@ -217,7 +221,7 @@ fn an_ack_that_never_comes_is_a_send_timeout_within_the_bound() {
     assert_eq!(error.code(), "SEND_TIMEOUT");
     assert!(took >= bound && took < bound + Duration::from_secs(4), "took {took:?}");
     // The message did leave: a resend must verify first, and already_sent sees it
-    assert!(driver.already_sent(&phone(6), "are you there?", None).unwrap());
+    assert_eq!(driver.already_sent(&phone(6), "are you there?", None).unwrap(), Earlier::Delivered);
 }
 
 #[test]

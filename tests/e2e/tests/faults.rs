@@ -8,7 +8,7 @@
 //! with a reason, CANCELLED or PAUSED, the counters equal the rows, and both queues are empty.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use aws_proxy::{FaultKind, FaultPlan, FaultProxy, ProxyHandle, Rule};
+use aws_proxy::{FaultKind, FaultPlan, ProxyHandle, Rule};
 use domain::{Counters, MessageStatus};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -30,13 +30,10 @@ struct FaultWorld {
 fn world() -> &'static FaultWorld {
     static WORLD: OnceLock<FaultWorld> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let proxy = FaultProxy::start(&test_support::endpoint()).expect("the proxy starts");
-        let endpoint = format!("AwsEndpointOverride={}", proxy.url());
-        let world = World::start(
+        let (world, proxy) = World::start_behind_proxy(
             STACK,
             SimConfig::for_tests(),
             &[
-                &endpoint,
                 "SenderTimeoutSeconds=60",
                 "QueueVisibilityTimeoutSeconds=65",
                 "MaxReceiveCount=3",

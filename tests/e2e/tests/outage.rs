@@ -7,7 +7,7 @@
 //! the AWS fault proxy (no faults) to count the sender's calls.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use aws_proxy::{FaultPlan, FaultProxy, ProxyHandle};
+use aws_proxy::ProxyHandle;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -27,15 +27,11 @@ struct OutageWorld {
 fn world() -> &'static OutageWorld {
     static WORLD: OnceLock<OutageWorld> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let proxy = FaultProxy::start(&test_support::endpoint()).expect("the proxy starts");
-        proxy.set_plan(FaultPlan::strict());
-        let endpoint = format!("AwsEndpointOverride={}", proxy.url());
         let receives = format!("MaxReceiveCount={MAX_RECEIVE_COUNT}");
-        let world = World::start(
+        let (world, proxy) = World::start_behind_proxy(
             STACK,
             SimConfig::for_tests(),
             &[
-                &endpoint,
                 &receives,
                 "SenderTimeoutSeconds=60",
                 "QueueVisibilityTimeoutSeconds=65",

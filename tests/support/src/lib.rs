@@ -5,12 +5,14 @@
 //! ever skips a test.
 //!
 //! - [`aws`]: the endpoint, SDK clients with few retries, fresh tables and buckets.
+//! - [`fixtures`]: campaigns built one way for every test.
 //! - [`stack`]: deploying a stack and reading its outputs.
 //! - [`http`]: calls with the test stacks' API key.
 //! - [`wait`]: waiting for a condition with a timeout (never a sleep as synchronisation).
 //! - [`world`]: a stack wired to its own simulator, and linking an account the way `wacamp setup` does.
 
 pub mod aws;
+pub mod fixtures;
 pub mod http;
 pub mod stack;
 pub mod wait;

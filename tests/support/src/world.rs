@@ -22,6 +22,21 @@ impl World {
         Self { stack, sim }
     }
 
+    /// [`World::start`] with every AWS call of the stack's functions going through a new AWS
+    /// fault proxy in front of the local AWS (its plan starts strict: limits, no faults).
+    pub fn start_behind_proxy(
+        name: &str,
+        config: SimConfig,
+        params: &[&str],
+    ) -> (Self, aws_proxy::ProxyHandle) {
+        let proxy =
+            aws_proxy::FaultProxy::start(&crate::aws::endpoint()).expect("the AWS fault proxy starts");
+        let endpoint = format!("AwsEndpointOverride={}", proxy.url());
+        let mut all: Vec<&str> = params.to_vec();
+        all.push(&endpoint);
+        (Self::start(name, config, &all), proxy)
+    }
+
     /// Another stack (e.g. with other sender settings) against the same simulator.
     pub fn variant(&self, name: &str, params: &[&str]) -> Stack {
         deploy_against(&self.sim, name, params)

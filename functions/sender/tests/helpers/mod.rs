@@ -12,7 +12,7 @@ use campaign_store::{
 use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, QueuedMessage, Template};
 use lambda_runtime::LambdaEvent;
 use message_queue::InMemoryMessageQueue;
-use sender::browser::{Browser, Check, Launcher, SendOutcome};
+use sender::browser::{Browser, Check, Earlier, Launcher, SendOutcome};
 use sender::{Config, Deps, handle};
 use session_store::{GenerationState, InMemoryProfileStore, ProfileStore, StoreConfig};
 use std::collections::VecDeque;
@@ -29,6 +29,8 @@ pub const FIFO_EVENT: &str = include_str!("../fixtures/sqs_fifo_event.json");
 pub struct Script {
     /// Messages that reached a recipient, as (phone, text).
     pub delivered: Vec<(String, String)>,
+    /// Messages a chat shows with the clock (not out yet), as (phone, text).
+    pub pending: Vec<(String, String)>,
     /// Outcomes to play for the next sends (then `Sent`).
     pub next: VecDeque<SendOutcome>,
     /// Browsers launched.
@@ -104,9 +106,15 @@ impl Browser for FakeBrowser {
         phone: &PhoneNumber,
         text: &str,
         _since: Option<OffsetDateTime>,
-    ) -> Result<bool, String> {
+    ) -> Result<Earlier, String> {
         let s = self.script.lock().unwrap();
-        Ok(s.delivered.iter().any(|(p, t)| p == phone.e164() && t == text))
+        if s.delivered.iter().any(|(p, t)| p == phone.e164() && t == text) {
+            Ok(Earlier::Delivered)
+        } else if s.pending.iter().any(|(p, t)| p == phone.e164() && t == text) {
+            Ok(Earlier::Pending)
+        } else {
+            Ok(Earlier::Absent)
+        }
     }
     fn close(self: Box<Self>) -> Result<(), String> {
         Ok(())

@@ -19,7 +19,7 @@ const BATCH: usize = 25;
 const CONCURRENCY: usize = 8;
 
 /// `#st IN (…)` for `statuses`, with its values.
-fn status_in(statuses: &[CampaignStatus]) -> (String, Item) {
+pub(super) fn status_in(statuses: &[CampaignStatus]) -> (String, Item) {
     let values: Item =
         statuses.iter().map(|st| (format!(":in_{}", st.as_str().to_lowercase()), s(st.as_str()))).collect();
     let names: Vec<String> =
@@ -97,30 +97,33 @@ impl DynamoCampaignStore {
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":running", s(CampaignStatus::Running.as_str()))
             .expression_attribute_values(":at", s(at));
-        let result = retry::call(|| request.clone().send()).await;
-        let moved = conditional(result)?;
-        if moved == Transition::Applied {
-            // Back on the open listing (a completed campaign reopened for retried rows).
-            self.put_listing(id, at).await?;
-        }
+        // On the open listing before it can run again (a completed campaign reopened for retried
+        // rows), and again after, in case the reconciler took the listing of the completed
+        // campaign off in between. The write may be applied with its reply lost (the retry is
+        // then refused), so the listing does not depend on what this call was told.
+        self.put_listing(id, at).await?;
+        let moved = conditional(retry::call(|| request.clone().send()).await)?;
+        self.put_listing(id, at).await?;
         Ok(moved)
     }
 
-    /// Marks the campaign COMPLETED once nothing is queued, sending or paused.
+    /// Marks the campaign COMPLETED once nothing is queued, sending or paused (see
+    /// `campaign::completes`).
     pub(super) async fn complete_if_done(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
+        let (from, values) = status_in(campaign::COMPLETES_FROM);
         let request = self
             .update(&keys::campaign(id))
-            .update_expression("SET #st = :completed, updated_at = :at")
-            .condition_expression("#st = :running AND queued = :zero AND sending = :zero AND paused = :zero")
+            .update_expression("SET #st = :completed, updated_at = :at REMOVE reason, hint")
+            .condition_expression(format!("{from} AND queued = :zero AND sending = :zero AND paused = :zero"))
+            .set_expression_attribute_values(Some(values))
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":completed", s(CampaignStatus::Completed.as_str()))
-            .expression_attribute_values(":running", s(CampaignStatus::Running.as_str()))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":at", s(at));
         let result = retry::call(|| request.clone().send()).await;
         if conditional(result)? == Transition::Applied {
             // Over: off the open listing (the reconciler takes off one left by a crash here).
-            self.delete_listing(id).await?;
+            self.close(id).await?;
         }
         Ok(())
     }
@@ -137,8 +140,9 @@ impl DynamoCampaignStore {
             .expression_attribute_values(":completed", s(CampaignStatus::Completed.as_str()))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":at", s(at));
-        let result = retry::call(|| request.clone().send()).await;
-        if conditional(result)? == Transition::Applied {
+        conditional(retry::call(|| request.clone().send()).await)?;
+        // Running again (also when this write was applied and its reply lost): listed.
+        if self.read_campaign(id).await?.is_some_and(|v| !campaign::is_terminal(v.status)) {
             self.put_listing(id, at).await?;
         }
         Ok(())

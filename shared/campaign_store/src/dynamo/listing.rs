@@ -5,11 +5,15 @@
 //! campaign that could strand a row is ever unlisted; an entry without a campaign row (a start
 //! that died before writing it) is taken off by the reconciler after a grace time.
 
+use super::campaigns::status_in;
 use super::codec::{entry_from_item, view_from_item};
+use super::retry::Attempt;
 use super::{DynamoCampaignStore, conditional, retry};
 use crate::model::{CampaignView, Census};
 use crate::{StoreError, Transition};
-use domain::{CampaignId, Counters, MessageStatus};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, TransactWriteItem};
+use domain::{CampaignId, CampaignStatus, Counters, MessageStatus};
 use table_layout::codec::{Fields, Item, key_item, n, s};
 use table_layout::keys;
 
@@ -60,14 +64,93 @@ impl DynamoCampaignStore {
         Ok(())
     }
 
-    pub(super) async fn delete_listing(&self, id: &CampaignId) -> Result<(), StoreError> {
-        let request = self
-            .client
-            .delete_item()
+    /// Deletes the listing of a campaign that is over, checked in the same transaction.
+    pub(super) async fn close(&self, id: &CampaignId) -> Result<Transition, StoreError> {
+        let (over, mut values) = status_in(&[CampaignStatus::Completed, CampaignStatus::Cancelled]);
+        values.insert(":zero".into(), n(0));
+        let check = ConditionCheck::builder()
             .table_name(&self.table)
-            .set_key(Some(key_item(&keys::open_campaign(id))));
-        retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
-        Ok(())
+            .set_key(Some(key_item(&keys::campaign(id))))
+            .condition_expression(format!("{over} AND queued = :zero AND sending = :zero AND paused = :zero"))
+            .expression_attribute_names("#st", "status")
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&keys::open_campaign(id))))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        self.conditional_transaction(
+            "close listing",
+            vec![
+                TransactWriteItem::builder().condition_check(check).build(),
+                TransactWriteItem::builder().delete(delete).build(),
+            ],
+        )
+        .await
+    }
+
+    /// Deletes the listing of a campaign whose row does not exist, listed before `before`.
+    pub(super) async fn drop_orphan(&self, id: &CampaignId, before: &str) -> Result<Transition, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&keys::campaign(id))))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&keys::open_campaign(id))))
+            .condition_expression("since < :before")
+            .expression_attribute_values(":before", s(before))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        self.conditional_transaction(
+            "drop orphan listing",
+            vec![
+                TransactWriteItem::builder().condition_check(check).build(),
+                TransactWriteItem::builder().delete(delete).build(),
+            ],
+        )
+        .await
+    }
+
+    /// A transaction whose failed condition is `NotApplicable`, tried again on conflicts,
+    /// throttling and lost replies.
+    async fn conditional_transaction(
+        &self,
+        what: &str,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Transition, StoreError> {
+        retry::with_backoff(what, || {
+            let request = self.client.transact_write_items().set_transact_items(Some(items.clone()));
+            async move {
+                let err = match request.send().await {
+                    Ok(_) => return Ok(Attempt::Done(Transition::Applied)),
+                    Err(err) => err,
+                };
+                if let Some(TransactWriteItemsError::TransactionCanceledException(tce)) =
+                    err.as_service_error()
+                {
+                    let codes: Vec<&str> =
+                        tce.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
+                    if codes.iter().any(|c| {
+                        matches!(
+                            *c,
+                            "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
+                        )
+                    }) {
+                        return Ok(Attempt::Again);
+                    }
+                    if codes.contains(&"ConditionalCheckFailed") {
+                        return Ok(Attempt::Done(Transition::NotApplicable));
+                    }
+                }
+                if retry::is_transient(&err) { Ok(Attempt::Again) } else { Err(StoreError::unavailable(err)) }
+            }
+        })
+        .await
     }
 
     pub(super) async fn count(&self, id: &CampaignId) -> Result<Option<Census>, StoreError> {
@@ -95,7 +178,7 @@ impl DynamoCampaignStore {
             for item in out.items() {
                 let entry = entry_from_item(id, item)?;
                 statuses.push(entry.row.status);
-                if matches!(entry.row.status, MessageStatus::Queued | MessageStatus::Sending) {
+                if !entry.row.status.is_final() {
                     open_rows.push(entry);
                 }
             }
@@ -104,7 +187,9 @@ impl DynamoCampaignStore {
                 _ => break,
             }
         }
-        Ok(Some(Census { counted: Counters::of_rows(statuses), view, open_rows, issuing_since }))
+        // Every move writes the campaign row: unchanged across the count, nothing moved during it.
+        let moving = self.read_campaign(id).await?.is_none_or(|after| after.updated_at != view.updated_at);
+        Ok(Some(Census { counted: Counters::of_rows(statuses), view, open_rows, issuing_since, moving }))
     }
 
     pub(super) async fn repair(
@@ -130,18 +215,21 @@ impl DynamoCampaignStore {
         conditional(retry::call(|| request.clone().send()).await)
     }
 
-    pub(super) async fn issuing(&self, id: &CampaignId, since: Option<i64>) -> Result<(), StoreError> {
-        let request = match since {
-            Some(since) => self
-                .update(&keys::campaign(id))
-                .update_expression("SET issuing_since = :since")
-                .condition_expression("attribute_exists(PK)")
-                .expression_attribute_values(":since", n(since)),
-            None => self
-                .update(&keys::campaign(id))
-                .update_expression("REMOVE issuing_since")
-                .condition_expression("attribute_exists(PK)"),
-        };
+    pub(super) async fn issuing(&self, id: &CampaignId, since: i64) -> Result<(), StoreError> {
+        let request = self
+            .update(&keys::campaign(id))
+            .update_expression("SET issuing_since = :since")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":since", n(since));
+        conditional(retry::call(|| request.clone().send()).await).map(|_| ())
+    }
+
+    pub(super) async fn issued(&self, id: &CampaignId, since: i64) -> Result<(), StoreError> {
+        let request = self
+            .update(&keys::campaign(id))
+            .update_expression("REMOVE issuing_since")
+            .condition_expression("issuing_since = :since")
+            .expression_attribute_values(":since", n(since));
         conditional(retry::call(|| request.clone().send()).await).map(|_| ())
     }
 }

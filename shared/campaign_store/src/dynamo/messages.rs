@@ -227,18 +227,27 @@ impl DynamoCampaignStore {
         seq: MessageSeq,
         reason: &PauseReason,
     ) -> Result<Transition, StoreError> {
+        let mut cancelled = false;
         for _ in 0..MAX_ATTEMPTS {
             let Some(row) = self.read_message(id, seq).await? else { return Ok(Transition::Missing) };
-            let Some(mv) = message::pause(&row.state(), reason.code) else {
+            let Some(mv) = message::pause(&row.state(), reason.code, cancelled) else {
                 return Ok(Transition::NotApplicable);
             };
-            let pause = CampaignPause { code: reason.code, hint: &reason.hint };
-            match self.apply_one(id, seq, &mv, Some(&pause), &reason.at, None).await? {
-                TxOutcome::Done => return Ok(Transition::Applied),
-                // The campaign was cancelled (or deleted): a pause no longer applies.
-                TxOutcome::CampaignRefused => return Ok(Transition::NotApplicable),
+            let pause = mv.pause.map(|code| CampaignPause { code, hint: &reason.hint });
+            match self.apply_one(id, seq, &mv, pause.as_ref(), &reason.at, None).await? {
+                TxOutcome::Done => {
+                    if mv.settles {
+                        self.complete_if_done(id, &reason.at).await?;
+                    }
+                    return Ok(Transition::Applied);
+                }
                 // The row moved between our read and the write: read again.
                 TxOutcome::RowsMoved(_) => {}
+                // Cancelled meanwhile: decided again, the row ends instead of pausing.
+                TxOutcome::CampaignRefused => match self.campaign_cancelled(id).await? {
+                    Some(now_cancelled) if now_cancelled != cancelled => cancelled = now_cancelled,
+                    _ => return Ok(Transition::NotApplicable),
+                },
             }
         }
         Err(StoreError::Contended(keys::message(id, seq).to_string()))

@@ -193,12 +193,16 @@ impl CampaignStore for DynamoCampaignStore {
         self.list_open(after, limit).await
     }
 
-    async fn close_listing(&self, id: &CampaignId) -> Result<(), StoreError> {
-        self.delete_listing(id).await
+    async fn close_listing(&self, id: &CampaignId) -> Result<Transition, StoreError> {
+        self.close(id).await
     }
 
-    async fn open_listing(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
-        self.put_listing(id, at).await
+    async fn drop_orphan_listing(
+        &self,
+        id: &CampaignId,
+        listed_before: &str,
+    ) -> Result<Transition, StoreError> {
+        self.drop_orphan(id, listed_before).await
     }
 
     async fn census(&self, id: &CampaignId) -> Result<Option<Census>, StoreError> {
@@ -215,11 +219,11 @@ impl CampaignStore for DynamoCampaignStore {
     }
 
     async fn mark_issuing(&self, id: &CampaignId, since: i64) -> Result<(), StoreError> {
-        self.issuing(id, Some(since)).await
+        self.issuing(id, since).await
     }
 
-    async fn mark_issued(&self, id: &CampaignId) -> Result<(), StoreError> {
-        self.issuing(id, None).await
+    async fn mark_issued(&self, id: &CampaignId, since: i64) -> Result<(), StoreError> {
+        self.issued(id, since).await
     }
 
     async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError> {

@@ -1,6 +1,9 @@
 //! The in-memory campaign store, for unit tests of pure logic only; integration tests use the
 //! DynamoDB adapter against the local emulator. Like that adapter it asks `domain::lifecycle`
 //! for every transition and only carries out the move decided, so the two cannot diverge.
+//!
+//! One file holds the whole `CampaignStore` impl (one thin method per port method); the state
+//! and its one way of moving a row live in `state`.
 
 use crate::model::{
     CampaignView, Census, Idempotency, IdempotencyClaim, MessageEntry, MessageRow, NewCampaign, PauseReason,
@@ -75,7 +78,7 @@ impl CampaignStore for InMemoryCampaignStore {
         }
         let reason = c.paused.as_ref().filter(|_| opening.paused_reason);
         if !campaign::is_terminal(opening.status) {
-            m.open.insert(c.id.clone());
+            m.open.insert(c.id.clone(), c.created_at.clone());
         }
         if opening.counts.queued > 0
             && let Ok(created) =
@@ -118,13 +121,18 @@ impl CampaignStore for InMemoryCampaignStore {
     ) -> Result<Transition, StoreError> {
         let mut m = self.lock();
         let Some(row) = m.messages.get(&(id.clone(), seq)).cloned() else { return Ok(Transition::Missing) };
-        let Some(mv) = message::pause(&row.state(), reason.code) else {
+        let cancelled = m.cancelled(id).unwrap_or(false);
+        let Some(mv) = message::pause(&row.state(), reason.code, cancelled) else {
             return Ok(Transition::NotApplicable);
         };
-        Ok(match m.apply(id, seq, &mv, Some((reason.code, reason.hint.clone())), &reason.at) {
-            Applied::Done => Transition::Applied,
-            Applied::RowMoved | Applied::CampaignRefused => Transition::NotApplicable,
-        })
+        let pause = mv.pause.map(|code| (code, reason.hint.clone()));
+        if m.apply(id, seq, &mv, pause, &reason.at) != Applied::Done {
+            return Ok(Transition::NotApplicable);
+        }
+        if mv.settles {
+            m.complete_if_done(id, &reason.at);
+        }
+        Ok(Transition::Applied)
     }
 
     async fn resume_campaign(
@@ -140,7 +148,7 @@ impl CampaignStore for InMemoryCampaignStore {
                 c.reason = None;
                 c.hint = None;
                 c.updated_at = at.to_owned();
-                m.open.insert(id.clone());
+                m.open.insert(id.clone(), at.to_owned());
                 Ok(Transition::Applied)
             }
             _ => Ok(Transition::NotApplicable),
@@ -283,7 +291,7 @@ impl CampaignStore for InMemoryCampaignStore {
         {
             c.status = CampaignStatus::Running;
             c.updated_at = at.to_owned();
-            m.open.insert(id.clone());
+            m.open.insert(id.clone(), at.to_owned());
         }
         Ok(())
     }
@@ -322,18 +330,20 @@ impl CampaignStore for InMemoryCampaignStore {
         limit: u32,
     ) -> Result<Vec<CampaignId>, StoreError> {
         let m = self.lock();
-        let ids = m.open.iter().filter(|id| after.is_none_or(|a| id.as_str() > a.as_str()));
+        let ids = m.open.keys().filter(|id| after.is_none_or(|a| id.as_str() > a.as_str()));
         Ok(ids.take(limit as usize).cloned().collect())
     }
 
-    async fn close_listing(&self, id: &CampaignId) -> Result<(), StoreError> {
-        self.lock().open.remove(id);
-        Ok(())
+    async fn close_listing(&self, id: &CampaignId) -> Result<Transition, StoreError> {
+        Ok(self.lock().close_listing(id))
     }
 
-    async fn open_listing(&self, id: &CampaignId, _at: &str) -> Result<(), StoreError> {
-        self.lock().open.insert(id.clone());
-        Ok(())
+    async fn drop_orphan_listing(
+        &self,
+        id: &CampaignId,
+        listed_before: &str,
+    ) -> Result<Transition, StoreError> {
+        Ok(self.lock().drop_orphan_listing(id, listed_before))
     }
 
     async fn census(&self, id: &CampaignId) -> Result<Option<Census>, StoreError> {
@@ -342,11 +352,9 @@ impl CampaignStore for InMemoryCampaignStore {
         let Some(view) = m.campaigns.get(id).cloned() else { return Ok(None) };
         Ok(Some(Census {
             counted: Counters::of_rows(rows.iter().map(|e| e.row.status)),
-            open_rows: rows
-                .into_iter()
-                .filter(|e| matches!(e.row.status, MessageStatus::Queued | MessageStatus::Sending))
-                .collect(),
+            open_rows: rows.into_iter().filter(|e| !e.row.status.is_final()).collect(),
             issuing_since: m.issuing.get(id).copied(),
+            moving: false,
             view,
         }))
     }
@@ -373,28 +381,16 @@ impl CampaignStore for InMemoryCampaignStore {
         Ok(())
     }
 
-    async fn mark_issued(&self, id: &CampaignId) -> Result<(), StoreError> {
-        self.lock().issuing.remove(id);
+    async fn mark_issued(&self, id: &CampaignId, since: i64) -> Result<(), StoreError> {
+        let mut m = self.lock();
+        if m.issuing.get(id) == Some(&since) {
+            m.issuing.remove(id);
+        }
         Ok(())
     }
 
     async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError> {
-        let mut m = self.lock();
-        match m.idempotency.get(&claim.key_hash) {
-            Some((old, _)) if old.fingerprint != claim.fingerprint => Ok(Idempotency::Mismatch),
-            Some((old, true)) => Ok(Idempotency::Done { campaign_id: old.campaign_id.clone() }),
-            Some((old, false)) if old.until >= claim.now => Ok(Idempotency::InProgress { until: old.until }),
-            Some((old, false)) => {
-                let campaign_id = old.campaign_id.clone();
-                let taken = IdempotencyClaim { campaign_id: campaign_id.clone(), ..claim.clone() };
-                m.idempotency.insert(claim.key_hash.clone(), (taken, false));
-                Ok(Idempotency::Owned { campaign_id })
-            }
-            None => {
-                m.idempotency.insert(claim.key_hash.clone(), (claim.clone(), false));
-                Ok(Idempotency::Owned { campaign_id: claim.campaign_id.clone() })
-            }
-        }
+        Ok(self.lock().claim_idempotency(claim))
     }
 
     async fn release_idempotency(&self, key_hash: &str) -> Result<(), StoreError> {

@@ -1,10 +1,11 @@
 //! The in-memory store's state and its one way of carrying out a decided move: atomically, the
 //! row and the campaign's counters together, refused when the row or the campaign moved.
 
-use crate::model::{CampaignView, IdempotencyClaim, MessageRow};
+use crate::Transition;
+use crate::model::{CampaignView, Idempotency, IdempotencyClaim, MessageRow};
 use domain::lifecycle::{Move, campaign};
 use domain::{CampaignId, CampaignStatus, ErrorCode, MessageSeq};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Default)]
 pub(super) struct Memory {
@@ -15,7 +16,7 @@ pub(super) struct Memory {
     /// When each row last moved.
     pub(super) moved_at: HashMap<(CampaignId, MessageSeq), String>,
     /// The open listing.
-    pub(super) open: BTreeSet<CampaignId>,
+    pub(super) open: BTreeMap<CampaignId, String>,
     /// Campaigns whose records a start or resume has not finished queueing, since when.
     pub(super) issuing: HashMap<CampaignId, i64>,
 }
@@ -73,6 +74,8 @@ impl Memory {
         {
             c.status = CampaignStatus::Completed;
             c.updated_at = at.to_owned();
+            c.reason = None;
+            c.hint = None;
             self.open.remove(id);
         }
     }
@@ -95,5 +98,38 @@ impl Memory {
             }
         }
         moved
+    }
+
+    /// Claims an `Idempotency-Key` as the DynamoDB adapter does (see `Idempotency`).
+    pub(super) fn claim_idempotency(&mut self, claim: &IdempotencyClaim) -> Idempotency {
+        match self.idempotency.get(&claim.key_hash) {
+            Some((old, _)) if old.fingerprint != claim.fingerprint => Idempotency::Mismatch,
+            Some((old, true)) => Idempotency::Done { campaign_id: old.campaign_id.clone() },
+            Some((old, false)) if old.until >= claim.now => Idempotency::InProgress { until: old.until },
+            Some((old, false)) => {
+                let campaign_id = old.campaign_id.clone();
+                let taken = IdempotencyClaim { campaign_id: campaign_id.clone(), ..claim.clone() };
+                self.idempotency.insert(claim.key_hash.clone(), (taken, false));
+                Idempotency::Owned { campaign_id }
+            }
+            None => {
+                self.idempotency.insert(claim.key_hash.clone(), (claim.clone(), false));
+                Idempotency::Owned { campaign_id: claim.campaign_id.clone() }
+            }
+        }
+    }
+
+    /// Takes the listing of a campaign that is over with nothing open off.
+    pub(super) fn close_listing(&mut self, id: &CampaignId) -> Transition {
+        let over =
+            self.campaigns.get(id).is_some_and(|c| campaign::is_terminal(c.status) && c.counts.open() == 0);
+        if over && self.open.remove(id).is_some() { Transition::Applied } else { Transition::NotApplicable }
+    }
+
+    /// Takes the listing of a campaign without a campaign row, listed before `before`, off.
+    pub(super) fn drop_orphan_listing(&mut self, id: &CampaignId, before: &str) -> Transition {
+        let orphan = !self.campaigns.contains_key(id)
+            && self.open.get(id).is_some_and(|since| since.as_str() < before);
+        if orphan && self.open.remove(id).is_some() { Transition::Applied } else { Transition::NotApplicable }
     }
 }

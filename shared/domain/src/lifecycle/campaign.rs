@@ -29,11 +29,15 @@ pub fn opening(total: u64, invalid: u64, paused: bool) -> Opening {
     Opening { status, counts, paused_reason: paused && sendable > 0 }
 }
 
-/// Whether a campaign in `status` with `counts` is now complete: running, and nothing queued,
-/// being sent or paused.
+/// Whether a campaign in `status` with `counts` is now complete: running or paused, and nothing
+/// queued, being sent or paused. (A paused campaign with nothing paused has nothing a resume
+/// could continue: a pause that raced a resume leaves it so once the resume re-queued the row.)
 pub fn completes(status: CampaignStatus, counts: &Counters) -> bool {
-    status == CampaignStatus::Running && counts.open() == 0
+    matches!(status, CampaignStatus::Running | CampaignStatus::Paused) && counts.open() == 0
 }
+
+/// The statuses a campaign completes from.
+pub const COMPLETES_FROM: &[CampaignStatus] = &[CampaignStatus::Running, CampaignStatus::Paused];
 
 /// Whether a completed campaign runs again because rows were queued again (a retry).
 pub fn reopens(status: CampaignStatus, counts: &Counters) -> bool {

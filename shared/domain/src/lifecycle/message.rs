@@ -122,11 +122,12 @@ pub fn finish(row: &RowState, attempt: u32, finish: Finish, cancelled: bool) -> 
             mv.write.error = Some(None);
             Some(mv)
         }
-        // Losing the session is never a failure: nothing but a resume could reach the row again.
+        // Losing the session is never a failure: nothing but a resume could reach the row again
+        // (unless the campaign was cancelled: then nothing will, and the row ends FAILED with it).
         (MessageStatus::Sending, Finish::Failed(code) | Finish::Paused(code)) if code.pauses() => {
-            pause(row, code)
+            pause(row, code, cancelled)
         }
-        (MessageStatus::Sending, Finish::Paused(code)) => pause(row, code),
+        (MessageStatus::Sending, Finish::Paused(code)) => pause(row, code, cancelled),
         (MessageStatus::Sending, Finish::Failed(code)) => {
             let mut mv = ending(MessageStatus::Failed);
             mv.write.error = Some(Some(code));
@@ -151,10 +152,22 @@ pub fn finish(row: &RowState, attempt: u32, finish: Finish, cancelled: bool) -> 
 
 /// Pauses `row` (QUEUED or SENDING) with `code`; the campaign pauses with it. A row paused while
 /// SENDING may have gone out: it keeps that fact, so its chat is checked before any send after
-/// the resume. `None` for a row in any other status.
-pub fn pause(row: &RowState, code: ErrorCode) -> Option<Move> {
-    if !matches!(row.status, MessageStatus::Queued | MessageStatus::Sending) {
-        return None;
+/// the resume. `None` for a row in any other status. In a campaign known `cancelled` nothing
+/// resumes, so a pause ends the row instead: a QUEUED one CANCELLED (it never went out), a
+/// SENDING one FAILED with `code` (it may have).
+pub fn pause(row: &RowState, code: ErrorCode, cancelled: bool) -> Option<Move> {
+    match row.status {
+        MessageStatus::Queued if cancelled => return cancel(row, MessageStatus::Queued),
+        MessageStatus::Sending if cancelled => {
+            let mut mv = Move::new(MessageStatus::Sending, MessageStatus::Failed, CampaignGuard::Any);
+            mv.expect_attempts = Some(row.attempts);
+            mv.write.lease_until = Some(None);
+            mv.write.error = Some(Some(code));
+            mv.settles = true;
+            return Some(mv);
+        }
+        MessageStatus::Queued | MessageStatus::Sending => {}
+        _ => return None,
     }
     let mut mv = Move::new(row.status, MessageStatus::Paused, CampaignGuard::NotCancelled);
     mv.expect_attempts = Some(row.attempts);

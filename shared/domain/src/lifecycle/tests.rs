@@ -78,7 +78,7 @@ fn a_queued_row_of_a_cancelled_campaign_ends_cancelled_and_settled_rows_are_left
 #[test]
 fn a_row_paused_while_sending_keeps_the_fact_that_it_may_have_gone_out_through_the_resume() {
     let sending = RowState { attempts: 1, tries: 1, lease_until: 1_060, ..row(MessageStatus::Sending) };
-    let paused = message::pause(&sending, ErrorCode::SessionExpired).unwrap();
+    let paused = message::pause(&sending, ErrorCode::SessionExpired, false).unwrap();
     assert_eq!(paused.pause, Some(ErrorCode::SessionExpired));
     let paused_row = paused.applied_to(&sending);
     assert!(paused_row.verify_first);
@@ -86,7 +86,7 @@ fn a_row_paused_while_sending_keeps_the_fact_that_it_may_have_gone_out_through_t
     let (_, kind) = take(message::claim(&queued, false, WINDOW));
     assert_eq!(kind, ClaimKind::Ambiguous, "the chat is checked before any send after the resume");
     let queued_fresh = message::requeue(
-        &message::pause(&row(MessageStatus::Queued), ErrorCode::SessionExpired)
+        &message::pause(&row(MessageStatus::Queued), ErrorCode::SessionExpired, false)
             .unwrap()
             .applied_to(&row(MessageStatus::Queued)),
         MessageStatus::Paused,
@@ -96,9 +96,29 @@ fn a_row_paused_while_sending_keeps_the_fact_that_it_may_have_gone_out_through_t
 }
 
 #[test]
+fn in_a_cancelled_campaign_a_pause_ends_the_row_instead_of_leaving_it_for_a_resume_that_never_comes() {
+    let sending = RowState { attempts: 1, tries: 1, lease_until: 1_060, ..row(MessageStatus::Sending) };
+    // A row being sent when the session was lost may have gone out: it ends FAILED with the code;
+    for mv in [
+        message::pause(&sending, ErrorCode::SessionExpired, true).unwrap(),
+        message::finish(&sending, 1, Finish::Paused(ErrorCode::SessionExpired), true).unwrap(),
+        message::finish(&sending, 1, Finish::Failed(ErrorCode::AccountBanned), true).unwrap(),
+    ] {
+        assert_eq!(
+            (mv.to, mv.pause, mv.guard, mv.settles),
+            (MessageStatus::Failed, None, CampaignGuard::Any, true)
+        );
+        assert!(mv.write.error.flatten().is_some_and(ErrorCode::pauses));
+    }
+    // a queued one never went out: it ends CANCELLED.
+    let mv = message::pause(&row(MessageStatus::Queued), ErrorCode::SessionExpired, true).unwrap();
+    assert_eq!((mv.to, mv.guard), (MessageStatus::Cancelled, CampaignGuard::Cancelled));
+}
+
+#[test]
 fn a_sent_proof_wins_over_a_pause_that_raced_the_claim() {
     let sending = RowState { attempts: 2, tries: 1, lease_until: 1_060, ..row(MessageStatus::Sending) };
-    let paused = message::pause(&sending, ErrorCode::SessionConflict).unwrap().applied_to(&sending);
+    let paused = message::pause(&sending, ErrorCode::SessionConflict, false).unwrap().applied_to(&sending);
     let mv = message::finish(&paused, 2, Finish::Sent, false).unwrap();
     assert_eq!((mv.from, mv.to, mv.settles), (MessageStatus::Paused, MessageStatus::Sent, true));
     assert_eq!(message::finish(&paused, 1, Finish::Sent, false), None, "another claim's finish is refused");
@@ -156,8 +176,16 @@ fn a_campaign_opens_running_paused_or_already_complete() {
         CampaignStatus::Running,
         &Counters { total: 1, sent: 1, ..Counters::default() }
     ));
+    assert!(
+        campaign::completes(CampaignStatus::Paused, &Counters { total: 1, sent: 1, ..Counters::default() }),
+        "a pause that raced a resume leaves nothing paused: nothing is left to resume"
+    );
     assert!(!campaign::completes(
         CampaignStatus::Paused,
+        &Counters { total: 2, sent: 1, paused: 1, ..Counters::default() }
+    ));
+    assert!(!campaign::completes(
+        CampaignStatus::Cancelled,
         &Counters { total: 1, sent: 1, ..Counters::default() }
     ));
     assert!(campaign::reopens(

@@ -1,7 +1,8 @@
 //! `S3ProfileStore`: generations as write-once S3 objects (`If-None-Match: *`), their metadata
 //! and the session pointer as DynamoDB items moved by conditional updates.
 
-use crate::engine::{Backend, Engine, delegate_profile_store};
+use crate::backend::Backend;
+use crate::engine::{Engine, delegate_profile_store};
 use crate::model::{GenerationId, GenerationInfo, GenerationState, SessionPointer};
 use crate::{SessionStoreError, StoreConfig};
 use async_trait::async_trait;

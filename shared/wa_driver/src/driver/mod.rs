@@ -38,6 +38,17 @@ pub enum ChatOpening {
     SendUrl,
 }
 
+/// What a chat shows of an earlier attempt of a message (see [`WaDriver::already_sent`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Earlier {
+    /// The server acknowledged it: it went out.
+    Delivered,
+    /// It still shows the clock: it has not reached the server, and may yet.
+    Pending,
+    /// There is none.
+    Absent,
+}
+
 /// A message the server acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SentMessage {

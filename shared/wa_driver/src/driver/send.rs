@@ -89,25 +89,39 @@ impl WaDriver {
         }
     }
 
-    /// Verify-before-resend: opens the chat with `phone` and tells whether an outgoing message with
-    /// exactly `text` is already there, acknowledged by the server (not still showing the clock)
-    /// and sent at or after `since` (to the minute; every one when `None`), so an identical earlier
-    /// message (a recurring campaign) is no proof. A number not on WhatsApp has nothing sent.
+    /// Verify-before-resend: opens the chat with `phone` and tells what it shows of an outgoing
+    /// message with exactly `text` sent at or after `since` (to the minute; every one when `None`),
+    /// so an identical earlier message (a recurring campaign) is no proof: `Delivered` when the
+    /// server acknowledged one, `Pending` when one still shows the clock after waiting the ack
+    /// timeout for it (WhatsApp Web may still send it: never a reason to send again), `Absent`
+    /// otherwise. A number not on WhatsApp has nothing sent.
     pub fn already_sent(
         &self,
         phone: &PhoneNumber,
         text: &str,
         since: Option<time::OffsetDateTime>,
-    ) -> Result<bool, DriverError> {
+    ) -> Result<Earlier, DriverError> {
         match self.open_chat(phone, "", ChatOpening::InAppLink) {
             Ok(_) => {}
-            Err(DriverError::NotOnWhatsapp) => return Ok(false),
+            Err(DriverError::NotOnWhatsapp) => return Ok(Earlier::Absent),
             Err(error) => return Err(error),
         }
         let since_ms = since.map(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX));
-        let found = self.eval_bool(&script::has_outgoing(&self.config.selectors, text, since_ms))?;
-        tracing::info!(to = %phone, found, "checked the chat for an earlier send");
-        Ok(found)
+        let check = script::has_outgoing(&self.config.selectors, text, since_ms);
+        let deadline = Instant::now() + self.config.timeouts.ack;
+        let earlier = loop {
+            let seen = match self.eval_string(&check)?.as_deref() {
+                Some("SENT") => Earlier::Delivered,
+                Some("PENDING") => Earlier::Pending,
+                _ => Earlier::Absent,
+            };
+            if seen != Earlier::Pending || Instant::now() >= deadline {
+                break seen;
+            }
+            std::thread::sleep(self.send_poll());
+        };
+        tracing::info!(to = %phone, ?earlier, "checked the chat for an earlier send");
+        Ok(earlier)
     }
 
     /// Opens the chat, in place or by URL; returns how it was finally opened.
