@@ -52,6 +52,7 @@ bench: local-up ## benchmarks, each reported as ratios against its baseline in t
 	WACAMP_BENCH_PROFILE=$(CURDIR)/.local/bench-profile cargo bench -p session_store --bench profile --profile dev
 	cargo bench -p session_store --bench profile --profile dev
 	cargo bench -p wa_driver --bench send --profile dev
+	cargo bench -p wa_driver --bench opening --profile dev
 	cargo bench -p sender --bench cold_start --profile dev
 	cargo bench -p campaign_store --bench fanout --profile dev
 	cargo bench -p campaign_store --bench moves --profile dev

@@ -101,7 +101,6 @@ async fn with_browser(
     // Per campaign: its template, and whether it is cancelled (its rows are never sent).
     let mut campaigns: HashMap<CampaignId, CampaignInfo> = HashMap::new();
     let mut dispositions = Vec::with_capacity(messages.len());
-    let mut sent_any = false;
     let mut stopped: Option<String> = None;
     for m in messages {
         if let Some(why) = &stopped {
@@ -142,7 +141,6 @@ async fn with_browser(
         let delivered = delivery::deliver(deps, browser, m, &campaign, &mut relaunch, tally).await;
         browser = delivered.browser;
         if delivered.disposition == Disposition::Ack(Done::Sent) {
-            sent_any = true;
             tally.send_ms += sending_started.elapsed().as_millis();
             pace(deps.config.pace).await;
         }
@@ -155,24 +153,28 @@ async fn with_browser(
             stopped = Some(BEHIND_ITS_GROUP.into());
         }
     }
-    close_and_back_up(deps, &account, browser, profile, sent_any, lease).await;
+    tally.full_loads += browser.full_loads();
+    close_and_back_up(deps, &account, browser, profile, lease).await;
     dispositions
 }
 
-/// Closes the browser with a flush before anything reads the profile, then backs up only what
-/// just worked, and only while the lease is still ours (asked with the same end, so nothing is
-/// extended): a lost lease means another instance may have run a browser on the account meanwhile.
+/// Closes the browser with a flush before anything reads the profile, then backs it up: the
+/// session loaded the app (it logged in), and each load rewrites WhatsApp Web's keys, so the
+/// newest generation must hold what it saved — whether or not anything was sent — at most every
+/// `BACKUP_MIN_INTERVAL_SECONDS`. Only a browser that closed cleanly is backed up (a failed one
+/// may have left the profile half-written), and only while the lease is still ours (asked with
+/// the same end, so nothing is extended): a lost lease means another instance may have run a
+/// browser on the account meanwhile.
 async fn close_and_back_up(
     deps: &Deps,
     account: &AccountId,
     browser: Box<dyn Browser>,
     profile: RestoredProfile,
-    sent_any: bool,
     lease: &BrowserLease,
 ) {
     let closed = tokio::task::spawn_blocking(move || browser.close()).await;
     match closed {
-        Ok(Ok(())) if sent_any && !backed_up_recently(deps, account).await => {
+        Ok(Ok(())) if !backed_up_recently(deps, account).await => {
             match deps.gate.renew_browser(account, &lease.holder, lease.until).await {
                 Ok(true) => match deps.profiles.backup(account, profile.path(), GenerationState::Ready).await
                 {

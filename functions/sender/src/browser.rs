@@ -58,6 +58,9 @@ pub trait Browser: Send {
         text: &str,
         since: Option<OffsetDateTime>,
     ) -> Result<Earlier, String>;
+    /// How many times this browser loaded the whole app (each load also rewrites WhatsApp Web's
+    /// keys): its first load and every chat that could not be opened in place.
+    fn full_loads(&self) -> u32;
     /// Closes the browser so the profile is flushed to disk (the only safe way before a backup).
     fn close(self: Box<Self>) -> Result<(), String>;
 }
@@ -132,6 +135,10 @@ impl Browser for ChromiumBrowser {
         }
     }
 
+    fn full_loads(&self) -> u32 {
+        self.driver.full_loads()
+    }
+
     fn close(self: Box<Self>) -> Result<(), String> {
         self.driver.close().map_err(|e| format!("{}: {e}", e.code()))
     }
@@ -155,6 +162,9 @@ impl Browser for GoneBrowser {
         _: Option<OffsetDateTime>,
     ) -> Result<Earlier, String> {
         Err("browser gone".into())
+    }
+    fn full_loads(&self) -> u32 {
+        0
     }
     fn close(self: Box<Self>) -> Result<(), String> {
         Err("browser gone".into())

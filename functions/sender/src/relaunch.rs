@@ -36,6 +36,7 @@ impl<'a> Relaunch<'a> {
         }
         self.left = false;
         tally.relaunched += 1;
+        tally.full_loads += failed.full_loads();
         tracing::warn!(reason = %why, "browser failed; relaunching it once");
         let launcher = Arc::clone(&deps.launcher);
         let dir = self.dir.to_path_buf();

@@ -1,6 +1,6 @@
 //! Opening a working WhatsApp Web session for an account: restore the current profile
 //! generation, check it, and when it no longer logs in, fall back to older verified generations
-//! (newest first, bounded) and promote the first that works. Only when none works is the session
+//! (the one that logged in last first, bounded) and promote the first that works. Only when none works is the session
 //! EXPIRED — and only a check that saw the QR code counts; "could not tell" never does.
 
 use crate::browser::{Browser, Check, Launcher};
@@ -52,15 +52,8 @@ pub async fn open(
     let Some(current) = pointer.current.clone() else {
         return Err(NotOpened::Unusable(ErrorCode::SessionExpired));
     };
-    let older: Vec<GenerationId> = profiles
-        .list(account)
-        .await
-        .map_err(transient)?
-        .into_iter()
-        .filter(|g| !g.bad && g.id < current && g.state != GenerationState::NeedsQr)
-        .map(|g| g.id)
-        .take(max_fallback)
-        .collect();
+    let listed = profiles.list(account).await.map_err(transient)?;
+    let older = session_store::fallback_candidates(&listed, &current, max_fallback);
     let candidates = std::iter::once(current.clone()).chain(older);
     let (mut restore, mut launch) = (Duration::ZERO, Duration::ZERO);
     for (i, generation) in candidates.enumerate() {

@@ -19,6 +19,9 @@ pub struct Tally {
     pub acked: u32,
     /// Browsers relaunched after a crash.
     pub relaunched: u32,
+    /// Loads of the whole app by the browsers that sent (the first load of each, and each chat
+    /// that could not be opened in place).
+    pub full_loads: u32,
     /// Opening the session (restore + launch + check).
     pub open_ms: u128,
     /// Fetching and unpacking generations.
@@ -46,6 +49,7 @@ impl Tally {
             retried = self.retried,
             reissued = self.reissued,
             relaunched = self.relaunched,
+            full_loads = self.full_loads,
             open_ms = ms(self.open_ms),
             restore_ms = ms(self.restore_ms),
             launch_ms = ms(self.launch_ms),

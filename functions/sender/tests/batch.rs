@@ -61,7 +61,11 @@ async fn every_message_is_sent_once_and_a_redelivered_batch_sends_nothing_again(
     assert_eq!(delivered[1], ("+4915112345601".to_string(), "Hi R1".to_string()));
     let view = w.store.campaign(&id).await.unwrap().unwrap();
     assert_eq!((view.counts.sent, view.status), (3, domain::CampaignStatus::Completed));
-    assert_eq!(w.profiles.list(&shop()).await.unwrap().len(), 2, "a batch that sent backs the profile up");
+    assert_eq!(
+        w.profiles.list(&shop()).await.unwrap().len(),
+        3,
+        "each batch that loaded the app backs it up"
+    );
 }
 
 #[tokio::test]
@@ -260,6 +264,20 @@ async fn a_batch_that_lost_its_browser_lease_takes_no_backup() {
     // but no generation is backed up, and the other instance keeps its lease.
     assert_eq!(w.profiles.list(&shop()).await.unwrap().len(), 1, "no backup without the lease");
     assert_eq!(w.gate.lease_of(&shop()).map(|(h, _)| h), Some("elsewhere".to_string()));
+}
+
+#[tokio::test]
+async fn a_batch_that_sent_nothing_still_backs_up_the_session_it_loaded() {
+    let w = world();
+    w.generation("good").await;
+    let id = w.campaign(1).await;
+    // Given a batch whose only message fails (the number is not on WhatsApp),
+    w.script.lock().unwrap().next.push_back(SendOutcome::NotOnWhatsapp);
+    assert!(w.run(records(&id, 1)).await.is_empty());
+    assert_eq!(w.store.campaign(&id).await.unwrap().unwrap().counts.failed, 1);
+    // the app it loaded rewrote its keys all the same, so the newest generation holds them.
+    let generations = w.profiles.list(&shop()).await.unwrap();
+    assert_eq!(generations.len(), 2, "the loaded session is backed up: {generations:?}");
 }
 
 #[tokio::test]

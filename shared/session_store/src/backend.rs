@@ -50,13 +50,15 @@ pub(crate) trait Backend: Send + Sync {
     ) -> Result<Option<GenerationInfo>, SessionStoreError>;
     /// All generation items, newest first.
     async fn list_generations(&self, account: &AccountId) -> Result<Vec<GenerationInfo>, SessionStoreError>;
-    /// Changes state and/or the bad flag of an existing item; `Ok(false)` when absent.
+    /// Changes state, the bad flag and/or the last login of an existing item; `Ok(false)` when
+    /// absent.
     async fn update_generation(
         &self,
         account: &AccountId,
         id: &GenerationId,
         state: Option<GenerationState>,
         bad: Option<bool>,
+        ready_at: Option<OffsetDateTime>,
     ) -> Result<bool, SessionStoreError>;
     /// Deletes a generation item while the pointer's version still is `pointer_version` (so a
     /// promote that raced the deletion wins: `Ok(false)`, nothing deleted).

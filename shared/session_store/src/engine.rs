@@ -91,6 +91,7 @@ impl<B: Backend> Engine<B> {
             state,
             bad: false,
             encrypted: key.is_some(),
+            last_ready: (state == GenerationState::Ready).then_some(now),
         };
         self.backend.put_new_object(&info.key, stored).await?;
         self.backend.put_generation(account, &info).await?;
@@ -178,7 +179,8 @@ impl<B: Backend> Engine<B> {
         id: &GenerationId,
         state: GenerationState,
     ) -> Result<(), SessionStoreError> {
-        if self.backend.update_generation(account, id, Some(state), None).await? {
+        let ready_at = (state == GenerationState::Ready).then(|| self.clock.now());
+        if self.backend.update_generation(account, id, Some(state), None, ready_at).await? {
             Ok(())
         } else {
             Err(SessionStoreError::NotFound(format!("account {account} has no generation {id}")))
@@ -190,7 +192,7 @@ impl<B: Backend> Engine<B> {
         account: &AccountId,
         id: &GenerationId,
     ) -> Result<(), SessionStoreError> {
-        if self.backend.update_generation(account, id, None, Some(true)).await? {
+        if self.backend.update_generation(account, id, None, Some(true), None).await? {
             tracing::warn!(account = %account, generation = %id, "profile generation marked bad");
             Ok(())
         } else {

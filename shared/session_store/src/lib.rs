@@ -49,7 +49,8 @@ pub use error::SessionStoreError;
 pub use memory::InMemoryProfileStore;
 pub use model::{
     BackupOutcome, GenerationId, GenerationInfo, GenerationState, RestoredProfile, SessionPointer,
-    object_key, open_from_storage, remove_singletons, restore_archive, seal_for_storage, select_for_deletion,
+    fallback_candidates, object_key, open_from_storage, remove_singletons, restore_archive, seal_for_storage,
+    select_for_deletion,
 };
 #[cfg(feature = "aws")]
 pub use s3::{DynamoSessionPointers, S3ProfileStore};

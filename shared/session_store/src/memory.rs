@@ -198,12 +198,16 @@ impl Backend for MemoryBackend {
         id: &GenerationId,
         state: Option<GenerationState>,
         bad: Option<bool>,
+        ready_at: Option<OffsetDateTime>,
     ) -> Result<bool, SessionStoreError> {
         Ok(self.with(|m| match m.generations.get_mut(account).and_then(|g| g.get_mut(id)) {
             None => false,
             Some(g) => {
                 if let Some(s) = state {
                     g.state = s;
+                }
+                if ready_at.is_some() {
+                    g.last_ready = ready_at;
                 }
                 if let Some(b) = bad {
                     g.bad = b;

@@ -108,6 +108,9 @@ pub struct GenerationInfo {
     pub state: GenerationState,
     /// Marked unusable (failed to verify or to log in); never restored by default.
     pub bad: bool,
+    /// When it last logged in (stored from a session showing its chat list, or a check that
+    /// showed it): the fallback tries the generation that worked most recently first.
+    pub last_ready: Option<OffsetDateTime>,
     /// Stored AES-256-GCM sealed.
     pub encrypted: bool,
 }
@@ -291,6 +294,23 @@ pub fn select_for_deletion(
         .collect()
 }
 
+/// The generations a session falls back to when `current` no longer logs in, in the order to
+/// try them: older than `current`, never marked bad, never one whose last check showed the QR;
+/// the one that logged in most recently first (keys move on with every load, so the last that
+/// worked is the likeliest to work again), then newest first; at most `max`.
+pub fn fallback_candidates(
+    generations: &[GenerationInfo],
+    current: &GenerationId,
+    max: usize,
+) -> Vec<GenerationId> {
+    let mut older: Vec<&GenerationInfo> = generations
+        .iter()
+        .filter(|g| !g.bad && g.id < *current && g.state != GenerationState::NeedsQr)
+        .collect();
+    older.sort_by(|a, b| b.last_ready.cmp(&a.last_ready).then_with(|| b.id.cmp(&a.id)));
+    older.into_iter().take(max).map(|g| g.id.clone()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,7 +325,27 @@ mod tests {
             state,
             bad,
             encrypted: false,
+            last_ready: None,
         }
+    }
+
+    #[test]
+    fn the_fallback_tries_the_generation_that_logged_in_last_first_and_never_one_that_showed_the_qr() {
+        use GenerationState::*;
+        let at = |s: i64| Some(OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(s));
+        // newest first: 6 current; 5 showed the QR; 4 never checked; 3 logged in after 2 was
+        // restored and promoted once more (2 logged in later than 3); 1 is bad.
+        let mut gens: Vec<_> = [(6, Ready), (5, NeedsQr), (4, Unknown), (3, Ready), (2, Ready), (1, Ready)]
+            .into_iter()
+            .map(|(m, s)| info(m, s, m == 1))
+            .collect();
+        gens[3].last_ready = at(30);
+        gens[4].last_ready = at(50);
+        let current = GenerationId::new(6, 0);
+        let order = fallback_candidates(&gens, &current, 5);
+        let ids: Vec<u64> = order.iter().map(GenerationId::millis).collect();
+        assert_eq!(ids, [2, 3, 4]);
+        assert_eq!(fallback_candidates(&gens, &current, 1).len(), 1, "bounded");
     }
 
     #[test]

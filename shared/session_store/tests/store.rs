@@ -271,6 +271,13 @@ async fn marking_bad_and_recording_state_show_in_the_newest_first_listing() {
     assert_eq!(list[1].state, GenerationState::Ready);
     assert!(list.iter().all(|g| g.size > 0 && g.sha256.len() == 64));
     assert!(list[0].created >= list[1].created);
+    // A generation stored from a working session logged in when it was stored; one never seen
+    // working has no login, until a check shows its chat list.
+    assert_eq!(list[1].last_ready, Some(first.created));
+    assert_eq!(list[0].last_ready, None);
+    store.record_state(&world.account, &second.id, GenerationState::Ready).await.unwrap();
+    let checked = store.inspect(&world.account, &second.id).await.unwrap();
+    assert!(checked.last_ready.is_some_and(|at| at >= second.created), "{checked:?}");
     assert_eq!(store.inspect(&world.account, &first.id).await.unwrap(), list[1]);
     let pointer = store.pointer(&world.account).await.unwrap().unwrap();
     assert_eq!(pointer.state, domain::SessionHealth::Expired);

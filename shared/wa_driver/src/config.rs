@@ -47,8 +47,13 @@ pub struct Timeouts {
     pub first_screen: Duration,
     /// How long a loading/sync screen may last before the state is reported as it is.
     pub loading: Duration,
-    /// In-app chat opening, before falling back to a full `/send` load.
+    /// In-app chat opening once the app took the link, before trying in place again (then a
+    /// full `/send` load).
     pub open_chat: Duration,
+    /// How long a loaded app may take to start intercepting in-app chat links (WhatsApp Web can
+    /// show its chat list before it does); a link it ignores is cancelled and clicked again
+    /// until then. Zero: one click, then a full `/send` load.
+    pub intercept: Duration,
     /// Send button click until the server ack (one check).
     pub ack: Duration,
     /// `Browser.close` until the browser and its children exited.
@@ -64,6 +69,7 @@ impl Default for Timeouts {
             first_screen: Duration::from_secs(30),
             loading: Duration::from_secs(180),
             open_chat: Duration::from_secs(10),
+            intercept: Duration::from_secs(15),
             ack: Duration::from_secs(30),
             close: Duration::from_secs(10),
             poll: Duration::from_millis(150),
@@ -75,10 +81,17 @@ impl Timeouts {
     /// The DevTools idle timeout: longer than the slowest step, so headless_chrome never drops a
     /// connection the driver is still legitimately waiting on.
     pub fn idle_browser(&self) -> Duration {
-        let slowest = [self.launch, self.first_screen + self.loading, self.open_chat, self.ack, self.close]
-            .into_iter()
-            .max()
-            .unwrap_or(self.loading);
+        let slowest = [
+            self.launch,
+            self.first_screen + self.loading,
+            self.open_chat,
+            self.intercept,
+            self.ack,
+            self.close,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(self.loading);
         slowest + Duration::from_secs(30)
     }
 }

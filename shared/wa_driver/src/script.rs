@@ -93,7 +93,9 @@ pub(crate) fn click_qr_reload(selectors: &Selectors) -> String {
 }
 
 /// Remembers the open conversation, then injects a document-attached chat link and clicks it, as a
-/// browser extension does: WhatsApp Web opens the chat in place, without a page load.
+/// browser extension does: an app that intercepts links opens the chat in place, without a page
+/// load. A listener added last (window, bubbling) cancels the click when the app did not, so an
+/// app not yet intercepting is never navigated away from. Returns TAKEN or IGNORED.
 pub(crate) fn open_chat_link(selectors: &Selectors, href: &str) -> String {
     format!(
         r#"(() => {{ {prelude}
@@ -101,10 +103,14 @@ pub(crate) fn open_chat_link(selectors: &Selectors, href: &str) -> String {
             const a = document.createElement('a');
             a.href = {href};
             a.style.display = 'none';
+            let ignored = false;
+            const guard = (event) => {{
+                if (!event.defaultPrevented) {{ event.preventDefault(); ignored = true; }}
+            }};
             document.body.appendChild(a);
-            a.click();
-            a.remove();
-            return true;
+            window.addEventListener('click', guard);
+            try {{ a.click(); }} finally {{ window.removeEventListener('click', guard); a.remove(); }}
+            return ignored ? 'IGNORED' : 'TAKEN';
         }})()"#,
         prelude = prelude(selectors),
         href = js(href)

@@ -56,6 +56,50 @@ fn a_scanned_qr_survives_the_self_reload_and_an_in_app_link_sends_exactly_once()
 }
 
 #[test]
+fn an_app_that_intercepts_links_only_after_its_chat_list_shows_still_opens_every_chat_in_place() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let driver = world.launch("main");
+    world.link(&driver);
+    // Given an app that intercepts chat links only 3 s after its chat list shows,
+    world.sim.set_links_ready_after(Duration::from_secs(3));
+    assert_eq!(driver.open(false).unwrap(), Screen::Ready);
+    let loads = driver.full_loads();
+    page_bool(&driver, "window.__same_document = true; true");
+    // when messages go out at once after the chat list showed,
+    for n in 1..=3 {
+        let sent = driver.send(&phone(n), &format!("Hello {n}")).unwrap();
+        // then each chat opened in place, the first after a wait, and the app never reloaded.
+        assert_eq!(sent.opened_via, ChatOpening::InAppLink, "message {n}");
+    }
+    assert_eq!(page_bool(&driver, "window.__same_document === true"), Some(true));
+    assert_eq!(driver.full_loads(), loads);
+    assert_eq!(world.sim.deliveries().len(), 3);
+}
+
+#[test]
+fn without_a_wait_for_interception_a_link_the_app_ignores_costs_a_full_load_and_never_navigates_away() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let mut driver = world.launch("main");
+    world.link(&driver);
+    world.sim.set_links_ready_after(Duration::from_secs(30));
+    driver.set_timeouts(Timeouts { intercept: Duration::ZERO, ..helpers::test_timeouts() });
+    assert_eq!(driver.open(false).unwrap(), Screen::Ready);
+    let loads = driver.full_loads();
+    // An ignored link is cancelled (the page stays on the app), then the chat loads by URL.
+    let sent = driver.send(&phone(4), "Hello").unwrap();
+    assert_eq!(sent.opened_via, ChatOpening::SendUrl);
+    assert_eq!(driver.full_loads(), loads + 1);
+    assert!(
+        driver.current_url().starts_with(&world.sim.base_url()),
+        "still on the app: {}",
+        driver.current_url()
+    );
+    assert_eq!(world.sim.deliveries().len(), 1);
+}
+
+#[test]
 fn an_identical_message_sent_before_the_claim_is_no_proof_of_an_earlier_attempt() {
     let _serial = serial();
     let world = TestWorld::new();

@@ -25,6 +25,7 @@
     poller: null,
     qrLoop: 0,
     chat: null,
+    linksReady: false,
   };
 
   // ---------------------------------------------------------------- helpers
@@ -513,6 +514,12 @@
       ]),
     ]));
     await refreshChats();
+    // Like WhatsApp Web, the app may show its chat list before it intercepts chat links.
+    if (CFG.links_ready_after_ms > 0) {
+      setTimeout(() => { state.linksReady = true; }, CFG.links_ready_after_ms);
+    } else {
+      state.linksReady = true;
+    }
     const pending = state.pendingChat;
     state.pendingChat = null;
     if (pending) {
@@ -681,7 +688,8 @@
 
   // ---------------------------------------------------------------- in-app chat links
 
-  // WhatsApp Web opens wa.me and api.whatsapp.com/send links clicked inside the app without a page load.
+  // WhatsApp Web opens wa.me and api.whatsapp.com/send links clicked inside the app without a page load,
+  // once the loaded app intercepts them; before that a link does what a plain link does.
   function chatLinkTarget(href) {
     let url;
     try {
@@ -702,7 +710,7 @@
 
   document.addEventListener('click', (event) => {
     const anchor = event.target instanceof Element ? event.target.closest('a[href]') : null;
-    if (!anchor) return;
+    if (!anchor || !state.linksReady) return;
     const target = chatLinkTarget(anchor.getAttribute('href'));
     if (!target) return;
     event.preventDefault();

@@ -30,6 +30,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_admin/ban", post(ban))
         .route("/_admin/unban", post(unban))
         .route("/_admin/outdated", post(outdated))
+        .route("/_admin/key-window", post(key_window))
+        .route("/_admin/link-interception", post(link_interception))
+        .route("/_admin/phone", post(phone))
         .route("/_admin/unreachable", post(unreachable))
         .route("/_admin/not-on-whatsapp", post(not_on_whatsapp))
         .route("/_admin/latency", get(get_latency).post(set_latency))
@@ -159,6 +162,43 @@ async fn unban(State(shared): State<Arc<Shared>>, Json(body): Json<AccountBody>)
 async fn outdated(State(shared): State<Arc<Shared>>, Json(body): Json<EnabledBody>) -> Response {
     shared.world().set_outdated(body.enabled);
     Json(json!({ "outdated": body.enabled })).into_response()
+}
+
+/// How many key versions log in.
+#[derive(Debug, serde::Deserialize)]
+struct KeyWindowBody {
+    versions: u64,
+}
+
+async fn key_window(State(shared): State<Arc<Shared>>, Json(body): Json<KeyWindowBody>) -> Response {
+    shared.world().set_key_window(body.versions);
+    Json(json!({ "versions": body.versions })).into_response()
+}
+
+/// When, after the chat list shows, the app intercepts chat links.
+#[derive(Debug, serde::Deserialize)]
+struct InterceptionBody {
+    after_ms: u64,
+}
+
+async fn link_interception(
+    State(shared): State<Arc<Shared>>,
+    Json(body): Json<InterceptionBody>,
+) -> Response {
+    shared.world().set_links_ready_after(Duration::from_millis(body.after_ms));
+    Json(json!({ "after_ms": body.after_ms })).into_response()
+}
+
+/// An account's phone going offline or coming back.
+#[derive(Debug, serde::Deserialize)]
+struct PhoneStateBody {
+    account: String,
+    online: bool,
+}
+
+async fn phone(State(shared): State<Arc<Shared>>, Json(body): Json<PhoneStateBody>) -> Response {
+    let result = shared.world().set_phone_online(&body.account, body.online);
+    reply(result.map(|()| json!({ "account": body.account, "online": body.online })))
 }
 
 async fn unreachable(State(shared): State<Arc<Shared>>, Json(body): Json<EnabledBody>) -> Response {

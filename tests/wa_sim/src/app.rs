@@ -81,14 +81,14 @@ async fn api_gate(State(shared): State<Arc<Shared>>, request: Request, next: Nex
 
 /// `GET /` and `GET /send`: the single-page app, with its settings injected.
 async fn app_page(State(shared): State<Arc<Shared>>) -> Response {
-    let (fault, latency, outdated) = {
+    let (fault, latency, outdated, links_ready_after) = {
         let mut world = shared.world();
         let fault = if world.unreachable() {
             Some(Fault::PageError { status: 503 })
         } else {
             world.take_fault(|f| matches!(f, Fault::PageError { .. } | Fault::HangLoad))
         };
-        (fault, world.latency().page_load, world.outdated())
+        (fault, world.latency().page_load, world.outdated(), world.links_ready_after())
     };
     match fault {
         Some(Fault::PageError { status }) => {
@@ -115,6 +115,7 @@ async fn app_page(State(shared): State<Arc<Shared>>) -> Response {
         "status_poll_ms": millis(shared.page.status_poll),
         "qr_poll_ms": millis(shared.page.qr_poll),
         "outdated": outdated,
+        "links_ready_after_ms": millis(links_ready_after),
     });
     let settings = settings.to_string().replace("</", "<\\/");
     let page = PAGE_HTML

@@ -8,7 +8,8 @@ use crate::selectors::Selectors;
 
 /// Everything a test or the demo can tune when it starts a simulator.
 ///
-/// Defaults are close to the real WhatsApp Web (20 s QR rotation, 14 days idle expiry); tests start from
+/// Defaults are close to the real WhatsApp Web (20 s QR rotation, 30 days idle expiry, 14 days
+/// with the phone offline); tests start from
 /// [`SimConfig::for_tests`], which keeps every delay tiny so nothing waits on wall time for long.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -25,10 +26,19 @@ pub struct SimConfig {
     pub sync_duration: Duration,
     /// How often the loaded app asks the server for the session state (revoke, conflict, ban, expiry).
     pub status_poll: Duration,
-    /// Admin-clock time without use after which the server expires a device (no backup can revive it).
+    /// Admin-clock time without use after which the server expires a device (no backup can revive
+    /// it): WhatsApp disconnects linked devices after 30 days without activity.
     pub idle_expiry: Duration,
+    /// Admin-clock time with the account's phone offline after which its devices are logged out
+    /// (WhatsApp's 14 days).
+    pub phone_offline_expiry: Duration,
     /// Whether each successful load issues a new credential generation that the page stores.
     pub rotate_credentials: bool,
+    /// How many of a device's newest key versions log in (0 = every one): with rotation, a
+    /// profile backed up more than this many loads ago is refused.
+    pub key_window: u64,
+    /// How long after the chat list shows the app starts intercepting in-app chat links.
+    pub links_ready_after: Duration,
     /// Delays added to page loads, API calls and acknowledgements; admin calls can change them later.
     pub latency: Latency,
     /// Ids and texts the pages render; change one to simulate a WhatsApp DOM change.
@@ -44,8 +54,11 @@ impl Default for SimConfig {
             qr_poll: Duration::from_millis(500),
             sync_duration: Duration::from_millis(1500),
             status_poll: Duration::from_secs(1),
-            idle_expiry: Duration::from_secs(14 * 24 * 3600),
+            idle_expiry: Duration::from_secs(30 * 24 * 3600),
+            phone_offline_expiry: Duration::from_secs(14 * 24 * 3600),
             rotate_credentials: true,
+            key_window: 0,
+            links_ready_after: Duration::ZERO,
             latency: Latency {
                 page_load: Duration::ZERO,
                 api: Duration::ZERO,

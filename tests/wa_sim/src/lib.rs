@@ -54,7 +54,10 @@
 //! | `POST /_admin/link` | `{"account", "qr"?}` | phone scans the QR on screen (or that payload): `{"device","account","qr"}` |
 //! | `POST /_admin/revoke` | `{"account"}` | phone logs out every device of the account: `{"devices": n}` |
 //! | `GET /_admin/clock` | | admin clock: `{"now_ms"}` |
-//! | `POST /_admin/clock/advance` | `{"ms"}` | moves the admin clock (idle expiry): `{"now_ms"}` |
+//! | `POST /_admin/clock/advance` | `{"ms"}` | moves the admin clock (idle and phone-offline expiry): `{"now_ms"}` |
+//! | `POST /_admin/phone` | `{"account", "online"}` | the account's phone goes offline (from now, on the admin clock) or comes back: `{"account","online"}` |
+//! | `POST /_admin/key-window` | `{"versions"}` | only each device's last N key versions log in (0 = all): `{"versions"}` |
+//! | `POST /_admin/link-interception` | `{"after_ms"}` | pages loaded from now intercept chat links only that long after their chat list shows: `{"after_ms"}` |
 //! | `POST /_admin/damage` | `{"account", "after_generation"}` | refuse generations > K: `{"refused_generations": n}` |
 //! | `POST /_admin/corrupt` | `{"account"}` | newest stored keys become unreadable: `{"refused_generations": n}` |
 //! | `POST /_admin/conflict` | `{"account"}` | another window takes the session: `{"devices": n}` |

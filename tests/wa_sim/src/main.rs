@@ -24,8 +24,14 @@ struct Args {
     #[arg(long, default_value_t = 1500)]
     sync_ms: u64,
     /// Seconds on the admin clock without use after which a device expires.
-    #[arg(long, default_value_t = 14 * 24 * 3600)]
+    #[arg(long, default_value_t = 30 * 24 * 3600)]
     idle_expiry_secs: u64,
+    /// Only each device's last N key versions log in (0 = every one).
+    #[arg(long, default_value_t = 0)]
+    key_window: u64,
+    /// Milliseconds after the chat list shows until the app intercepts in-app chat links.
+    #[arg(long, default_value_t = 0)]
+    links_ready_after_ms: u64,
     /// Render the chat list under another id (to rehearse a WhatsApp DOM change).
     #[arg(long)]
     chat_list_id: Option<String>,
@@ -54,6 +60,8 @@ fn main() -> ExitCode {
         sync_duration: Duration::from_millis(args.sync_ms),
         idle_expiry: Duration::from_secs(args.idle_expiry_secs),
         rotate_credentials: !args.no_rotate_credentials,
+        key_window: args.key_window,
+        links_ready_after: Duration::from_millis(args.links_ready_after_ms),
         selectors,
         ..defaults
     };

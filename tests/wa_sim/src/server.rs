@@ -323,6 +323,21 @@ impl SimHandle {
         self.shared.world().set_unreachable(unreachable);
     }
 
+    /// Only each device's last `versions` key versions log in (0 = every one).
+    pub fn set_key_window(&self, versions: u64) {
+        self.shared.world().set_key_window(versions);
+    }
+
+    /// Pages loaded from now intercept in-app chat links only `after` their chat list shows.
+    pub fn set_links_ready_after(&self, after: Duration) {
+        self.shared.world().set_links_ready_after(after);
+    }
+
+    /// The phone of `account` goes offline (on the admin clock) or comes back.
+    pub fn set_phone_online(&self, account: &str, online: bool) -> Result<(), SimError> {
+        self.shared.world().set_phone_online(account, online)
+    }
+
     /// Every message delivered so far, in order: what the recipients received.
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.shared.world().deliveries()

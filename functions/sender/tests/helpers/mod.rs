@@ -116,6 +116,9 @@ impl Browser for FakeBrowser {
             Ok(Earlier::Absent)
         }
     }
+    fn full_loads(&self) -> u32 {
+        1
+    }
     fn close(self: Box<Self>) -> Result<(), String> {
         Ok(())
     }

@@ -63,6 +63,7 @@ pub(super) fn parse_generation(item: &Item) -> Result<GenerationInfo, SessionSto
         state: get_s(item, sk, "state")?.parse().map_err(|_| malformed(sk, "state"))?,
         bad: get_bool(item, "bad"),
         encrypted: get_bool(item, "encrypted"),
+        last_ready: opt_time(item, "last_ready"),
         id,
     })
 }

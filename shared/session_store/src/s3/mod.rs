@@ -251,6 +251,10 @@ impl Backend for AwsBackend {
             .item("bad", AttributeValue::Bool(info.bad))
             .item("encrypted", AttributeValue::Bool(info.encrypted))
             .condition_expression("attribute_not_exists(SK)");
+        let request = match info.last_ready {
+            Some(at) => request.item("last_ready", stamp(at)),
+            None => request,
+        };
         match retry::call(|| request.clone().send()).await {
             Ok(_) => Ok(()),
             // Refused: the item there is from a try of this call whose reply was lost if it names
@@ -324,6 +328,7 @@ impl Backend for AwsBackend {
         id: &GenerationId,
         state: Option<GenerationState>,
         bad: Option<bool>,
+        ready_at: Option<OffsetDateTime>,
     ) -> Result<bool, SessionStoreError> {
         let mut set = Vec::new();
         let mut req = self
@@ -343,6 +348,12 @@ impl Backend for AwsBackend {
             req = req
                 .expression_attribute_names("#bad", "bad")
                 .expression_attribute_values(":bad", AttributeValue::Bool(b));
+        }
+        if let Some(at) = ready_at {
+            set.push("#lr = :lr");
+            req = req
+                .expression_attribute_names("#lr", "last_ready")
+                .expression_attribute_values(":lr", stamp(at));
         }
         if set.is_empty() {
             return Ok(self.get_generation(account, id).await?.is_some());

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use domain::PhoneNumber;
@@ -22,6 +22,8 @@ mod session;
 
 /// How often "Use here" is clicked again while a take-over has not taken.
 const TAKE_OVER_RETRY: Duration = Duration::from_secs(2);
+/// How many times an in-app link the app took is clicked before a full load.
+const IN_PLACE_TRIES: u32 = 2;
 /// Fastest poll of the send path (chat opening, ack).
 const SEND_POLL: Duration = Duration::from_millis(50);
 /// Upper bound of one page evaluation (it normally takes milliseconds).
@@ -97,6 +99,7 @@ pub struct WaDriver {
     pid: Option<u32>,
     crashed: Arc<AtomicBool>,
     in_flight: std::sync::Mutex<Option<EvalReceiver>>,
+    full_loads: AtomicU32,
     config: DriverConfig,
     _scratch: Option<TempDir>,
 }
@@ -153,6 +156,7 @@ impl WaDriver {
             pid,
             crashed,
             in_flight: std::sync::Mutex::new(None),
+            full_loads: AtomicU32::new(0),
             config,
             _scratch: scratch,
         })
@@ -161,6 +165,13 @@ impl WaDriver {
     /// The browser process id (for supervision and tests).
     pub fn browser_pid(&self) -> Option<u32> {
         self.pid
+    }
+
+    /// How many times this browser loaded the whole app: the first load, a reload, and each chat
+    /// that could not be opened in place. Every load also rewrites WhatsApp Web's keys, so fewer
+    /// is both faster and kinder to the older backups.
+    pub fn full_loads(&self) -> u32 {
+        self.full_loads.load(Ordering::Relaxed)
     }
 
     /// The tab WhatsApp Web runs in: an escape hatch for diagnostics and tests, not for DOM work (that

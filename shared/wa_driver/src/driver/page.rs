@@ -6,6 +6,7 @@ use super::*;
 impl WaDriver {
     /// Starts loading `url` without waiting for the server (a hung load must not block a CDP call).
     pub(super) fn navigate(&self, url: &str) -> Result<(), DriverError> {
+        self.full_loads.fetch_add(1, Ordering::Relaxed);
         match self.evaluate_bounded(&script::navigate(url)) {
             Evaluated::Value(_) | Evaluated::Pending => Ok(()),
             Evaluated::Failed(error) => {

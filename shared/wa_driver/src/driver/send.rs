@@ -132,17 +132,8 @@ impl WaDriver {
         opening: ChatOpening,
     ) -> Result<ChatOpening, DriverError> {
         self.ensure_ready()?;
-        if opening == ChatOpening::InAppLink {
-            let mut href = format!("https://wa.me/{}", phone.digits());
-            if !text.is_empty() {
-                href.push_str("?text=");
-                href.push_str(&script::percent_encode(text));
-            }
-            self.eval_bool(&script::open_chat_link(&self.config.selectors, &href))?;
-            if self.wait_chat_open(self.config.timeouts.open_chat)? {
-                return Ok(ChatOpening::InAppLink);
-            }
-            tracing::warn!(to = %phone, "in-app chat link did not open the chat: loading /send instead");
+        if opening == ChatOpening::InAppLink && self.open_chat_in_place(phone, text)? {
+            return Ok(ChatOpening::InAppLink);
         }
         let mut url = format!("{}send?phone={}", base_url(&self.config.wa_url), phone.digits());
         if !text.is_empty() {
@@ -155,6 +146,46 @@ impl WaDriver {
             return Ok(ChatOpening::SendUrl);
         }
         Err(DriverError::WaUnreachable { message: "the chat did not open".to_owned() })
+    }
+
+    /// Opens the chat through an in-app link without a page load: a link the app does not
+    /// intercept yet is cancelled and clicked again until `timeouts.intercept`, and one it took
+    /// but that opened no chat is clicked once more. False when a full load is the way left.
+    fn open_chat_in_place(&self, phone: &PhoneNumber, text: &str) -> Result<bool, DriverError> {
+        let mut href = format!("https://wa.me/{}", phone.digits());
+        if !text.is_empty() {
+            href.push_str("?text=");
+            href.push_str(&script::percent_encode(text));
+        }
+        let link = script::open_chat_link(&self.config.selectors, &href);
+        let deadline = Instant::now() + self.config.timeouts.intercept;
+        let mut taken = 0;
+        let mut ignored = 0_u32;
+        loop {
+            match self.eval_string(&link)?.as_deref() {
+                Some("TAKEN") => {
+                    taken += 1;
+                    if self.wait_chat_open(self.config.timeouts.open_chat)? {
+                        if ignored > 0 {
+                            tracing::debug!(ignored, "the app intercepted chat links after a wait");
+                        }
+                        return Ok(true);
+                    }
+                    if taken >= IN_PLACE_TRIES {
+                        tracing::warn!(to = %phone, "in-app chat link did not open the chat: loading /send instead");
+                        return Ok(false);
+                    }
+                    self.ensure_ready()?;
+                }
+                // Not intercepted (yet), or the page is between documents.
+                _ => ignored += 1,
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(to = %phone, ignored, "the app did not intercept chat links in time: loading /send instead");
+                return Ok(false);
+            }
+            std::thread::sleep(self.send_poll());
+        }
     }
 
     /// Waits for the chat to open: true when open, false on timeout; errors for invalid/lost.

@@ -35,6 +35,7 @@ pub fn test_timeouts() -> Timeouts {
         first_screen: Duration::from_secs(8),
         loading: Duration::from_secs(15),
         open_chat: Duration::from_secs(5),
+        intercept: Duration::from_secs(5),
         ack: Duration::from_secs(5),
         close: Duration::from_secs(10),
         poll: Duration::from_millis(100),

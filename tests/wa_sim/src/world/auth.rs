@@ -3,8 +3,21 @@
 use super::*;
 
 impl World {
+    /// Whether the server dropped the device: marked so before, idle for longer than the idle
+    /// expiry (WhatsApp's 30 days without activity), or its phone offline for longer than the
+    /// phone-offline expiry (WhatsApp's 14 days), both on the admin clock.
     pub(super) fn is_idle_expired(&self, device: &Device) -> bool {
-        device.expired || self.clock.saturating_sub(device.last_used) > self.idle_expiry
+        let phone_gone = self
+            .phones_offline
+            .get(&device.account)
+            .is_some_and(|since| self.clock.saturating_sub(*since) > self.phone_offline_expiry);
+        device.expired || phone_gone || self.clock.saturating_sub(device.last_used) > self.idle_expiry
+    }
+
+    /// Whether the key window refuses `generation` of a device whose newest is `latest`: only the
+    /// last `key_window` versions log in (0 = every one).
+    fn outside_key_window(&self, generation: u64, latest: u64) -> bool {
+        self.key_window > 0 && generation.saturating_add(self.key_window) <= latest
     }
 
     /// A page presents the credentials it read from IndexedDB + localStorage.
@@ -28,6 +41,7 @@ impl World {
             return AuthOutcome::Banned;
         }
         let expired = self.is_idle_expired(device);
+        let outside_window = self.outside_key_window(generation, device.latest);
         let clock = self.clock;
         let rotate = self.rotate_credentials;
         let Some(device) = self.devices.get_mut(device_id) else {
@@ -40,6 +54,9 @@ impl World {
         let Some(stored) = device.generations.get(&generation) else {
             return AuthOutcome::Unknown;
         };
+        if outside_window {
+            return AuthOutcome::Rejected;
+        }
         match stored.state {
             GenState::Rejected => return AuthOutcome::Rejected,
             GenState::Unreadable => return AuthOutcome::Unreadable,

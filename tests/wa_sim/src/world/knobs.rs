@@ -66,6 +66,43 @@ impl World {
         self.unreachable
     }
 
+    /// Accept only the last `versions` key versions of each device (0 = every one): with keys
+    /// rewritten on each load, a backup older than that no longer logs in.
+    pub fn set_key_window(&mut self, versions: u64) {
+        self.key_window = versions;
+    }
+
+    /// How many key versions log in (0 = every one).
+    pub fn key_window(&self) -> u64 {
+        self.key_window
+    }
+
+    /// How long after its chat list shows the app starts intercepting in-app chat links (before
+    /// that a clicked link does what a plain link does).
+    pub fn set_links_ready_after(&mut self, after: Duration) {
+        self.links_ready_after = after;
+    }
+
+    /// See [`World::set_links_ready_after`].
+    pub fn links_ready_after(&self) -> Duration {
+        self.links_ready_after
+    }
+
+    /// The phone of `account` goes offline (from now on the admin clock) or comes back: after the
+    /// phone-offline expiry without it, the account's devices are logged out.
+    pub fn set_phone_online(&mut self, account: &str, online: bool) -> Result<(), SimError> {
+        if account.trim().is_empty() {
+            return Err(SimError::BadRequest("account is empty".to_owned()));
+        }
+        if online {
+            self.phones_offline.remove(account);
+        } else {
+            let clock = self.clock;
+            self.phones_offline.entry(account.to_owned()).or_insert(clock);
+        }
+        Ok(())
+    }
+
     /// Replace the added delays.
     pub fn set_latency(&mut self, latency: Latency) {
         self.latency = latency;

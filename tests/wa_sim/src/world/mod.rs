@@ -95,12 +95,16 @@ pub struct World {
     qr_rotation: Duration,
     qr_codes_before_idle: u32,
     idle_expiry: Duration,
+    phone_offline_expiry: Duration,
     rotate_credentials: bool,
+    key_window: u64,
+    links_ready_after: Duration,
     latency: Latency,
     clock: Duration,
     attempts: Vec<Attempt>,
     devices: BTreeMap<String, Device>,
     banned: BTreeSet<String>,
+    phones_offline: BTreeMap<String, Duration>,
     pages: HashMap<String, Page>,
     not_on_whatsapp: BTreeSet<String>,
     messages: Vec<Stored>,
@@ -151,12 +155,16 @@ impl World {
             qr_rotation: config.qr_rotation.max(Duration::from_millis(10)),
             qr_codes_before_idle: config.qr_codes_before_idle.max(1),
             idle_expiry: config.idle_expiry,
+            phone_offline_expiry: config.phone_offline_expiry,
             rotate_credentials: config.rotate_credentials,
+            key_window: config.key_window,
+            links_ready_after: config.links_ready_after,
             latency: config.latency,
             clock: Duration::ZERO,
             attempts: Vec::new(),
             devices: BTreeMap::new(),
             banned: BTreeSet::new(),
+            phones_offline: BTreeMap::new(),
             pages: HashMap::new(),
             not_on_whatsapp: BTreeSet::new(),
             messages: Vec::new(),
@@ -272,6 +280,48 @@ mod tests {
         let g1 = linked(&mut world, "acct", Instant::now());
         world.advance_clock(Duration::from_secs(101));
         assert_eq!(world.authenticate(&g1.device, 1, &g1.key_a, &g1.key_b), AuthOutcome::Expired);
+    }
+
+    #[test]
+    fn with_a_key_window_of_three_a_backup_four_loads_old_no_longer_logs_in() {
+        let mut world = world();
+        world.set_key_window(3);
+        let g1 = linked(&mut world, "acct", Instant::now());
+        let (_, g2) = page_of(world.authenticate(&g1.device, 1, &g1.key_a, &g1.key_b));
+        let (_, g3) = page_of(world.authenticate(&g2.device, 2, &g2.key_a, &g2.key_b));
+        let (_, g4) = page_of(world.authenticate(&g3.device, 3, &g3.key_a, &g3.key_b));
+        // Newest is 4: versions 2, 3 and 4 log in, 1 is refused as a damaged one is.
+        assert_eq!(world.authenticate(&g1.device, 1, &g1.key_a, &g1.key_b), AuthOutcome::Rejected);
+        assert!(matches!(world.authenticate(&g2.device, 2, &g2.key_a, &g2.key_b), AuthOutcome::Ok { .. }));
+        // That load rewrote the keys again (5): version 2 is now outside, 3 still inside.
+        assert_eq!(world.authenticate(&g2.device, 2, &g2.key_a, &g2.key_b), AuthOutcome::Rejected);
+        assert!(matches!(world.authenticate(&g3.device, 3, &g3.key_a, &g3.key_b), AuthOutcome::Ok { .. }));
+        assert_eq!(g4.generation, 4);
+    }
+
+    #[test]
+    fn a_phone_offline_past_its_expiry_logs_the_devices_out_and_one_back_in_time_does_not() {
+        let config = SimConfig {
+            idle_expiry: Duration::from_secs(1000),
+            phone_offline_expiry: Duration::from_secs(100),
+            ..SimConfig::for_tests()
+        };
+        let mut world = World::new(&config);
+        let g1 = linked(&mut world, "acct", Instant::now());
+        world.set_phone_online("acct", false).unwrap();
+        world.advance_clock(Duration::from_secs(90));
+        let (_, g2) = page_of(world.authenticate(&g1.device, 1, &g1.key_a, &g1.key_b));
+        // Use does not help while the phone stays away.
+        world.advance_clock(Duration::from_secs(11));
+        assert_eq!(world.authenticate(&g2.device, 2, &g2.key_a, &g2.key_b), AuthOutcome::Expired);
+        assert!(world.sessions()[0].expired);
+        let mut world = World::new(&config);
+        let g1 = linked(&mut world, "acct", Instant::now());
+        world.set_phone_online("acct", false).unwrap();
+        world.advance_clock(Duration::from_secs(90));
+        world.set_phone_online("acct", true).unwrap();
+        world.advance_clock(Duration::from_secs(90));
+        assert!(matches!(world.authenticate(&g1.device, 1, &g1.key_a, &g1.key_b), AuthOutcome::Ok { .. }));
     }
 
     #[test]
