@@ -121,6 +121,12 @@ pub fn print_health(h: &Value) {
         h["pointer_version"]
     );
     println!("  last check {}  last backup {}", text(&h["last_check"]), text(&h["last_backup"]));
+    match h["since_last_ready_seconds"].as_u64() {
+        Some(s) => {
+            println!("  last login {} ({} d {} h ago)", text(&h["last_ready"]), s / 86_400, s / 3600 % 24)
+        }
+        None => println!("  last login never recorded"),
+    }
     let g = &h["generations"];
     let describe = |g: &Value| {
         let bad = if g["bad"] == true { ", bad" } else { "" };
@@ -131,6 +137,12 @@ pub fn print_health(h: &Value) {
         print!("; newest {}, oldest {}", describe(&g["newest"]), describe(&g["oldest"]));
     }
     println!();
+    if let Some(message) = h["warning"]["message"].as_str() {
+        println!("  warning {}: {message}", h["warning"]["code"].as_str().unwrap_or("?"));
+        if let Some(hint) = h["warning"]["hint"].as_str() {
+            println!("  hint: {hint}");
+        }
+    }
     if let Some(hint) = h["hint"].as_str() {
         println!("  hint: {hint}");
     }

@@ -30,15 +30,20 @@ pub struct Config {
     pub profile_bucket: String,
     /// SHA-256 of the API key.
     pub api_key: ApiKey,
+    /// A session that has not logged in for this long is reported with a warning.
+    pub session_warn_after: std::time::Duration,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `PROFILE_BUCKET` and `API_KEY_SHA256`.
+    /// Reads `TABLE_NAME`, `PROFILE_BUCKET`, `API_KEY_SHA256` and `SESSION_WARN_AFTER_DAYS`
+    /// (10: before WhatsApp's 14 days without the phone).
     pub fn from_env() -> Result<Self, platform::ConfigError> {
+        let warn_days: u64 = platform::optional("SESSION_WARN_AFTER_DAYS", 10)?;
         Ok(Self {
             table_name: platform::required("TABLE_NAME")?,
             profile_bucket: platform::required("PROFILE_BUCKET")?,
             api_key: platform::parsed("API_KEY_SHA256")?,
+            session_warn_after: std::time::Duration::from_secs(warn_days.saturating_mul(86_400)),
         })
     }
 }
@@ -51,6 +56,10 @@ pub struct Deps {
     pub profiles: Arc<dyn ProfileStore>,
     /// Who may call.
     pub api_key: ApiKey,
+    /// The time, for the session's age.
+    pub clock: domain::SharedClock,
+    /// A session that has not logged in for this long is reported with a warning.
+    pub session_warn_after: std::time::Duration,
 }
 
 /// Handles one HTTP request. Never fails: every outcome is a JSON response, 5xx ones are logged

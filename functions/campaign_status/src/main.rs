@@ -21,6 +21,8 @@ async fn main() -> Result<(), Error> {
             StoreConfig::new(config.profile_bucket, config.table_name),
         )),
         api_key: config.api_key,
+        clock: domain::system_clock(),
+        session_warn_after: config.session_warn_after,
     };
     run(service_fn(|req| handle(&deps, req))).await
 }

@@ -1,12 +1,13 @@
 //! `GET /accounts/{account}/session`: what is known of an account's WhatsApp Web session — its
 //! state at the last check, the current generation, how many generations are stored and how
-//! many are marked bad, and when it was last checked and backed up.
+//! many are marked bad, when it was last checked, backed up and last logged in, and a
+//! SESSION_STALE warning when that login is older than the threshold.
 //!
 //! Everything comes from the table (the session pointer and the generation items); the profile
 //! objects themselves are never read here.
 
 use crate::Deps;
-use domain::{AccountId, ErrorCode, SessionHealth};
+use domain::{AccountId, ErrorCode, Freshness, SessionHealth};
 use http_api::{ApiError, error_with_hint, json_response};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -35,15 +36,36 @@ pub(crate) async fn health(deps: &Deps, account: &str) -> Result<Response<Body>,
             &ErrorCode::ProfileNotFound.hint_for(account.as_str(), "<campaign>"),
         ));
     }
-    Ok(json_response(StatusCode::OK, &health_json(&account, pointer.as_ref(), &generations)))
+    let age = Age { now: deps.clock.now(), warn_after: deps.session_warn_after };
+    Ok(json_response(StatusCode::OK, &health_json(&account, pointer.as_ref(), &generations, age)))
 }
 
-/// The health body. `generations` come newest first, as the store lists them.
+/// When the health is read, and after how long without a login it warns.
+#[derive(Debug, Clone, Copy)]
+pub struct Age {
+    /// Now.
+    pub now: OffsetDateTime,
+    /// The warning threshold.
+    pub warn_after: std::time::Duration,
+}
+
+/// The health body. `generations` come newest first, as the store lists them; the last login is
+/// the latest of theirs.
 pub fn health_json(
     account: &AccountId,
     pointer: Option<&SessionPointer>,
     generations: &[GenerationInfo],
+    age: Age,
 ) -> serde_json::Value {
+    let last_ready = generations.iter().filter_map(|g| g.last_ready).max();
+    let freshness = Freshness::of(last_ready, age.now, age.warn_after);
+    let warning = freshness.warning().map(|message| {
+        json!({
+            "code": ErrorCode::SessionStale,
+            "message": message,
+            "hint": ErrorCode::SessionStale.hint_for(account.as_str(), "<campaign>"),
+        })
+    });
     let state = pointer.map_or(SessionHealth::Missing, |p| p.state);
     let current = pointer.and_then(|p| p.current.as_ref());
     let summary = |g: &GenerationInfo| {
@@ -72,6 +94,9 @@ pub fn health_json(
         "pointer_version": pointer.map_or(0, |p| p.version),
         "last_check": pointer.and_then(|p| p.last_check).map(rfc3339),
         "last_backup": pointer.and_then(|p| p.last_backup).map(rfc3339),
+        "last_ready": last_ready.map(rfc3339),
+        "since_last_ready_seconds": freshness.since().map(|d| d.as_secs()),
+        "warning": warning,
         "generations": {
             "count": generations.len(),
             "bad": generations.iter().filter(|g| g.bad).count(),

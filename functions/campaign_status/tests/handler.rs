@@ -27,6 +27,8 @@ fn world() -> World {
         store: store.clone(),
         profiles: profiles.clone(),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
+        clock: domain::system_clock(),
+        session_warn_after: domain::session_age::DEFAULT_WARN_AFTER,
     };
     World { deps, store, profiles }
 }
@@ -170,6 +172,34 @@ async fn session_health_counts_generations_and_bad_ones_and_names_the_current() 
     assert_eq!(body["generations"]["oldest"]["bad"], true);
     assert!(body["last_backup"].is_string(), "{body}");
     assert_eq!(body["hint"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_session_that_has_not_logged_in_for_longer_than_the_threshold_is_reported_with_a_warning() {
+    let mut w = world();
+    let shop = AccountId::parse("shop").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let leveldb = dir.path().join("Default/Local Storage/leveldb");
+    std::fs::create_dir_all(&leveldb).unwrap();
+    std::fs::write(leveldb.join("marker.log"), "m").unwrap();
+    // Given a generation stored from a working session just now,
+    w.profiles.backup(&shop, dir.path(), GenerationState::Ready).await.unwrap();
+    let stored = time::OffsetDateTime::now_utc().unix_timestamp();
+    let clock = Arc::new(domain::ManualClock::at(stored + 9 * 86_400));
+    w.deps.clock = clock.clone();
+    // nine days later it is fresh: the age is told, nothing warns;
+    let (status, body) = call(&w.deps, SESSION).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["last_ready"].is_string(), "{body}");
+    assert!(body["since_last_ready_seconds"].as_u64().is_some_and(|s| s >= 9 * 86_400 - 5), "{body}");
+    assert_eq!(body["warning"], Value::Null);
+    // eleven days later (the threshold is ten) it warns, with WhatsApp's limits and the fix.
+    clock.advance(2 * 86_400 + 60);
+    let (_, body) = call(&w.deps, SESSION).await;
+    assert_eq!(body["warning"]["code"], "SESSION_STALE", "{body}");
+    let message = body["warning"]["message"].as_str().unwrap();
+    assert!(message.contains("11 d") && message.contains("14 days without the phone"), "{message}");
+    assert!(body["warning"]["hint"].as_str().unwrap().contains("wacamp setup --account shop --force"));
 }
 
 #[tokio::test]

@@ -67,6 +67,10 @@ catalogue! {
     SessionRestoredFromBackup = "SESSION_RESTORED_FROM_BACKUP", 200, retryable: false,
         "The current session stopped working; an older backup was restored and is now current.",
         "Nothing to do; `wacamp session list --account {account}` shows the generations.";
+    /// The session has not logged in for longer than the warning threshold (a warning).
+    SessionStale = "SESSION_STALE", 200, retryable: false,
+        "The session has not logged in for a long time and WhatsApp may soon log it out.",
+        "Keep the phone online and let account {account} log in (any campaign does); if it was logged out, run `wacamp setup --account {account} --force`.";
     /// WhatsApp Web is open in another window for the account.
     SessionConflict = "SESSION_CONFLICT", 409, retryable: false,
         "WhatsApp Web is open for this account in another window.",

@@ -10,6 +10,7 @@ mod ids;
 pub mod lifecycle;
 mod phone;
 mod record;
+pub mod session_age;
 mod status;
 mod template;
 
@@ -19,5 +20,6 @@ pub use ids::{AccountId, CampaignId, IdError, MessageSeq};
 pub use lifecycle::Counters;
 pub use phone::{PhoneError, PhoneNumber};
 pub use record::QueuedMessage;
+pub use session_age::Freshness;
 pub use status::{CampaignStatus, MessageStatus, SessionHealth, UnknownStatus};
 pub use template::{Template, TemplateError, Vars};
