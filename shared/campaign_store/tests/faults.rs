@@ -77,11 +77,13 @@ async fn a_row_paused_while_being_sent_keeps_that_it_may_have_gone_out_and_a_lat
 async fn transaction_conflicts_and_throttling_are_waited_out_and_every_move_happens_once() {
     let (store, proxy) = through_proxy(2).await;
     let id = campaign(&store, 20).await;
-    // Given half of all transactions cancelled by conflicts and a share throttled,
+    // Given a third of all transactions cancelled by conflicts and a share throttled (more would
+    // make sixteen refusals in a row, which the store reports as Contended by design, likely
+    // enough to happen in a run),
     proxy.set_plan(FaultPlan::with_rules(
         vec![
-            Rule::new(FaultKind::TransactionConflict, 0.5),
-            Rule::new(FaultKind::ProvisionedThroughputExceeded, 0.2).on(&["TransactWriteItems"]),
+            Rule::new(FaultKind::TransactionConflict, 0.3),
+            Rule::new(FaultKind::ProvisionedThroughputExceeded, 0.15).on(&["TransactWriteItems"]),
             Rule::new(FaultKind::Throttling, 0.1),
         ],
         11,
@@ -109,7 +111,7 @@ async fn transaction_conflicts_and_throttling_are_waited_out_and_every_move_happ
     assert_eq!(view.counts, counted(&store, &id).await);
     assert_eq!(view.status, CampaignStatus::Completed);
     let stats = proxy.stats();
-    assert!(stats.injected(FaultKind::TransactionConflict) >= 10, "{}", stats.table());
+    assert!(stats.injected(FaultKind::TransactionConflict) >= 5, "{}", stats.table());
 }
 
 #[tokio::test]

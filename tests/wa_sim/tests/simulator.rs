@@ -520,18 +520,29 @@ fn the_admin_http_api_drives_the_same_world_as_the_rust_api() {
 
 #[test]
 fn a_simulator_restarts_on_the_same_port() {
-    // A port below the kernel's ephemeral range: the other tests (port 0) can never take it
-    // between the shutdown and the restart.
-    let (first, port) = (0..500u16)
+    // Ports below the kernel's ephemeral range, so the other tests (port 0) never take one between
+    // the shutdown and the restart. Another process of the machine may still bind one in that
+    // instant (the long end-to-end tests run beside this one): a restart refused on one port is
+    // tried on the next, and at least one of five must restart.
+    let candidates = (0..500u16)
         .map(|i| 20_000 + (u16::try_from(std::process::id() % 5_000).unwrap() + i * 7) % 10_000)
-        .find_map(|port| {
+        .filter_map(|port| {
             wa_sim::Simulator::start(SimConfig::for_tests().with_port(port)).ok().map(|s| (s, port))
         })
-        .expect("a free port below the ephemeral range");
-    first.shutdown();
-    let second = wa_sim::Simulator::start(SimConfig::for_tests().with_port(port)).unwrap();
-    assert_eq!(second.base_url(), format!("http://127.0.0.1:{port}"));
-    assert_eq!(http(&second, "GET", "/_admin/clock", None).0, 200);
+        .take(5);
+    let mut refused = Vec::new();
+    for (first, port) in candidates {
+        first.shutdown();
+        match wa_sim::Simulator::start(SimConfig::for_tests().with_port(port)) {
+            Ok(second) => {
+                assert_eq!(second.base_url(), format!("http://127.0.0.1:{port}"));
+                assert_eq!(http(&second, "GET", "/_admin/clock", None).0, 200);
+                return;
+            }
+            Err(error) => refused.push(format!("{port}: {error}")),
+        }
+    }
+    panic!("no simulator restarted on its port: {refused:?}");
 }
 
 /// Drives the page API the way the page script does, to reach a page session without a browser.
