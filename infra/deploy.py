@@ -18,7 +18,7 @@ import zipfile
 import boto3
 import botocore.exceptions
 
-FUNCTIONS = ["start_campaign", "sender", "campaign_status", "reconciler"]
+FUNCTIONS = ["start_campaign", "sender", "campaign_status", "reconciler", "session_keeper"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

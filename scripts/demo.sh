@@ -4,7 +4,7 @@
 #   1. setup links an account by QR code (the simulator's admin API plays the phone),
 #   2. a campaign from a CSV is sent (HTTP -> start_campaign -> SQS FIFO -> sender -> Chromium),
 #   3. the phone logs the device out: the next campaign pauses with the command that fixes it,
-#   4. setup --force links again, resume re-queues the paused messages, each is sent once.
+#   4. setup --force links again and resumes the paused campaign by itself; each message is sent once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STACK="${STACK:-wacamp-demo}"
@@ -79,14 +79,13 @@ out="$("$BIN/wacamp" start --csv examples/recipients.csv --account "$account" --
 second="$(campaign_id <<<"$out")"
 "$BIN/wacamp" status "$second" --watch --timeout 300
 
-step "6. the operator runs what the hint says: setup --force, then resume"
+step "6. the operator runs setup --force: it links again and resumes the paused campaign by itself"
 until_no_qr
 scan_when_shown & scan=$!
 "$BIN/wacamp" setup --account "$account" --force --wa-url "$SIM/" --timeout 120
 wait "$scan"
-"$BIN/wacamp" resume "$second"
 "$BIN/wacamp" status "$second" --watch --timeout 300
 n="$(curl -fsS "$SIM/_admin/deliveries?account=$account" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["deliveries"]))')"
 echo
 echo "== done: $n messages delivered for $account (3 per campaign; the invalid number was reported, not sent),"
-echo "   the logged-out session paused the second campaign with nothing lost, and setup + resume finished it."
+echo "   the logged-out session paused the second campaign with nothing lost, and setup resumed and finished it."

@@ -1,6 +1,7 @@
 //! `wacamp`: the operator's command line. Starts campaigns from a CSV and follows their
 //! progress through the HTTP API; links accounts and manages their stored sessions.
 
+mod keep;
 mod messages;
 mod recipients;
 mod reconcile;
@@ -84,6 +85,9 @@ enum Command {
         /// Seconds to wait for the scan.
         #[arg(long, default_value_t = 180)]
         timeout: u64,
+        /// Do not resume the account's campaigns that paused because its session stopped working.
+        #[arg(long)]
+        no_resume: bool,
     },
     /// Queue a paused campaign's messages again (after `wacamp setup` fixed the session).
     Resume {
@@ -138,6 +142,16 @@ enum SessionCommand {
         /// The account.
         #[arg(long)]
         account: String,
+    },
+    /// Run the session keeper once for the account, here: check its session under the account's
+    /// browser lease, store a fresh generation when it logs in, mark it EXPIRED when it does not.
+    Keep {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// WhatsApp Web's address (default: the real one, or WA_URL).
+        #[arg(long)]
+        wa_url: Option<String>,
     },
     /// Make an older generation current again (e.g. one that still logs in).
     Restore {
@@ -235,8 +249,10 @@ async fn main() -> Result<()> {
         })
     };
     match &cli.command {
-        Command::Setup { account, force, wa_url, timeout } => {
+        Command::Setup { account, force, wa_url, timeout, no_resume } => {
             let at = store()?;
+            let resume_into =
+                if *no_resume { None } else { Some(stack_output(&cli, "QUEUE_URL", "QueueUrl")?) };
             return setup::run(setup::SetupArgs {
                 account: account.clone(),
                 force: *force,
@@ -244,12 +260,17 @@ async fn main() -> Result<()> {
                 timeout: Duration::from_secs(*timeout),
                 bucket: at.bucket,
                 table: at.table,
+                resume_into,
             })
             .await;
         }
         Command::Session(SessionCommand::List { account }) => return session::list(&store()?, account).await,
         Command::Session(SessionCommand::Restore { account, generation, force }) => {
             return session::restore(&store()?, account, generation, *force).await;
+        }
+        Command::Session(SessionCommand::Keep { account, wa_url }) => {
+            let queue_url = stack_output(&cli, "QUEUE_URL", "QueueUrl")?;
+            return keep::run(&store()?, queue_url, account, wa_url.clone()).await;
         }
         Command::Reconcile { campaign, grace, stale_claim } => {
             return reconcile::run(reconcile::ReconcileArgs {
@@ -289,7 +310,9 @@ async fn main() -> Result<()> {
         // Local commands: they talk to the store directly and returned above.
         Command::Setup { .. }
         | Command::Reconcile { .. }
-        | Command::Session(SessionCommand::List { .. } | SessionCommand::Restore { .. }) => {}
+        | Command::Session(
+            SessionCommand::List { .. } | SessionCommand::Restore { .. } | SessionCommand::Keep { .. },
+        ) => {}
         Command::Session(SessionCommand::Check { account }) => {
             let health = call(http.get(format!("{base}/accounts/{account}/session"))).await?;
             session::print_health(&health);

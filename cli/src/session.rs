@@ -127,6 +127,9 @@ pub fn print_health(h: &Value) {
         }
         None => println!("  last login never recorded"),
     }
+    if let Some(s) = h["link_age_seconds"].as_u64() {
+        println!("  linked {} ({} d ago)", text(&h["linked_at"]), s / 86_400);
+    }
     let g = &h["generations"];
     let describe = |g: &Value| {
         let bad = if g["bad"] == true { ", bad" } else { "" };

@@ -1,5 +1,7 @@
-//! `wacamp setup`: link a WhatsApp account by scanning a QR code, and store the logged-in
-//! profile as the account's new current generation — what the sender restores for every batch.
+//! `wacamp setup`: link a WhatsApp account by scanning a QR code, store the logged-in profile as
+//! the account's new current generation — what the sender restores for every batch — and resume
+//! the account's campaigns that paused because its session stopped working (unless
+//! `--no-resume`); campaigns paused or stopped for any other reason are left alone.
 
 use anyhow::{Context, Result, bail};
 use domain::{AccountId, SessionHealth};
@@ -23,6 +25,8 @@ pub struct SetupArgs {
     pub bucket: String,
     /// The campaign table (it also holds the session pointer).
     pub table: String,
+    /// The sender's queue, for resuming; `None` with `--no-resume`.
+    pub resume_into: Option<String>,
 }
 
 /// Runs setup; prints the QR code to the terminal as it rotates.
@@ -71,8 +75,37 @@ pub async fn run(args: SetupArgs) -> Result<()> {
     }
     let stored =
         store.backup(&account, &profile, GenerationState::Ready).await.context("storing the new profile")?;
+    if let Err(e) = store.record_linked(&account).await {
+        eprintln!("warning: could not record when the device was linked ({e}); its age will show as unknown");
+    }
     println!("linked: account {account}, generation {} is now current", stored.generation.id.as_str());
-    println!("paused campaigns continue with `wacamp resume <campaign>`");
+    let Some(queue_url) = args.resume_into else {
+        println!("campaigns paused for the session continue with `wacamp resume <campaign>`");
+        return Ok(());
+    };
+    let control = campaign_control::Control {
+        store: std::sync::Arc::new(campaign_store::DynamoCampaignStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            args.table.clone(),
+        )),
+        queue: std::sync::Arc::new(message_queue::SqsMessageQueue::new(
+            aws_sdk_sqs::Client::new(&aws),
+            queue_url,
+        )),
+        clock: domain::system_clock(),
+    };
+    let resumed = campaign_control::resume_after_link(&control, &account).await.context(
+        "resuming the campaigns paused for the session stopped; run `wacamp resume <campaign>` for the rest",
+    )?;
+    if resumed.is_empty() {
+        println!("no campaign of account {account} was paused for its session");
+    }
+    for r in &resumed {
+        println!(
+            "resumed campaign {} (paused for {}): {} messages queued again",
+            r.campaign, r.reason, r.requeued
+        );
+    }
     Ok(())
 }
 

@@ -95,6 +95,10 @@ pub fn health_json(
         "last_check": pointer.and_then(|p| p.last_check).map(rfc3339),
         "last_backup": pointer.and_then(|p| p.last_backup).map(rfc3339),
         "last_ready": last_ready.map(rfc3339),
+        "linked_at": pointer.and_then(|p| p.linked_at).map(rfc3339),
+        "link_age_seconds": pointer
+            .and_then(|p| p.linked_at)
+            .map(|at| u64::try_from((age.now - at).whole_seconds()).unwrap_or(0)),
         "since_last_ready_seconds": freshness.since().map(|d| d.as_secs()),
         "warning": warning,
         "generations": {

@@ -28,6 +28,12 @@ pub struct BrowserLease {
     pub until: i64,
 }
 
+/// The longest a record waits for another instance's browser lease before looking again: a
+/// lease is held until its holder's invocation deadline (so it cannot lapse while the holder
+/// lives), but a holder normally gives it back much sooner (the session keeper's check of an
+/// account takes seconds), so records look again at least this often.
+pub const BUSY_RECHECK: Duration = Duration::from_secs(60);
+
 /// Why a later record of the group goes back after an earlier one did (FIFO order holds).
 pub const BEHIND_ITS_GROUP: &str = "an earlier record of its group was given back";
 
@@ -53,7 +59,7 @@ pub async fn run(
     match deps.gate.acquire_browser(&account, &lease.holder, now, lease.until).await {
         Err(e) => return retry_all(messages, &e.to_string()),
         Ok(LeaseGrant::Busy { until, .. }) => {
-            let wait = wait_until(until + 1, now);
+            let wait = wait_until(until + 1, now).min(BUSY_RECHECK);
             tracing::info!(%account, wait_s = wait.as_secs(), "another instance holds the account's browser; records given back");
             return messages
                 .iter()

@@ -5,8 +5,8 @@
 //! fall back to older generations — see [`session`]); each record's row is claimed under a lease
 //! (QUEUED → SENDING) before anything is sent; a row found SENDING with an expired lease was
 //! maybe sent, so the chat is checked before sending again; SENT / FAILED and the counters are
-//! written in one transaction. After a batch that sent something the browser is closed with a
-//! flush and the profile is backed up as a new generation.
+//! written in one transaction. After every batch that loaded the app the browser is closed with a
+//! flush and the profile is backed up as a new generation (each load rewrites WhatsApp Web's keys).
 //!
 //! The modules, outside in:
 //! - [`batch`]: SQS records to per-account work and back to a batch response (the FIFO rule);
@@ -63,8 +63,8 @@ pub struct Config {
     pub deadline_reserve: Duration,
     /// Sends allowed per account per hour and per day.
     pub caps: SendCaps,
-    /// A batch that sent backs the profile up only when the last backup is at least this old
-    /// (zero: after every batch that sent).
+    /// A batch that loaded the app backs the profile up only when the last backup is at least
+    /// this old (zero: after every batch).
     pub backup_every: Duration,
     /// Click "Use here" when WhatsApp Web is open in another window, instead of pausing.
     pub take_over_conflict: bool,
@@ -77,7 +77,7 @@ impl Config {
     /// Reads `TABLE_NAME`, `QUEUE_URL`, `RETRY_DELAY_SECONDS` (30), `CLAIM_LEASE_SECONDS` (120),
     /// `MAX_SEND_ATTEMPTS` (3), `MAX_BACKUP_FALLBACK` (3), `PACE_MIN_MS` (2000), `PACE_MAX_MS`
     /// (6000), `DEADLINE_RESERVE_SECONDS` (25), `CAP_PER_HOUR` and `CAP_PER_DAY` (0 or unset: no
-    /// cap), `BACKUP_MIN_INTERVAL_SECONDS` (0: after every batch that sent),
+    /// cap), `BACKUP_MIN_INTERVAL_SECONDS` (0: after every batch),
     /// `TAKE_OVER_CONFLICT` (false) and `MAX_RECEIVE_COUNT` (5, the queue's redrive setting).
     pub fn from_env() -> Result<Self, platform::ConfigError> {
         let min = Duration::from_millis(platform::optional("PACE_MIN_MS", 2000u64)?);

@@ -179,6 +179,19 @@ async fn a_batch_for_an_account_whose_browser_another_instance_holds_waits_for_t
 }
 
 #[tokio::test]
+async fn a_lease_held_until_a_far_deadline_is_looked_at_again_within_a_minute() {
+    let w = world();
+    w.generation("good").await;
+    let id = w.campaign(1).await;
+    let now = *w.now.lock().unwrap();
+    // Given the session keeper holds the account's browser until its deadline fifteen minutes on,
+    w.gate.acquire_browser(&shop(), "keeper", now, now + 930).await.unwrap();
+    // the record goes back for a minute, not fifteen: the keeper gives the lease back in seconds.
+    assert_eq!(w.run(records(&id, 1)).await, vec!["r0".to_string()]);
+    assert_eq!(w.queue.retried.lock().unwrap()[0], ("rh-r0".to_string(), sender::account::BUSY_RECHECK));
+}
+
+#[tokio::test]
 async fn a_reached_hourly_cap_gives_the_rest_back_until_the_next_hour_without_failing_it() {
     let mut w = world();
     w.deps.config.caps = SendCaps { per_hour: Some(2), per_day: Some(10) };

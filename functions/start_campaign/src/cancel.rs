@@ -1,7 +1,8 @@
 //! `POST /campaigns/{id}/cancel`: what has not been sent never will be.
 
-use crate::rows::{Pages, stopped};
+use crate::rows::stopped;
 use crate::{ApiError, Deps};
+use campaign_control::Pages;
 use campaign_store::Transition;
 use domain::ErrorCode;
 use http_api::json_response;
@@ -27,8 +28,8 @@ pub(crate) async fn cancel(deps: &Deps, id: &str) -> Result<Response<Body>, ApiE
     }
     let mut cancelled = 0usize;
     for status in [domain::MessageStatus::Queued, domain::MessageStatus::Paused] {
-        let mut pages = Pages::new(deps, &id, status);
-        while let Some(page) = pages.next().await? {
+        let mut pages = Pages::new(deps.store.as_ref(), &id, status);
+        while let Some(page) = pages.next().await.map_err(|e| ApiError::internal("list rows", &e))? {
             // Many rows per transaction, the counters moving once for all of them.
             cancelled += deps.store.cancel_messages(&id, &page, status, &now).await.map_err(|e| {
                 stopped("cancel rows", &e, || {

@@ -64,6 +64,15 @@ pub struct Deps {
 }
 
 impl Deps {
+    /// The store, queue and clock, for moving whole campaigns.
+    pub(crate) fn control(&self) -> campaign_control::Control {
+        campaign_control::Control {
+            store: self.store.clone(),
+            queue: self.queue.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
     /// Now, RFC 3339.
     pub(crate) fn now(&self) -> String {
         domain::rfc3339(self.clock.now())

@@ -19,7 +19,8 @@ pub(crate) trait Backend: Send + Sync {
     /// The `SESSION` item.
     async fn get_pointer(&self, account: &AccountId) -> Result<Option<SessionPointer>, SessionStoreError>;
     /// Points at `to` if the version is still `expected` (0: no pointer yet) and `to`'s
-    /// generation item still exists, bumping the version; `Ok(false)` when either is no longer so.
+    /// generation item still exists, bumping the version and listing the account as linked;
+    /// `Ok(false)` when either is no longer so.
     async fn move_pointer(
         &self,
         account: &AccountId,
@@ -36,6 +37,8 @@ pub(crate) trait Backend: Send + Sync {
         now: OffsetDateTime,
         expected: Option<u64>,
     ) -> Result<bool, SessionStoreError>;
+    /// Sets `linked_at` on an existing session pointer; `Ok(false)` when there is none.
+    async fn set_linked(&self, account: &AccountId, at: OffsetDateTime) -> Result<bool, SessionStoreError>;
     /// Creates a generation item.
     async fn put_generation(
         &self,
@@ -60,6 +63,12 @@ pub(crate) trait Backend: Send + Sync {
         bad: Option<bool>,
         ready_at: Option<OffsetDateTime>,
     ) -> Result<bool, SessionStoreError>;
+    /// The accounts whose pointer ever moved, in account order after `after`, at most `limit`.
+    async fn linked_accounts(
+        &self,
+        after: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<AccountId>, SessionStoreError>;
     /// Deletes a generation item while the pointer's version still is `pointer_version` (so a
     /// promote that raced the deletion wins: `Ok(false)`, nothing deleted).
     async fn delete_generation(

@@ -161,6 +161,14 @@ impl<B: Backend> Engine<B> {
         self.backend.get_pointer(account).await
     }
 
+    pub(crate) async fn linked_accounts(
+        &self,
+        after: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<AccountId>, SessionStoreError> {
+        self.backend.linked_accounts(after, limit).await
+    }
+
     pub(crate) async fn list(&self, account: &AccountId) -> Result<Vec<GenerationInfo>, SessionStoreError> {
         self.backend.list_generations(account).await
     }
@@ -230,6 +238,14 @@ impl<B: Backend> Engine<B> {
         state: SessionHealth,
     ) -> Result<(), SessionStoreError> {
         self.backend.set_state(account, state, self.clock.now(), None).await.map(|_| ())
+    }
+
+    pub(crate) async fn record_linked(&self, account: &AccountId) -> Result<(), SessionStoreError> {
+        if self.backend.set_linked(account, self.clock.now()).await? {
+            Ok(())
+        } else {
+            Err(SessionStoreError::NotFound(format!("account {account} has no session pointer")))
+        }
     }
 
     pub(crate) async fn expire(&self, account: &AccountId, tried: u64) -> Result<bool, SessionStoreError> {
@@ -351,6 +367,19 @@ macro_rules! delegate_profile_store {
                 account: &domain::AccountId,
             ) -> Result<Vec<$crate::GenerationId>, $crate::SessionStoreError> {
                 self.0.prune(account).await
+            }
+            async fn record_linked(
+                &self,
+                account: &domain::AccountId,
+            ) -> Result<(), $crate::SessionStoreError> {
+                self.0.record_linked(account).await
+            }
+            async fn linked_accounts(
+                &self,
+                after: Option<&domain::AccountId>,
+                limit: u32,
+            ) -> Result<Vec<domain::AccountId>, $crate::SessionStoreError> {
+                self.0.linked_accounts(after, limit).await
             }
         }
     };

@@ -188,6 +188,18 @@ pub trait ProfileStore: SessionPointers {
 
     /// Applies retention now; returns the generations deleted.
     async fn prune(&self, account: &AccountId) -> Result<Vec<GenerationId>, SessionStoreError>;
+
+    /// Records that a new device was just linked for the account (`wacamp setup`): the link's
+    /// age counts from now. `NotFound` when the account has no session pointer yet.
+    async fn record_linked(&self, account: &AccountId) -> Result<(), SessionStoreError>;
+
+    /// The accounts that have a session (their pointer moved at least once), in account order
+    /// after `after`, at most `limit`: what the session keeper walks.
+    async fn linked_accounts(
+        &self,
+        after: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<AccountId>, SessionStoreError>;
 }
 
 /// Takes a snapshot off the async runtime (it reads files and compresses).

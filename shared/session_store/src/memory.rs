@@ -118,6 +118,7 @@ impl Backend for MemoryBackend {
                 version: 0,
                 last_check: None,
                 last_backup: None,
+                linked_at: None,
             });
             if p.version != expected {
                 return false;
@@ -156,10 +157,21 @@ impl Backend for MemoryBackend {
                 version: 0,
                 last_check: None,
                 last_backup: None,
+                linked_at: None,
             });
             p.state = state;
             p.last_check = Some(now);
             true
+        }))
+    }
+
+    async fn set_linked(&self, account: &AccountId, at: OffsetDateTime) -> Result<bool, SessionStoreError> {
+        Ok(self.with(|m| match m.pointers.get_mut(account) {
+            None => false,
+            Some(p) => {
+                p.linked_at = Some(at);
+                true
+            }
         }))
     }
 
@@ -214,6 +226,24 @@ impl Backend for MemoryBackend {
                 }
                 true
             }
+        }))
+    }
+
+    async fn linked_accounts(
+        &self,
+        after: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<AccountId>, SessionStoreError> {
+        Ok(self.with(|m| {
+            let mut accounts: Vec<AccountId> = m
+                .pointers
+                .keys()
+                .filter(|a| after.is_none_or(|after| a.as_str() > after.as_str()))
+                .cloned()
+                .collect();
+            accounts.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+            accounts.truncate(limit as usize);
+            accounts
         }))
     }
 

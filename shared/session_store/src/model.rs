@@ -132,6 +132,9 @@ pub struct SessionPointer {
     pub last_check: Option<OffsetDateTime>,
     /// When a generation was last stored.
     pub last_backup: Option<OffsetDateTime>,
+    /// When the device was linked (`wacamp setup` scanned a QR code): WhatsApp's limits for
+    /// linked devices count from here and from the last activity.
+    pub linked_at: Option<OffsetDateTime>,
 }
 
 /// What a backup did.

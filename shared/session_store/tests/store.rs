@@ -284,6 +284,20 @@ async fn marking_bad_and_recording_state_show_in_the_newest_first_listing() {
     assert!(pointer.last_check.is_some());
     let missing = session_store::GenerationId::new(2, 2);
     assert_eq!(store.mark_bad(&world.account, &missing).await.unwrap_err().code(), "PROFILE_NOT_FOUND");
+    // The link's time is recorded once setup linked a device, kept across later moves.
+    assert_eq!(pointer.linked_at, None);
+    store.record_linked(&world.account).await.unwrap();
+    let linked_at = store.pointer(&world.account).await.unwrap().unwrap().linked_at;
+    assert!(linked_at.is_some());
+    store.backup(&world.account, &profile, GenerationState::Ready).await.unwrap();
+    assert_eq!(store.pointer(&world.account).await.unwrap().unwrap().linked_at, linked_at);
+    let never = domain::AccountId::parse("never-linked").unwrap();
+    assert_eq!(store.record_linked(&never).await.unwrap_err().code(), "PROFILE_NOT_FOUND");
+    // The account is listed as linked once its pointer moved, for the session keeper.
+    let linked = store.linked_accounts(None, 1000).await.unwrap();
+    assert!(linked.contains(&world.account), "{linked:?}");
+    let after: Vec<_> = store.linked_accounts(Some(&world.account), 1000).await.unwrap();
+    assert!(!after.contains(&world.account) && after.iter().all(|a| a.as_str() > world.account.as_str()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

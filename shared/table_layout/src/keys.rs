@@ -142,6 +142,20 @@ pub fn sends(account: &AccountId, window: Window, start: i64) -> Key {
     Key::new(account_partition(account), format!("SENDS#{kind}#{start}"))
 }
 
+/// The partition listing every account whose session pointer ever moved (one item per account,
+/// written with each move); the session keeper walks it.
+pub const LINKED_PARTITION: &str = "LINKED";
+
+/// An account's entry in the linked listing.
+pub fn linked_account(account: &AccountId) -> Key {
+    Key::new(LINKED_PARTITION.to_owned(), account_partition(account))
+}
+
+/// The account a linked-listing sort key names.
+pub fn parse_linked_account_sk(sk: &str) -> Option<AccountId> {
+    sk.strip_prefix("ACCOUNT#").and_then(|a| AccountId::parse(a).ok())
+}
+
 /// The partition listing the campaigns that are not over (written when one opens or reopens,
 /// removed when it completes or is cancelled); the reconciler walks it.
 pub const OPEN_PARTITION: &str = "OPEN";

@@ -6,9 +6,8 @@ use domain::AccountId;
 use serde_json::{Value, json};
 use session_store::{GenerationState, ProfileStore, S3ProfileStore, SessionPointers, StoreConfig};
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::time::Duration;
-use test_support::{Stack, eventually, stack};
+use test_support::{Stack, eventually, stack, wacamp};
 
 const STACK: &str = "wacamp-api-read";
 /// Recipients in the campaign; every tenth number is invalid (FAILED at once).
@@ -47,27 +46,6 @@ async fn walk(st: &Stack, id: &str, filter: Option<&str>) -> (Vec<Value>, usize)
         }
     }
     (rows, pages)
-}
-
-/// Runs the `wacamp` binary built by `make build` against `st`; returns (success, stdout, stderr).
-fn wacamp(st: &Stack, args: &[&str]) -> (bool, String, String) {
-    let bin = test_support::root().join("target/debug/wacamp");
-    assert!(bin.exists(), "{} is missing: run `make build`", bin.display());
-    let out = Command::new(bin)
-        .args(args)
-        .env("WACAMP_API_URL", &st.http_base_url)
-        .env("WACAMP_API_KEY", test_support::API_KEY)
-        .env("PROFILE_BUCKET", &st.profile_bucket_name)
-        .env("TABLE_NAME", &st.table_name)
-        .env("AWS_ENDPOINT_URL", test_support::endpoint())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .unwrap();
-    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    (out.status.success(), text(out.stdout), text(out.stderr))
 }
 
 fn row_numbers(rows: &[Value]) -> Vec<u64> {

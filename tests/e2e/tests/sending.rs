@@ -5,12 +5,11 @@
 
 use serde_json::{Value, json};
 use session_store::ProfileStore;
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 use test_support::world::profiles;
-use test_support::{Stack, World, eventually, link_account, sdk_config};
-use wa_sim::{SimConfig, SimHandle};
+use test_support::{Stack, World, delivered, eventually, link_account, numbered, sdk_config, wait_status};
+use wa_sim::SimConfig;
 
 const STACK: &str = "wacamp-send";
 
@@ -57,48 +56,9 @@ fn recipients(n: u32) -> Vec<Value> {
     numbered(340_000, n)
 }
 
-/// `n` recipients from `first` on; a test that changes how the simulator treats a number uses a
-/// range of its own, because the simulator is shared by the whole binary.
-fn numbered(first: u32, n: u32) -> Vec<Value> {
-    (0..n)
-        .map(|i| json!({"phone": format!("+4915112{:06}", first + i), "vars": {"n": i.to_string()}}))
-        .collect()
-}
-
 async fn start(stack: &Stack, account: &str, recipients: Vec<Value>) -> String {
-    let resp = test_support::http()
-        .post(format!("{}/campaigns", stack.http_base_url))
-        .json(
-            &json!({"name": "e2e", "account": account, "template": "Hello #{{n}}", "recipients": recipients}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 202);
-    resp.json::<Value>().await.unwrap()["campaign_id"].as_str().unwrap().to_owned()
-}
-
-async fn wait_status(stack: &Stack, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let http = test_support::http();
-    eventually(what, Duration::from_secs(300), || {
-        let url = format!("{}/campaigns/{id}", stack.http_base_url);
-        let http = http.clone();
-        let done = &done;
-        async move {
-            let body: Value = http.get(url).send().await.ok()?.json().await.ok()?;
-            done(&body).then_some(body)
-        }
-    })
-    .await
-}
-
-/// Deliveries of `account`, counted per recipient.
-fn delivered(sim: &SimHandle, account: &str) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for d in sim.deliveries().into_iter().filter(|d| d.account == account) {
-        *counts.entry(d.to).or_insert(0) += 1;
-    }
-    counts
+    let accepted = test_support::start_campaign(stack, account, recipients).await;
+    accepted["campaign_id"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -369,9 +329,11 @@ async fn a_tiny_invocation_timeout_leaves_the_rest_to_later_invocations_without_
     let account = account();
     link_new_generation_in(w, &stack, &account).await;
     let since = now_ms();
-    // (sends slowed down so that a batch of ten cannot fit in one invocation)
+    // (sends slowed down so that no batch of five or more fits in one invocation: it stops
+    // starting messages 12 s in, and each takes over 3 s; the queue hands out batches of five
+    // or ten)
     let latency = w.sim.latency();
-    w.sim.set_latency(wa_sim::Latency { server_ack: Duration::from_millis(1500), ..latency });
+    w.sim.set_latency(wa_sim::Latency { server_ack: Duration::from_millis(3000), ..latency });
     let id = start(&stack, &account, numbered(380_000, 10)).await;
     let status = wait_status(&stack, &id, "the campaign to complete", |s| s["status"] == "COMPLETED").await;
     w.sim.set_latency(latency);

@@ -5,6 +5,8 @@
 //! ever skips a test.
 //!
 //! - [`aws`]: the endpoint, SDK clients with few retries, fresh tables and buckets.
+//! - [`campaigns`]: starting campaigns through the API, waiting on their status, counting deliveries.
+//! - [`cli`]: the `wacamp` binary pointed at a stack.
 //! - [`fixtures`]: campaigns built one way for every test.
 //! - [`stack`]: deploying a stack and reading its outputs.
 //! - [`http`]: calls with the test stacks' API key.
@@ -12,6 +14,8 @@
 //! - [`world`]: a stack wired to its own simulator, and linking an account the way `wacamp setup` does.
 
 pub mod aws;
+pub mod campaigns;
+pub mod cli;
 pub mod fixtures;
 pub mod http;
 pub mod stack;
@@ -19,6 +23,8 @@ pub mod wait;
 pub mod world;
 
 pub use aws::{endpoint, fresh_bucket, fresh_table, s3, sdk_config, sdk_config_at, unique};
+pub use campaigns::{delivered, numbered, start_campaign, wait_status};
+pub use cli::{wacamp, wacamp_command};
 pub use http::{API_KEY, get_json, http, post_json};
 pub use stack::{Stack, deploy, invoke, root, stack, try_invoke};
 pub use wait::eventually;

@@ -33,6 +33,12 @@ pub struct Stack {
     pub sender_function_name: String,
     /// The reconciler function's name.
     pub reconciler_function_name: String,
+    /// The session keeper function's name (empty on a stack that packages the sender as an image,
+    /// which has none yet).
+    #[serde(default)]
+    pub session_keeper_function_name: String,
+    /// The SNS topic of session alerts.
+    pub alert_topic_arn: String,
 }
 
 /// Deploys (creates or updates) `name` with the test-friendly parameters, once per test binary.

@@ -85,5 +85,6 @@ pub(super) fn parse_pointer(item: &Item, key: &str) -> Result<SessionPointer, Se
         version: get_n(item, key, "version")?,
         last_check: opt_time(item, "last_check"),
         last_backup: opt_time(item, "last_backup"),
+        linked_at: opt_time(item, "linked_at"),
     })
 }

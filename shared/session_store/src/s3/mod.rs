@@ -7,7 +7,7 @@ use crate::model::{GenerationId, GenerationInfo, GenerationState, SessionPointer
 use crate::{SessionStoreError, StoreConfig};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use aws_sdk_s3::primitives::ByteStream;
 use domain::{AccountId, SessionHealth};
 use domain::{SharedClock, system_clock};
@@ -16,12 +16,14 @@ use table_layout::keys;
 use time::OffsetDateTime;
 
 mod items;
+mod linked;
 mod pointers;
 mod transact;
 
 use items::{Item, generation_key, n, parse_generation, s, session_key, stamp};
 pub use pointers::DynamoSessionPointers;
 use pointers::read_pointer;
+use table_layout::codec::key_item;
 use transact::transact;
 
 /// The AWS backend.
@@ -183,11 +185,19 @@ impl Backend for AwsBackend {
             .condition_expression("attribute_exists(SK)")
             .build()
             .map_err(|e| SessionStoreError::unavailable("DynamoDB ConditionCheck GEN", e))?;
+        // Listed as linked with every move (a put of the same item: idempotent), so the keeper
+        // finds every account that has a session.
+        let listed = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(key_item(&keys::linked_account(account))))
+            .build()
+            .map_err(|e| SessionStoreError::unavailable("DynamoDB Put LINKED", e))?;
         let request = self
             .dynamo
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(update).build())
-            .transact_items(TransactWriteItem::builder().condition_check(exists).build());
+            .transact_items(TransactWriteItem::builder().condition_check(exists).build())
+            .transact_items(TransactWriteItem::builder().put(listed).build());
         if transact(request, "DynamoDB TransactWriteItems SESSION").await? {
             return Ok(true);
         }
@@ -231,6 +241,10 @@ impl Backend for AwsBackend {
             }
             Err(e) => Err(SessionStoreError::unavailable("DynamoDB UpdateItem SESSION state", e)),
         }
+    }
+
+    async fn set_linked(&self, account: &AccountId, at: OffsetDateTime) -> Result<bool, SessionStoreError> {
+        self.write_linked_at(account, at).await
     }
 
     async fn put_generation(
@@ -320,6 +334,14 @@ impl Backend for AwsBackend {
         // The sort key orders them already; sorting again costs nothing and guards emulators.
         out.sort_by(|a, b| b.id.cmp(&a.id));
         Ok(out)
+    }
+
+    async fn linked_accounts(
+        &self,
+        after: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<AccountId>, SessionStoreError> {
+        self.query_linked(after, limit).await
     }
 
     async fn update_generation(

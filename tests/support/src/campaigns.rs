@@ -1,0 +1,56 @@
+//! Driving campaigns through a deployed stack's HTTP API and counting what the recipients got
+//! from the simulator's delivery record.
+
+use crate::stack::Stack;
+use crate::wait::eventually;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use wa_sim::SimHandle;
+
+/// `n` recipients from `first` on (`+4915112<first + i>`, variable `n` = i); a test that changes
+/// how the simulator treats a number uses a range of its own, because a simulator is shared by
+/// its whole test binary.
+pub fn numbered(first: u32, n: u32) -> Vec<Value> {
+    (0..n)
+        .map(|i| json!({"phone": format!("+4915112{:06}", first + i), "vars": {"n": i.to_string()}}))
+        .collect()
+}
+
+/// Starts a campaign of `account` with template `Hello #{{n}}`; returns the accepted body (202).
+pub async fn start_campaign(stack: &Stack, account: &str, recipients: Vec<Value>) -> Value {
+    let resp = crate::http::http()
+        .post(format!("{}/campaigns", stack.http_base_url))
+        .json(
+            &json!({"name": "e2e", "account": account, "template": "Hello #{{n}}", "recipients": recipients}),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST /campaigns: {e}"));
+    assert_eq!(resp.status(), 202);
+    resp.json::<Value>().await.unwrap_or_else(|e| panic!("POST /campaigns answered no JSON: {e}"))
+}
+
+/// Polls the campaign's status until `done` holds (at most five minutes); returns that status.
+pub async fn wait_status(stack: &Stack, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let http = crate::http::http();
+    eventually(what, Duration::from_secs(300), || {
+        let url = format!("{}/campaigns/{id}", stack.http_base_url);
+        let http = http.clone();
+        let done = &done;
+        async move {
+            let body: Value = http.get(url).send().await.ok()?.json().await.ok()?;
+            done(&body).then_some(body)
+        }
+    })
+    .await
+}
+
+/// Deliveries of `account`, counted per recipient.
+pub fn delivered(sim: &SimHandle, account: &str) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for d in sim.deliveries().into_iter().filter(|d| d.account == account) {
+        *counts.entry(d.to).or_insert(0) += 1;
+    }
+    counts
+}
