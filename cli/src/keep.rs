@@ -6,13 +6,10 @@
 use crate::session::StoreLocation;
 use anyhow::{Context, Result, bail};
 use async_trait::async_trait;
-use campaign_store::{DynamoAccountGate, DynamoCampaignStore};
 use domain::AccountId;
-use message_queue::SqsMessageQueue;
-use sender::browser::ChromiumLauncher;
 use session_keeper::alert::{Alert, Alerts};
 use session_keeper::{Deps, Kept, Scope};
-use session_store::{S3ProfileStore, StoreConfig};
+use session_store::StoreConfig;
 use std::sync::Arc;
 
 /// How long this run may take (the lease is held that long plus a margin).
@@ -38,33 +35,21 @@ pub async fn run(
 ) -> Result<()> {
     let account = AccountId::parse(raw_account).with_context(|| format!("--account '{raw_account}'"))?;
     let aws = platform::aws_config().await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let mut store = StoreConfig::new(&at.bucket, &at.table);
     store.key = session_store::ProfileKey::from_env().context("PROFILE_ENCRYPTION_KEY")?;
     let mut driver = wa_driver::DriverConfig::from_env(std::env::temp_dir())?;
     if let Some(url) = wa_url {
         driver.wa_url = if url.ends_with('/') { url } else { format!("{url}/") };
     }
-    let clock = domain::system_clock();
-    let deps = Deps {
-        config: session_keeper::Config {
-            table_name: at.table.clone(),
-            queue_url: queue_url.clone(),
-            max_fallback: 3,
-            reserve: std::time::Duration::ZERO,
-            alert_topic_arn: None,
-        },
-        profiles: Arc::new(S3ProfileStore::new(platform::s3_client(&aws), dynamo.clone(), store)),
-        launcher: Arc::new(ChromiumLauncher { template: driver, take_over_conflict: false }),
-        gate: Arc::new(DynamoAccountGate::new(dynamo.clone(), at.table.clone())),
-        control: campaign_control::Control {
-            store: Arc::new(DynamoCampaignStore::new(dynamo, at.table.clone())),
-            queue: Arc::new(SqsMessageQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url)),
-            clock: clock.clone(),
-        },
-        alerts: Arc::new(PrintedAlerts),
-        clock: clock.clone(),
+    let config = session_keeper::Config {
+        table_name: at.table.clone(),
+        queue_url,
+        max_fallback: 3,
+        reserve: std::time::Duration::ZERO,
+        alert_topic_arn: None,
     };
+    let deps = Deps::on_aws(&aws, config, store, driver, Arc::new(PrintedAlerts));
+    let clock = deps.clock.clone();
     let deadline_ms = u64::try_from(clock.unix_millis()).unwrap_or(0) + BUDGET_SECONDS * 1000;
     let holder = format!("wacamp-cli-{}", std::process::id());
     let report = session_keeper::run(&deps, &Scope::Account(account.clone()), deadline_ms, &holder)
@@ -74,9 +59,10 @@ pub async fn run(
         bail!("account {account} was not checked")
     };
     match kept {
-        Kept::Refreshed { generation, from_backup, resumed } => {
+        Kept::Refreshed { generation, current, from_backup, resumed } => {
             let restored = if *from_backup { " (restored from an older backup)" } else { "" };
-            println!("account {account}: READY{restored}; generation {generation} stored and current");
+            let current = if *current { "stored and current" } else { "stored (a newer one is current)" };
+            println!("account {account}: READY{restored}; generation {generation} {current}");
             for campaign in resumed {
                 println!("resumed campaign {campaign}");
             }

@@ -83,17 +83,13 @@ pub async fn run(args: SetupArgs) -> Result<()> {
         println!("campaigns paused for the session continue with `wacamp resume <campaign>`");
         return Ok(());
     };
-    let control = campaign_control::Control {
-        store: std::sync::Arc::new(campaign_store::DynamoCampaignStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            args.table.clone(),
-        )),
-        queue: std::sync::Arc::new(message_queue::SqsMessageQueue::new(
-            aws_sdk_sqs::Client::new(&aws),
-            queue_url,
-        )),
-        clock: domain::system_clock(),
-    };
+    let control = campaign_control::Control::on_aws(
+        aws_sdk_dynamodb::Client::new(&aws),
+        aws_sdk_sqs::Client::new(&aws),
+        args.table.clone(),
+        queue_url,
+        domain::system_clock(),
+    );
     let resumed = campaign_control::resume_after_link(&control, &account).await.context(
         "resuming the campaigns paused for the session stopped; run `wacamp resume <campaign>` for the rest",
     )?;

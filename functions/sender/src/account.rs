@@ -30,8 +30,9 @@ pub struct BrowserLease {
 
 /// The longest a record waits for another instance's browser lease before looking again: a
 /// lease is held until its holder's invocation deadline (so it cannot lapse while the holder
-/// lives), but a holder normally gives it back much sooner (the session keeper's check of an
-/// account takes seconds), so records look again at least this often.
+/// lives), but a holder normally gives it back much sooner (the session keeper's check of a
+/// working session takes seconds, though a slow one may take minutes), so records look again at
+/// least this often.
 pub const BUSY_RECHECK: Duration = Duration::from_secs(60);
 
 /// Why a later record of the group goes back after an earlier one did (FIFO order holds).
@@ -97,7 +98,10 @@ async fn with_browser(
     {
         Ok(o) => o,
         Err(session::NotOpened::Transient(why)) => return retry_all(messages, &why),
-        Err(session::NotOpened::Unusable(code)) => return pause_all(deps, messages, code, tally).await,
+        Err(session::NotOpened::Unusable(code)) => {
+            record_unusable(deps, &account, code, false).await;
+            return pause_all(deps, messages, code, tally).await;
+        }
     };
     tally.open_ms += opened.took.as_millis();
     tally.restore_ms += opened.restore.as_millis();
@@ -108,6 +112,7 @@ async fn with_browser(
     let mut campaigns: HashMap<CampaignId, CampaignInfo> = HashMap::new();
     let mut dispositions = Vec::with_capacity(messages.len());
     let mut stopped: Option<String> = None;
+    let mut session_stopped: Option<ErrorCode> = None;
     for m in messages {
         if let Some(why) = &stopped {
             dispositions.push(Disposition::retry(why.clone()));
@@ -152,6 +157,7 @@ async fn with_browser(
         }
         // FIFO: once a record goes back, the later ones of the group must not overtake it.
         let given_back = delivered.disposition.gives_back();
+        session_stopped = session_stopped.or(delivered.session_stopped);
         dispositions.push(delivered.disposition);
         if let Some(why) = delivered.stop {
             stopped = Some(why);
@@ -160,13 +166,38 @@ async fn with_browser(
         }
     }
     tally.full_loads += browser.full_loads();
-    close_and_back_up(deps, &account, browser, profile, lease).await;
+    match session_stopped {
+        // What the profile holds now is a session that stopped working: never a backup.
+        Some(code) => {
+            tracing::warn!(%account, %code, "the session stopped being usable; the profile is not backed up");
+            record_unusable(deps, &account, code, true).await;
+            session::close_quietly(browser).await;
+        }
+        None => close_and_back_up(deps, &account, browser, profile, lease).await,
+    }
     dispositions
 }
 
+/// Records on the session pointer that the session is not READY (so the session keeper resumes
+/// what paused once it finds it READY again): CONFLICT or BANNED when that is what was seen,
+/// UNKNOWN otherwise — a session lost mid-send may come back from an older generation; only
+/// trying every generation makes it EXPIRED, which opening the session already recorded.
+async fn record_unusable(deps: &Deps, account: &AccountId, code: ErrorCode, mid_send: bool) {
+    let state = match code {
+        ErrorCode::SessionConflict => SessionHealth::Conflict,
+        ErrorCode::AccountBanned => SessionHealth::Banned,
+        ErrorCode::SessionExpired if !mid_send => return,
+        _ => SessionHealth::Unknown,
+    };
+    if let Err(e) = deps.profiles.set_session_state(account, state).await {
+        tracing::warn!(%account, error = %e, "could not record the session state");
+    }
+}
+
 /// Closes the browser with a flush before anything reads the profile, then backs it up: the
-/// session loaded the app (it logged in), and each load rewrites WhatsApp Web's keys, so the
-/// newest generation must hold what it saved — whether or not anything was sent — at most every
+/// session loaded the app (it logged in, and kept working to the end), and each load rewrites
+/// WhatsApp Web's keys, so the newest generation must hold what it saved — whether or not anything
+/// was sent — at most every
 /// `BACKUP_MIN_INTERVAL_SECONDS`. Only a browser that closed cleanly is backed up (a failed one
 /// may have left the profile half-written), and only while the lease is still ours (asked with
 /// the same end, so nothing is extended): a lost lease means another instance may have run a

@@ -92,15 +92,18 @@ pub struct Delivered {
     pub disposition: Disposition,
     /// Set when nothing more may be sent in this run.
     pub stop: Option<String>,
+    /// Set when the session stopped being usable mid-send (the page logged out, was taken
+    /// elsewhere, banned): the profile must not be backed up as a working one.
+    pub session_stopped: Option<ErrorCode>,
 }
 
 impl Delivered {
     fn new(browser: Box<dyn Browser>, disposition: Disposition) -> Self {
-        Self { browser, disposition, stop: None }
+        Self { browser, disposition, stop: None, session_stopped: None }
     }
 
     fn stopping(browser: Box<dyn Browser>, disposition: Disposition, why: String) -> Self {
-        Self { browser, disposition, stop: Some(why) }
+        Self { browser, disposition, stop: Some(why), session_stopped: None }
     }
 }
 
@@ -301,7 +304,11 @@ pub async fn deliver(
             SendOutcome::Uncertain(code) if code.pauses() => {
                 tally.paused += 1;
                 let done = settle(finish(Finish::Paused(code)).await, browser, Done::Paused);
-                Delivered { stop: Some(format!("the session stopped being usable ({code})")), ..done }
+                Delivered {
+                    stop: Some(format!("the session stopped being usable ({code})")),
+                    session_stopped: Some(code),
+                    ..done
+                }
             }
             SendOutcome::Uncertain(code) if last_try => {
                 tally.failed += 1;

@@ -294,6 +294,22 @@ async fn a_batch_that_sent_nothing_still_backs_up_the_session_it_loaded() {
 }
 
 #[tokio::test]
+async fn a_session_that_stops_working_mid_batch_is_not_backed_up_and_is_no_longer_ready() {
+    let w = world();
+    w.generation("good").await;
+    let id = w.campaign(2).await;
+    // Given the session is lost while the first message is sent,
+    w.script.lock().unwrap().next.push_back(SendOutcome::Uncertain(ErrorCode::SessionLost));
+    w.run(records(&id, 2)).await;
+    assert_eq!(w.store.campaign(&id).await.unwrap().unwrap().counts.paused, 1);
+    // the profile it leaves is not stored as a working one, and the pointer no longer says
+    // READY (so a keeper run that finds it working again resumes what paused).
+    assert_eq!(w.profiles.list(&shop()).await.unwrap().len(), 1, "no backup of a lost session");
+    let pointer = w.profiles.pointer(&shop()).await.unwrap().unwrap();
+    assert_eq!(pointer.state, domain::SessionHealth::Unknown);
+}
+
+#[tokio::test]
 async fn a_batch_soon_after_a_backup_takes_none_when_backups_are_spaced() {
     let mut w = world();
     w.deps.config.backup_every = Duration::from_secs(600);

@@ -18,10 +18,12 @@ use session_store::GenerationState;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Kept {
-    /// It logged in and a fresh generation is current.
+    /// It logged in and a fresh generation was stored.
     Refreshed {
         /// The new generation.
         generation: String,
+        /// Whether it became current (not when a newer one already was, e.g. a setup meanwhile).
+        current: bool,
         /// The current one had stopped working; an older one was restored.
         from_backup: bool,
         /// Campaigns that paused for the session and resumed.
@@ -133,7 +135,7 @@ async fn under_lease(
                 .profiles
                 .backup(account, profile.path(), GenerationState::Ready)
                 .await
-                .map(|b| b.generation.id.as_str().to_owned())
+                .map(|b| (b.generation.id.as_str().to_owned(), b.current))
                 .map_err(|e| format!("{}: {e}", e.code())),
             Ok(false) => Err("the account's browser lease was lost".to_owned()),
             Err(e) => Err(format!("could not confirm the account's browser lease: {e}")),
@@ -142,12 +144,9 @@ async fn under_lease(
         Err(e) => Err(format!("the browser close task failed: {e}")),
     };
     drop(profile);
-    // Logged in: the pointer says READY (and when it was checked) whatever was stored.
-    if let Err(e) = deps.profiles.set_session_state(account, SessionHealth::Ready).await {
-        tracing::warn!(%account, error = %e, "could not record the session state");
-    }
     // READY again (it was not at the last check): what paused for the session continues. A
     // session that already was READY is left as the operator left it (`wacamp setup --no-resume`).
+    let mut resume_failed = false;
     let resumed = if pointer.state == SessionHealth::Ready {
         Vec::new()
     } else {
@@ -155,14 +154,21 @@ async fn under_lease(
             Ok(resumed) => resumed.into_iter().map(|r| r.campaign.to_string()).collect(),
             Err(e) => {
                 tracing::warn!(%account, error = %e, "resuming the campaigns paused for the session stopped; the next run continues");
+                resume_failed = true;
                 Vec::new()
             }
         }
     };
+    // Logged in: the pointer says READY (and when it was checked) — unless resuming stopped
+    // part-way, then not yet, so the next run resumes the rest.
+    let state = if resume_failed { SessionHealth::Unknown } else { SessionHealth::Ready };
+    if let Err(e) = deps.profiles.set_session_state(account, state).await {
+        tracing::warn!(%account, error = %e, "could not record the session state");
+    }
     match stored {
-        Ok(generation) => {
-            tracing::info!(%account, generation = %generation, from_backup, "session checked and a fresh generation stored");
-            Kept::Refreshed { generation, from_backup, resumed }
+        Ok((generation, current)) => {
+            tracing::info!(%account, generation = %generation, current, from_backup, "session checked and a fresh generation stored");
+            Kept::Refreshed { generation, current, from_backup, resumed }
         }
         Err(why) => {
             tracing::warn!(%account, reason = %why, "session logged in but no fresh generation was stored");

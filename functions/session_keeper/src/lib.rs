@@ -74,6 +74,44 @@ pub struct Deps {
     pub clock: SharedClock,
 }
 
+impl Deps {
+    /// The deployed wiring: DynamoDB, S3 and SQS from `aws`, Chromium from `driver` (never
+    /// taking a session over from another window: that is for the operator to decide), alerts to
+    /// `alerts`.
+    pub fn on_aws(
+        aws: &platform::SdkConfig,
+        config: Config,
+        store: session_store::StoreConfig,
+        driver: wa_driver::DriverConfig,
+        alerts: Arc<dyn Alerts>,
+    ) -> Self {
+        let dynamo = aws_sdk_dynamodb::Client::new(aws);
+        let clock = domain::system_clock();
+        Self {
+            profiles: Arc::new(session_store::S3ProfileStore::new(
+                platform::s3_client(aws),
+                dynamo.clone(),
+                store,
+            )),
+            launcher: Arc::new(sender::browser::ChromiumLauncher {
+                template: driver,
+                take_over_conflict: false,
+            }),
+            gate: Arc::new(campaign_store::DynamoAccountGate::new(dynamo.clone(), config.table_name.clone())),
+            control: campaign_control::Control::on_aws(
+                dynamo,
+                aws_sdk_sqs::Client::new(aws),
+                config.table_name.clone(),
+                config.queue_url.clone(),
+                clock.clone(),
+            ),
+            alerts,
+            clock,
+            config,
+        }
+    }
+}
+
 /// One account's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountReport {
@@ -119,36 +157,51 @@ pub fn scope(event: &Value) -> Result<Scope, String> {
 }
 
 /// Keeps the accounts of `scope`, starting none with less than the reserve left before
-/// `deadline` (epoch milliseconds); `holder` names this invocation on the browser lease.
+/// `deadline` (epoch milliseconds); `holder` names this invocation on the browser lease. Every
+/// run starts at another account (the minute picks it), so when the linked accounts take longer
+/// than one invocation, none waits behind the others run after run.
 pub async fn run(deps: &Deps, scope: &Scope, deadline_ms: u64, holder: &str) -> Result<Report, String> {
     let until = i64::try_from(deadline_ms / 1000).unwrap_or(i64::MAX).saturating_add(LEASE_MARGIN_SECONDS);
-    let mut report = Report::default();
-    let mut after: Option<AccountId> = None;
-    loop {
-        let page = match scope {
-            Scope::Account(account) => vec![account.clone()],
-            Scope::All => deps
-                .profiles
-                .linked_accounts(after.as_ref(), LISTING_PAGE)
-                .await
-                .map_err(|e| format!("listing the linked accounts: {e}"))?,
-        };
-        for account in &page {
-            let left_ms = deadline_ms.saturating_sub(u64::try_from(deps.clock.unix_millis()).unwrap_or(0));
-            if Duration::from_millis(left_ms) < deps.config.reserve {
-                tracing::info!(%account, "the invocation's deadline is near; the other accounts wait for the next run");
-                report.stopped_early = true;
-                return Ok(report);
+    let accounts = match scope {
+        Scope::Account(account) => vec![account.clone()],
+        Scope::All => {
+            let mut accounts = linked_accounts(deps.profiles.as_ref()).await?;
+            if !accounts.is_empty() {
+                let start = usize::try_from(deps.clock.unix() / 60).unwrap_or(0) % accounts.len();
+                accounts.rotate_left(start);
             }
-            let kept = keep::keep(deps, account, holder, until).await;
-            println!("{}", alert::state_metric(kept.state(), deps.clock.unix_millis()));
-            tracing::info!(%account, state = kept.state(), outcome = ?kept, "session kept");
-            report.accounts.push(AccountReport { account: account.clone(), kept });
+            accounts
         }
-        if matches!(scope, Scope::Account(_)) || page.len() < LISTING_PAGE as usize {
-            return Ok(report);
+    };
+    let mut report = Report::default();
+    for account in &accounts {
+        let left_ms = deadline_ms.saturating_sub(u64::try_from(deps.clock.unix_millis()).unwrap_or(0));
+        if Duration::from_millis(left_ms) < deps.config.reserve {
+            tracing::info!(%account, "the invocation's deadline is near; the other accounts wait for the next run");
+            report.stopped_early = true;
+            break;
         }
-        after = page.last().cloned();
+        let kept = keep::keep(deps, account, holder, until).await;
+        println!("{}", alert::state_metric(kept.state(), deps.clock.unix_millis()));
+        tracing::info!(%account, state = kept.state(), outcome = ?kept, "session kept");
+        report.accounts.push(AccountReport { account: account.clone(), kept });
+    }
+    Ok(report)
+}
+
+/// Every linked account, in account order.
+async fn linked_accounts(profiles: &dyn ProfileStore) -> Result<Vec<AccountId>, String> {
+    let mut accounts: Vec<AccountId> = Vec::new();
+    loop {
+        let page = profiles
+            .linked_accounts(accounts.last(), LISTING_PAGE)
+            .await
+            .map_err(|e| format!("listing the linked accounts: {e}"))?;
+        let full = page.len() == LISTING_PAGE as usize;
+        accounts.extend(page);
+        if !full {
+            return Ok(accounts);
+        }
     }
 }
 

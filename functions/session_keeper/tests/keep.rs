@@ -217,6 +217,26 @@ async fn a_conflict_is_recorded_and_alerted_and_the_session_ready_again_resumes_
 }
 
 #[tokio::test]
+async fn a_campaign_the_sender_paused_when_the_session_was_lost_resumes_once_the_keeper_finds_it_working() {
+    let w = world();
+    w.linked(&shop()).await;
+    let mut lost = test_support::fixtures::campaign(2);
+    lost.paused = Some(PauseReason {
+        code: ErrorCode::SessionLost,
+        hint: String::new(),
+        at: "2026-12-01T00:00:00Z".into(),
+    });
+    w.store.create_campaign(&lost).await.unwrap();
+    // (what the sender records when the session stops mid-send)
+    w.profiles.set_session_state(&shop(), SessionHealth::Unknown).await.unwrap();
+    let kept = w.run().await;
+    let [(_, Kept::Refreshed { resumed, current: true, .. })] = &kept[..] else { panic!("{kept:?}") };
+    assert_eq!(resumed, &[lost.id.to_string()]);
+    assert_eq!(w.queue.queued.lock().unwrap().len(), 2);
+    assert_eq!(w.profiles.pointer(&shop()).await.unwrap().unwrap().state, SessionHealth::Ready);
+}
+
+#[tokio::test]
 async fn a_session_already_ready_resumes_nothing_by_itself() {
     let w = world();
     w.linked(&shop()).await;

@@ -34,6 +34,21 @@ pub struct Control {
 }
 
 impl Control {
+    /// The deployed wiring: the campaign table in DynamoDB and the sender's SQS queue.
+    pub fn on_aws(
+        dynamo: aws_sdk_dynamodb::Client,
+        sqs: aws_sdk_sqs::Client,
+        table: impl Into<String>,
+        queue_url: impl Into<String>,
+        clock: SharedClock,
+    ) -> Self {
+        Self {
+            store: Arc::new(campaign_store::DynamoCampaignStore::new(dynamo, table.into())),
+            queue: Arc::new(message_queue::SqsMessageQueue::new(sqs, queue_url.into())),
+            clock,
+        }
+    }
+
     /// Now, RFC 3339.
     pub(crate) fn now(&self) -> String {
         domain::rfc3339(self.clock.now())

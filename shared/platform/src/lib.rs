@@ -84,6 +84,9 @@ pub fn init_tracing() {
         .try_init();
 }
 
+/// The SDK configuration every client is built from.
+pub use aws_config::SdkConfig;
+
 /// The shared AWS SDK configuration. Region and endpoint come from the standard variables
 /// (`AWS_REGION`, `AWS_ENDPOINT_URL`), so nothing here branches on where it runs.
 pub async fn aws_config() -> aws_config::SdkConfig {

@@ -17,6 +17,8 @@ struct Maps {
     objects: HashMap<String, Vec<u8>>,
     pointers: HashMap<AccountId, SessionPointer>,
     generations: HashMap<AccountId, BTreeMap<GenerationId, GenerationInfo>>,
+    /// Accounts whose pointer moved (as the DynamoDB adapter lists them), by account id.
+    linked: std::collections::BTreeSet<AccountId>,
 }
 
 /// The map-backed backend.
@@ -124,6 +126,7 @@ impl Backend for MemoryBackend {
                 return false;
             }
             p.version += 1;
+            m.linked.insert(account.clone());
             p.current = Some(to.id.clone());
             p.current_key = Some(to.key.clone());
             p.sha256 = Some(to.sha256.clone());
@@ -235,15 +238,8 @@ impl Backend for MemoryBackend {
         limit: u32,
     ) -> Result<Vec<AccountId>, SessionStoreError> {
         Ok(self.with(|m| {
-            let mut accounts: Vec<AccountId> = m
-                .pointers
-                .keys()
-                .filter(|a| after.is_none_or(|after| a.as_str() > after.as_str()))
-                .cloned()
-                .collect();
-            accounts.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-            accounts.truncate(limit as usize);
-            accounts
+            let listed = m.linked.iter().filter(|a| after.is_none_or(|after| a.as_str() > after.as_str()));
+            listed.take(limit as usize).cloned().collect()
         }))
     }
 

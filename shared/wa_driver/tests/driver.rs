@@ -59,8 +59,9 @@ fn a_scanned_qr_survives_the_self_reload_and_an_in_app_link_sends_exactly_once()
 fn an_app_that_intercepts_links_only_after_its_chat_list_shows_still_opens_every_chat_in_place() {
     let _serial = serial();
     let world = TestWorld::new();
-    let driver = world.launch("main");
+    let mut driver = world.launch("main");
     world.link(&driver);
+    driver.set_timeouts(Timeouts { intercept: Duration::from_secs(15), ..helpers::test_timeouts() });
     // Given an app that intercepts chat links only 3 s after its chat list shows,
     world.sim.set_links_ready_after(Duration::from_secs(3));
     assert_eq!(driver.open(false).unwrap(), Screen::Ready);

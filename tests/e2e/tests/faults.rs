@@ -103,18 +103,9 @@ async fn status(stack: &Stack, id: &str) -> Value {
     call(stack, reqwest::Method::GET, &format!("/campaigns/{id}"), None, None).await
 }
 
+/// The fault suite's runs are long: a campaign's status is waited on for up to fifteen minutes.
 async fn wait_for(stack: &Stack, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let http = test_support::http();
-    eventually(what, Duration::from_secs(900), || {
-        let url = format!("{}/campaigns/{id}", stack.http_base_url);
-        let http = http.clone();
-        let done = &done;
-        async move {
-            let body: Value = http.get(url).send().await.ok()?.json().await.ok()?;
-            done(&body).then_some(body)
-        }
-    })
-    .await
+    test_support::campaigns::wait_status_within(stack, id, what, Duration::from_secs(900), done).await
 }
 
 fn recipients(first: u32) -> Vec<Value> {

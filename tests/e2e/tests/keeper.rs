@@ -19,19 +19,7 @@ const STACK: &str = "wacamp-keeper";
 
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
-    WORLD.get_or_init(|| {
-        World::start(
-            STACK,
-            SimConfig::for_tests(),
-            &[
-                "SenderTimeoutSeconds=120",
-                "MaxReceiveCount=20",
-                "PaceMinMs=0",
-                "PaceMaxMs=0",
-                "ClaimLeaseSeconds=15",
-            ],
-        )
-    })
+    WORLD.get_or_init(|| World::start(STACK, SimConfig::for_tests(), test_support::world::SENDING))
 }
 
 /// One at a time: the simulator's QR on screen and its key window are the binary's.
@@ -56,8 +44,25 @@ impl Drop for KeyWindow {
     }
 }
 
+/// The simulator's acknowledgements slowed down, back to what they were when the test ends.
+struct SlowAcks(&'static World, wa_sim::Latency);
+
+impl SlowAcks {
+    fn set(w: &'static World, server_ack: Duration) -> Self {
+        let before = w.sim.latency();
+        w.sim.set_latency(wa_sim::Latency { server_ack, ..before });
+        Self(w, before)
+    }
+}
+
+impl Drop for SlowAcks {
+    fn drop(&mut self) {
+        self.0.sim.set_latency(self.1);
+    }
+}
+
 fn account() -> String {
-    format!("keep-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+    test_support::unique("keep")
 }
 
 /// Runs the deployed keeper for `account`; returns that account's outcome.
@@ -187,15 +192,20 @@ async fn the_keeper_and_the_sender_at_once_for_one_account_never_run_two_browser
     // Two browsers on one account at once would show WhatsApp Web's "open in another window" to
     // the older one (the simulator moves the session to the newest page): the sender would pause
     // with SESSION_CONFLICT, or the keeper report CONFLICT. Neither may happen.
-    // The keeper is invoked three times in a row while the sender takes the campaign up.
+    // Sends slowed to a second each, so the sender's batch holds the browser for seconds.
+    let _slow = SlowAcks::set(w, Duration::from_millis(1000));
     let id = start_campaign(&w.stack, &account, numbered(520_000, 8)).await["campaign_id"]
         .as_str()
         .unwrap()
         .to_owned();
+    // Once the sender is sending, the keeper is invoked three times in a row:
+    wait_status(&w.stack, &id, "the sender to be sending", |s| s["counts"]["sent"].as_u64() >= Some(1)).await;
     let mut outcomes = Vec::new();
     for _ in 0..3 {
         outcomes.push(keep(&w.stack, &account).await["outcome"].as_str().unwrap().to_owned());
     }
+    // the first finds the browser taken and leaves it; none runs a second browser beside it.
+    assert_eq!(outcomes[0], "BUSY", "{outcomes:?}");
     assert!(outcomes.iter().all(|o| o == "BUSY" || o == "REFRESHED"), "{outcomes:?}");
     let done = wait_status(&w.stack, &id, "the campaign to complete", |s| s["status"] == "COMPLETED").await;
     assert_eq!((done["counts"]["sent"].as_u64(), done["reason"].clone()), (Some(8), Value::Null), "{done}");

@@ -17,19 +17,7 @@ const STACK: &str = "wacamp-send";
 /// stack deployed against it.
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
-    WORLD.get_or_init(|| {
-        World::start(
-            STACK,
-            SimConfig::for_tests(),
-            &[
-                "SenderTimeoutSeconds=120",
-                "MaxReceiveCount=20",
-                "PaceMinMs=0",
-                "PaceMaxMs=0",
-                "ClaimLeaseSeconds=15",
-            ],
-        )
-    })
+    WORLD.get_or_init(|| World::start(STACK, SimConfig::for_tests(), test_support::world::SENDING))
 }
 
 /// Tests here share one sender; one at a time keeps Chromium launches within the machine.

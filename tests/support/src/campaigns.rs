@@ -33,8 +33,19 @@ pub async fn start_campaign(stack: &Stack, account: &str, recipients: Vec<Value>
 
 /// Polls the campaign's status until `done` holds (at most five minutes); returns that status.
 pub async fn wait_status(stack: &Stack, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    wait_status_within(stack, id, what, Duration::from_secs(300), done).await
+}
+
+/// [`wait_status`] with another bound.
+pub async fn wait_status_within(
+    stack: &Stack,
+    id: &str,
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let http = crate::http::http();
-    eventually(what, Duration::from_secs(300), || {
+    eventually(what, timeout, || {
         let url = format!("{}/campaigns/{id}", stack.http_base_url);
         let http = http.clone();
         let done = &done;

@@ -6,6 +6,11 @@ use session_store::{GenerationState, ProfileStore, S3ProfileStore, StoreConfig};
 use std::time::Duration;
 use wa_sim::{SimConfig, SimHandle, Simulator};
 
+/// The parameters of the end-to-end sending stacks: invocations long enough for a batch, no
+/// pacing, a redrive limit no test reaches by accident, claims that lapse quickly.
+pub const SENDING: &[&str] =
+    &["SenderTimeoutSeconds=120", "MaxReceiveCount=20", "PaceMinMs=0", "PaceMaxMs=0", "ClaimLeaseSeconds=15"];
+
 /// A deployed stack whose sender drives this simulator.
 pub struct World {
     /// The stack's outputs.
