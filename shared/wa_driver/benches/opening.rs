@@ -10,35 +10,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
 use domain::PhoneNumber;
-use wa_driver::{ChatOpening, DEFAULT_CHROMIUM, DriverConfig, Screen, WaDriver};
-use wa_sim::{SimConfig, Simulator};
+use wa_driver::{ChatOpening, DriverConfig, Screen, WaDriver};
+use wa_sim::SimConfig;
 
 /// The login parts of a profile, as a backup keeps them.
 const KEPT: &[&str] = &["Default/IndexedDB", "Default/Local Storage", "Default/Cookies"];
 
 fn main() {
-    assert!(
-        Path::new(DEFAULT_CHROMIUM).exists(),
-        "Chromium not found at {DEFAULT_CHROMIUM}: run `apt-get install -y chromium`"
-    );
     let sessions: u32 = env_number("WA_BENCH_SESSIONS", 4);
     let messages: u32 = env_number("WA_BENCH_MESSAGES", 5);
-    let sim = Simulator::start(SimConfig::for_benches()).expect("simulator starts");
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = DriverConfig::new(dir.path().join("linked"));
-    config.wa_url = format!("{}/", sim.base_url());
-    config.scratch_dir = Some(dir.path().join("home"));
-
-    let driver = WaDriver::launch(config.clone()).expect("Chromium starts");
-    assert_eq!(driver.open(false).unwrap(), Screen::NeedsQr);
-    let linked =
-        driver.link_with_qr(&mut |qr| drop(sim.link_qr(qr, "15550000001")), Duration::from_secs(30)).unwrap();
-    assert_eq!(linked, Screen::Ready);
-    driver.close().unwrap();
+    let (sim, config) = common::linked(SimConfig::for_benches(), dir.path(), "linked");
     // The app intercepts chat links 1.5 s after its chat list shows.
     let delay = Duration::from_millis(1500);
     sim.set_links_ready_after(delay);

@@ -6,34 +6,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use domain::PhoneNumber;
-use wa_driver::{ChatOpening, DEFAULT_CHROMIUM, DriverConfig, Screen, WaDriver};
-use wa_sim::{SimConfig, Simulator};
+use wa_driver::{ChatOpening, Screen, WaDriver};
+use wa_sim::SimConfig;
 
 fn main() {
-    assert!(
-        std::path::Path::new(DEFAULT_CHROMIUM).exists(),
-        "Chromium not found at {DEFAULT_CHROMIUM}: run `apt-get install -y chromium`"
-    );
     let messages: u32 = std::env::var("WA_BENCH_MESSAGES").ok().and_then(|n| n.parse().ok()).unwrap_or(10);
     // Fixed latencies, so both ways pay the same network and WhatsApp costs.
     let sim_config = SimConfig::for_benches();
     let latency = sim_config.latency;
-    let sim = Simulator::start(sim_config).expect("simulator starts");
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = DriverConfig::new(dir.path().join("profile"));
-    config.wa_url = format!("{}/", sim.base_url());
-    config.scratch_dir = Some(dir.path().join("home"));
-
-    // Link once, close with flush.
-    let driver = WaDriver::launch(config.clone()).expect("Chromium starts");
-    assert_eq!(driver.open(false).unwrap(), Screen::NeedsQr);
-    let linked =
-        driver.link_with_qr(&mut |qr| drop(sim.link_qr(qr, "15550000001")), Duration::from_secs(30)).unwrap();
-    assert_eq!(linked, Screen::Ready);
-    driver.close().unwrap();
+    let (sim, config) = common::linked(sim_config, dir.path(), "profile");
 
     // Launch -> READY on the linked profile.
     let started = Instant::now();

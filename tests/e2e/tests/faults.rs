@@ -8,29 +8,25 @@
 //! with a reason, CANCELLED or PAUSED, the counters equal the rows, and both queues are empty.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use aws_proxy::{FaultKind, FaultPlan, ProxyHandle, Rule};
+use aws_proxy::{FaultKind, FaultPlan, Rule};
 use domain::{Counters, MessageStatus};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
+use test_support::world::ProxiedWorld;
 use test_support::{Stack, World, eventually, link_account, sdk_config};
 use wa_sim::SimConfig;
 
 const STACK: &str = "wacamp-faults";
 const PER_CAMPAIGN: u32 = 200;
 
-struct FaultWorld {
-    world: World,
-    proxy: ProxyHandle,
-}
-
 /// The proxy in front of the local AWS, the simulator, and a stack whose functions call AWS
 /// through the proxy.
-fn world() -> &'static FaultWorld {
-    static WORLD: OnceLock<FaultWorld> = OnceLock::new();
+fn world() -> &'static ProxiedWorld {
+    static WORLD: OnceLock<ProxiedWorld> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let (world, proxy) = World::start_behind_proxy(
+        World::start_behind_proxy(
             STACK,
             SimConfig::for_tests(),
             &[
@@ -45,8 +41,7 @@ fn world() -> &'static FaultWorld {
                 "ReconcileStaleClaimSeconds=30",
                 "SenderFailPoints=sender::claimed=return(5);sender::clicked=return(17);sender::recorded=return(29)",
             ],
-        );
-        FaultWorld { world, proxy }
+        )
     })
 }
 

@@ -7,11 +7,11 @@
 //! the AWS fault proxy (no faults) to count the sender's calls.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use aws_proxy::ProxyHandle;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
+use test_support::world::ProxiedWorld;
 use test_support::{World, eventually, link_account, sdk_config};
 use wa_sim::SimConfig;
 
@@ -19,16 +19,11 @@ const STACK: &str = "wacamp-outage";
 const MAX_RECEIVE_COUNT: u64 = 2;
 const RECIPIENTS: u64 = 10;
 
-struct OutageWorld {
-    world: World,
-    proxy: ProxyHandle,
-}
-
-fn world() -> &'static OutageWorld {
-    static WORLD: OnceLock<OutageWorld> = OnceLock::new();
+fn world() -> &'static ProxiedWorld {
+    static WORLD: OnceLock<ProxiedWorld> = OnceLock::new();
     WORLD.get_or_init(|| {
         let receives = format!("MaxReceiveCount={MAX_RECEIVE_COUNT}");
-        let (world, proxy) = World::start_behind_proxy(
+        World::start_behind_proxy(
             STACK,
             SimConfig::for_tests(),
             &[
@@ -39,8 +34,7 @@ fn world() -> &'static OutageWorld {
                 "PaceMinMs=0",
                 "PaceMaxMs=0",
             ],
-        );
-        OutageWorld { world, proxy }
+        )
     })
 }
 

@@ -29,23 +29,27 @@ impl World {
 
     /// [`World::start`] with every AWS call of the stack's functions going through a new AWS
     /// fault proxy in front of the local AWS (its plan starts strict: limits, no faults).
-    pub fn start_behind_proxy(
-        name: &str,
-        config: SimConfig,
-        params: &[&str],
-    ) -> (Self, aws_proxy::ProxyHandle) {
+    pub fn start_behind_proxy(name: &str, config: SimConfig, params: &[&str]) -> ProxiedWorld {
         let proxy =
             aws_proxy::FaultProxy::start(&crate::aws::endpoint()).expect("the AWS fault proxy starts");
         let endpoint = format!("AwsEndpointOverride={}", proxy.url());
         let mut all: Vec<&str> = params.to_vec();
         all.push(&endpoint);
-        (Self::start(name, config, &all), proxy)
+        ProxiedWorld { world: Self::start(name, config, &all), proxy }
     }
 
     /// Another stack (e.g. with other sender settings) against the same simulator.
     pub fn variant(&self, name: &str, params: &[&str]) -> Stack {
         deploy_against(&self.sim, name, params)
     }
+}
+
+/// A [`World`] whose stack calls AWS through the fault proxy, and that proxy.
+pub struct ProxiedWorld {
+    /// The stack and its simulator.
+    pub world: World,
+    /// The proxy every AWS call of the stack's functions goes through.
+    pub proxy: aws_proxy::ProxyHandle,
 }
 
 fn deploy_against(sim: &SimHandle, name: &str, params: &[&str]) -> Stack {
