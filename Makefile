@@ -10,6 +10,8 @@ export AWS_ENDPOINT_URL ?= $(LOCAL_AWS)
 export AWS_ACCESS_KEY_ID ?= test
 export AWS_SECRET_ACCESS_KEY ?= test
 export AWS_REGION ?= us-east-1
+# Where `make deploy` records the stack for the CLI (any directory can then find it).
+WACAMP_CONFIG ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/wacamp/config.toml
 
 .PHONY: help setup build local-up local-down local-status deploy lint test demo bench fuzz deny clean-local
 
@@ -32,7 +34,7 @@ local-status: ## say whether the local AWS answers
 	@localstack/ministack.sh status
 
 deploy: build ## build, package and deploy the stack to the local AWS (STACK=name)
-	@$(VENV)/bin/python infra/deploy.py --stack $(STACK) --outputs .local/stacks/$(STACK).json
+	@$(VENV)/bin/python infra/deploy.py --stack $(STACK) --outputs .local/stacks/$(STACK).json --config-file "$(WACAMP_CONFIG)"
 
 lint: ## rustfmt, clippy, unused dependencies and cfn-lint
 	cargo fmt --all -- --check

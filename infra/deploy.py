@@ -59,6 +59,36 @@ def http_base_url(outputs, endpoint, kind):
     return outputs["ApiEndpoint"]
 
 
+def record_in_config(path, stack, outputs, endpoint, region):
+    """Merges the stack into the CLI's TOML config file (written beside, then renamed over)."""
+    import tomllib
+    config = {}
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            config = tomllib.load(f)
+    stacks = config.get("stacks", {})
+    entry = {"aws_region": region, "outputs": {k: str(v) for k, v in outputs.items()}}
+    if endpoint:
+        entry["aws_endpoint_url"] = endpoint
+    stacks[stack] = entry
+    q = json.dumps  # a JSON string is a valid TOML basic string
+    lines = ["# The wacamp CLI's stacks, written by `make deploy` (infra/deploy.py --config-file).", f"stack = {q(stack)}", ""]
+    for name, e in sorted(stacks.items()):
+        lines.append(f"[stacks.{q(name)}]")
+        for key in ("aws_endpoint_url", "aws_region"):
+            if e.get(key):
+                lines.append(f"{key} = {q(e[key])}")
+        lines.append(f"[stacks.{q(name)}.outputs]")
+        lines.extend(f"{q(k)} = {q(v)}" for k, v in sorted(e.get("outputs", {}).items()))
+        lines.append("")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    partial = path + ".partial"
+    with open(partial, "w") as f:
+        f.write("\n".join(lines))
+    os.replace(partial, path)
+    print(f"deploy: stack {stack} recorded in {path} (the CLI's default stack now)", file=sys.stderr)
+
+
 def wait_for_stack(cfn, stack, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -82,6 +112,7 @@ def main():
     ap.add_argument("--code-bucket", help="bucket for the zips (default: wacamp-artifacts-<account>-<region>, created if missing)")
     ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="template parameter override (repeatable)")
     ap.add_argument("--outputs", help="write the stack outputs (plus HttpBaseUrl) as JSON to this file")
+    ap.add_argument("--config-file", help="record the stack (outputs, and the emulator's endpoint) in this wacamp CLI config file and make it the default")
     ap.add_argument("--timeout", type=int, default=300)
     args = ap.parse_args()
 
@@ -157,6 +188,8 @@ def main():
         os.makedirs(os.path.dirname(os.path.abspath(args.outputs)), exist_ok=True)
         with open(args.outputs, "w") as f:
             json.dump(outputs, f, indent=2, sort_keys=True)
+    if args.config_file:
+        record_in_config(args.config_file, args.stack, outputs, endpoint, session.region_name)
     print(f"deploy: stack {args.stack} ready; HTTP API: {outputs['HttpBaseUrl']}", file=sys.stderr)
     print(outputs["HttpBaseUrl"])
 

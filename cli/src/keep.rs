@@ -34,7 +34,18 @@ pub async fn run(
     wa_url: Option<String>,
 ) -> Result<()> {
     let account = AccountId::parse(raw_account).with_context(|| format!("--account '{raw_account}'"))?;
-    let aws = platform::aws_config().await;
+    let kept = check(at, queue_url, &account, wa_url).await?;
+    print(&account, &kept)
+}
+
+/// The keeper's check of `account`, run here: what it found.
+pub async fn check(
+    at: &StoreLocation,
+    queue_url: String,
+    account: &AccountId,
+    wa_url: Option<String>,
+) -> Result<Kept> {
+    let aws = &at.aws;
     let mut store = StoreConfig::new(&at.bucket, &at.table);
     store.key = session_store::ProfileKey::from_env().context("PROFILE_ENCRYPTION_KEY")?;
     let mut driver = wa_driver::DriverConfig::from_env(std::env::temp_dir())?;
@@ -48,16 +59,21 @@ pub async fn run(
         reserve: std::time::Duration::ZERO,
         alert_topic_arn: None,
     };
-    let deps = Deps::on_aws(&aws, config, store, driver, Arc::new(PrintedAlerts));
+    let deps = Deps::on_aws(aws, config, store, driver, Arc::new(PrintedAlerts));
     let clock = deps.clock.clone();
     let deadline_ms = u64::try_from(clock.unix_millis()).unwrap_or(0) + BUDGET_SECONDS * 1000;
     let holder = format!("wacamp-cli-{}", std::process::id());
     let report = session_keeper::run(&deps, &Scope::Account(account.clone()), deadline_ms, &holder)
         .await
         .map_err(anyhow::Error::msg)?;
-    let Some(kept) = report.accounts.first().map(|r| &r.kept) else {
-        bail!("account {account} was not checked")
-    };
+    match report.accounts.into_iter().next() {
+        Some(r) => Ok(r.kept),
+        None => bail!("account {account} was not checked"),
+    }
+}
+
+/// Prints what the check found; fails when it could not tell.
+fn print(account: &AccountId, kept: &Kept) -> Result<()> {
     match kept {
         Kept::Refreshed { generation, current, from_backup, resumed } => {
             let restored = if *from_backup { " (restored from an older backup)" } else { "" };

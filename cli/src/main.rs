@@ -1,32 +1,46 @@
 //! `wacamp`: the operator's command line. Starts campaigns from a CSV and follows their
 //! progress through the HTTP API; links accounts and manages their stored sessions.
 
+mod api;
+mod campaigns;
 mod keep;
+mod locate;
 mod messages;
+mod qr_png;
 mod recipients;
 mod reconcile;
 mod session;
 mod setup;
 mod start;
+mod watch;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use serde_json::Value;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(name = "wacamp", version, about = "WhatsApp campaigns through WhatsApp Web, on AWS Lambda")]
 struct Cli {
-    /// Base URL of the HTTP API; by default read from `.local/stacks/<stack>.json` (written by `make deploy`).
+    /// Base URL of the HTTP API; by default the stack's, from the config file (written by
+    /// `make deploy`) or `.local/stacks/<stack>.json`.
     #[arg(long, env = "WACAMP_API_URL", global = true)]
     api_url: Option<String>,
+    /// The config file naming the deployed stacks (default: $XDG_CONFIG_HOME/wacamp/config.toml,
+    /// or ~/.config/wacamp/config.toml).
+    #[arg(long, env = "WACAMP_CONFIG", global = true)]
+    config: Option<PathBuf>,
     /// The API key (sent as x-api-key).
     #[arg(long, env = "WACAMP_API_KEY", global = true, hide_env_values = true)]
     api_key: Option<String>,
-    /// The locally deployed stack whose URL to use when --api-url is not given.
-    #[arg(long, env = "WACAMP_STACK", default_value = "wacamp-local", global = true)]
-    stack: String,
+    /// The deployed stack to use (default: the config file's `stack`, else wacamp-local).
+    #[arg(long, env = "WACAMP_STACK", global = true)]
+    stack: Option<String>,
+    /// Print the API's answers as JSON (one object per line) for `start`, `status`, `messages`
+    /// and `campaigns`.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -88,6 +102,10 @@ enum Command {
         /// Do not resume the account's campaigns that paused because its session stopped working.
         #[arg(long)]
         no_resume: bool,
+        /// Where to write the QR code as a PNG as well (default: wacamp-qr-<account>.png in the
+        /// temp directory).
+        #[arg(long)]
+        qr_png: Option<PathBuf>,
     },
     /// Queue a paused campaign's messages again (after `wacamp setup` fixed the session).
     Resume {
@@ -116,7 +134,18 @@ enum Command {
     /// An account's stored WhatsApp Web session: generations, health, restoring an older one.
     #[command(subcommand)]
     Session(SessionCommand),
-    /// Show a campaign's progress.
+    /// List an account's campaigns, newest first.
+    Campaigns {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// Show at most this many (default: all).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Show a campaign's progress. With --watch: a bar on a terminal, and the exit code says how
+    /// it ended: 0 over (completed or cancelled), 3 paused (the hint says what to run), 1 error
+    /// or timeout.
     Status {
         /// The campaign id printed by `wacamp start`.
         campaign: String,
@@ -167,133 +196,80 @@ enum SessionCommand {
     },
 }
 
-fn api_url(cli: &Cli) -> Result<String> {
-    if let Some(url) = &cli.api_url {
-        return Ok(url.trim_end_matches('/').to_owned());
-    }
-    let path = PathBuf::from(format!(".local/stacks/{}.json", cli.stack));
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!("no --api-url given and {} is missing: run `make deploy`", path.display())
-    })?;
-    let outputs: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    outputs["HttpBaseUrl"]
-        .as_str()
-        .map(|s| s.trim_end_matches('/').to_owned())
-        .with_context(|| format!("{} has no HttpBaseUrl", path.display()))
-}
-
-pub(crate) async fn call(req: reqwest::RequestBuilder) -> Result<Value> {
-    let resp = req.send().await.context("the API did not answer")?;
-    let status = resp.status();
-    let body: Value = resp.json().await.context("the API answered with something that is not JSON")?;
-    if !status.is_success() {
-        bail!(
-            "{} {}: {}\nhint: {}",
-            status.as_u16(),
-            body["code"].as_str().unwrap_or("ERROR"),
-            body["message"].as_str().unwrap_or(""),
-            body["hint"].as_str().unwrap_or("")
-        );
-    }
-    Ok(body)
-}
-
-fn print_status(s: &Value) {
-    let c = &s["counts"];
-    println!(
-        "{} [{}] {}%  sent {}  failed {}  paused {}  queued {}  sending {}  of {}",
-        s["campaign_id"].as_str().unwrap_or("?"),
-        s["status"].as_str().unwrap_or("?"),
-        s["percent"],
-        c["sent"],
-        c["failed"],
-        c["paused"],
-        c["queued"],
-        c["sending"],
-        c["total"]
-    );
-    if let (Some(reason), Some(hint)) = (s["reason"].as_str(), s["hint"].as_str()) {
-        println!("  {reason}: {hint}");
-    }
-}
-
-fn settled(s: &Value) -> bool {
-    let c = &s["counts"];
-    c["queued"].as_u64() == Some(0) && c["sending"].as_u64() == Some(0)
-}
-
-/// A value from the local stack's outputs (`make deploy`), for commands that talk to AWS directly.
-fn stack_output(cli: &Cli, env: &str, key: &str) -> Result<String> {
-    if let Ok(v) = std::env::var(env)
-        && !v.is_empty()
-    {
-        return Ok(v);
-    }
-    let path = PathBuf::from(format!(".local/stacks/{}.json", cli.stack));
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!("set {env}, or deploy locally first (`make deploy`, writes {})", path.display())
-    })?;
-    let outputs: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    outputs[key].as_str().map(str::to_owned).with_context(|| format!("{} has no {key}", path.display()))
-}
-
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
+    let config = cli.config.clone().or_else(locate::default_config_path);
+    let cwd = std::env::current_dir().context("the current directory")?;
+    let here = locate::locate(cli.stack.as_deref(), config.as_deref(), &cwd)?;
+    let aws = here.aws().await;
     let store = || -> Result<session::StoreLocation> {
         Ok(session::StoreLocation {
-            bucket: stack_output(&cli, "PROFILE_BUCKET", "ProfileBucketName")?,
-            table: stack_output(&cli, "TABLE_NAME", "TableName")?,
+            aws: aws.clone(),
+            bucket: here.output("PROFILE_BUCKET", "ProfileBucketName")?,
+            table: here.output("TABLE_NAME", "TableName")?,
         })
     };
     match &cli.command {
-        Command::Setup { account, force, wa_url, timeout, no_resume } => {
+        Command::Setup { account, force, wa_url, timeout, no_resume, qr_png } => {
             let at = store()?;
-            let resume_into =
-                if *no_resume { None } else { Some(stack_output(&cli, "QUEUE_URL", "QueueUrl")?) };
+            let qr_png = qr_png.clone().unwrap_or_else(|| {
+                let safe: String =
+                    account.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+                std::env::temp_dir().join(format!("wacamp-qr-{safe}.png"))
+            });
             return setup::run(setup::SetupArgs {
+                aws: aws.clone(),
                 account: account.clone(),
                 force: *force,
                 wa_url: wa_url.clone(),
                 timeout: Duration::from_secs(*timeout),
                 bucket: at.bucket,
                 table: at.table,
-                resume_into,
+                queue_url: here.output("QUEUE_URL", "QueueUrl")?,
+                resume: !*no_resume,
+                qr_png,
             })
-            .await;
+            .await
+            .map(|()| ExitCode::SUCCESS);
         }
-        Command::Session(SessionCommand::List { account }) => return session::list(&store()?, account).await,
+        Command::Session(SessionCommand::List { account }) => {
+            return session::list(&store()?, account).await.map(|()| ExitCode::SUCCESS);
+        }
         Command::Session(SessionCommand::Restore { account, generation, force }) => {
-            return session::restore(&store()?, account, generation, *force).await;
+            return session::restore(&store()?, account, generation, *force)
+                .await
+                .map(|()| ExitCode::SUCCESS);
         }
         Command::Session(SessionCommand::Keep { account, wa_url }) => {
-            let queue_url = stack_output(&cli, "QUEUE_URL", "QueueUrl")?;
-            return keep::run(&store()?, queue_url, account, wa_url.clone()).await;
+            let queue_url = here.output("QUEUE_URL", "QueueUrl")?;
+            return keep::run(&store()?, queue_url, account, wa_url.clone())
+                .await
+                .map(|()| ExitCode::SUCCESS);
         }
         Command::Reconcile { campaign, grace, stale_claim } => {
             return reconcile::run(reconcile::ReconcileArgs {
+                aws: aws.clone(),
                 campaign: campaign.clone(),
-                table: stack_output(&cli, "TABLE_NAME", "TableName")?,
-                queue_url: stack_output(&cli, "QUEUE_URL", "QueueUrl")?,
-                dead_letter_queue_url: stack_output(&cli, "DEAD_LETTER_QUEUE_URL", "DeadLetterQueueUrl")?,
+                table: here.output("TABLE_NAME", "TableName")?,
+                queue_url: here.output("QUEUE_URL", "QueueUrl")?,
+                dead_letter_queue_url: here.output("DEAD_LETTER_QUEUE_URL", "DeadLetterQueueUrl")?,
                 grace: Duration::from_secs(*grace),
                 stale_claim: Duration::from_secs(*stale_claim),
             })
-            .await;
+            .await
+            .map(|()| ExitCode::SUCCESS);
         }
         _ => {}
     }
-    let base = api_url(&cli)?;
+    let base = match &cli.api_url {
+        Some(url) => url.clone(),
+        None => here.output("WACAMP_API_URL", "HttpBaseUrl")?,
+    };
+    let base = base.trim_end_matches('/').to_owned();
     let key = cli.api_key.clone().context("no API key: set WACAMP_API_KEY or pass --api-key")?;
-    let mut headers = reqwest::header::HeaderMap::new();
-    let mut value = reqwest::header::HeaderValue::from_str(&key)
-        .context("the API key has characters a header cannot carry")?;
-    value.set_sensitive(true);
-    headers.insert("x-api-key", value);
-    let http =
-        reqwest::Client::builder().timeout(Duration::from_secs(30)).default_headers(headers).build()?;
+    let api = api::Api::new(base, &key)?;
+    let json = cli.json;
     match &cli.command {
         Command::Start { csv, account, template, name, region, strict, idempotency_key } => {
             let args = start::StartArgs {
@@ -305,7 +281,7 @@ async fn main() -> Result<()> {
                 strict: *strict,
                 idempotency_key: idempotency_key.clone(),
             };
-            start::run(&http, &base, &args).await?;
+            start::run(&api, &args, json).await?;
         }
         // Local commands: they talk to the store directly and returned above.
         Command::Setup { .. }
@@ -314,42 +290,47 @@ async fn main() -> Result<()> {
             SessionCommand::List { .. } | SessionCommand::Restore { .. } | SessionCommand::Keep { .. },
         ) => {}
         Command::Session(SessionCommand::Check { account }) => {
-            let health = call(http.get(format!("{base}/accounts/{account}/session"))).await?;
+            let account =
+                domain::AccountId::parse(account).with_context(|| format!("--account '{account}'"))?;
+            let health: api_types::SessionHealthBody =
+                api.get(&format!("/accounts/{account}/session")).await?;
             session::print_health(&health);
         }
+        Command::Campaigns { account, limit } => {
+            let account =
+                domain::AccountId::parse(account).with_context(|| format!("--account '{account}'"))?;
+            campaigns::list(&api, account.as_str(), *limit, json).await?;
+        }
         Command::Messages { campaign, status, page_size } => {
+            let campaign = campaign_id(campaign)?;
             let status = status.as_deref().map(str::to_ascii_uppercase);
-            messages::walk(&http, &base, campaign, status.as_deref(), *page_size).await?;
+            messages::walk(&api, campaign.as_str(), status.as_deref(), *page_size, json).await?;
         }
         Command::Resume { campaign, retry_failed } => {
-            let out =
-                call(http.post(format!("{base}/campaigns/{campaign}/resume?retry_failed={retry_failed}")))
-                    .await?;
-            println!("campaign {campaign} resumed: {} messages queued again", out["requeued"]);
+            let campaign = campaign_id(campaign)?;
+            let out: api_types::ResumeResult =
+                api.post(&format!("/campaigns/{campaign}/resume?retry_failed={retry_failed}")).await?;
+            println!("campaign {campaign} resumed: {} messages queued again", out.requeued);
         }
         Command::Cancel { campaign } => {
-            let out = call(http.post(format!("{base}/campaigns/{campaign}/cancel"))).await?;
-            println!(
-                "campaign {campaign} {}: {} messages will not be sent",
-                out["status"].as_str().unwrap_or("?"),
-                out["cancelled"]
-            );
+            let campaign = campaign_id(campaign)?;
+            let out: api_types::CancelResult = api.post(&format!("/campaigns/{campaign}/cancel")).await?;
+            println!("campaign {campaign} {}: {} messages will not be sent", out.status, out.cancelled);
         }
         Command::Status { campaign, watch, timeout } => {
-            let url = format!("{base}/campaigns/{campaign}");
-            let deadline = Instant::now() + Duration::from_secs(*timeout);
-            loop {
-                let s = call(http.get(&url)).await?;
-                print_status(&s);
-                if !watch || settled(&s) {
-                    break;
-                }
-                if Instant::now() >= deadline {
-                    bail!("still in progress after {timeout} s");
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
+            let args = watch::WatchArgs {
+                campaign: campaign_id(campaign)?.to_string(),
+                watch: *watch,
+                timeout: Duration::from_secs(*timeout),
+                json,
+            };
+            return watch::run(&api, &args).await;
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A campaign id given on the command line, checked before it goes into a URL.
+fn campaign_id(raw: &str) -> Result<domain::CampaignId> {
+    domain::CampaignId::parse(raw).with_context(|| format!("campaign id '{raw}'"))
 }

@@ -1,50 +1,51 @@
 //! `wacamp messages`: a campaign's rows, walked page by page through the HTTP API.
 
+use crate::api::{Api, print_json};
 use anyhow::Result;
-use serde_json::Value;
+use api_types::{MessageItem, MessagesPage};
 
-/// Prints every row of `campaign` (in `status` only, when given), one line each.
-pub async fn walk(
-    http: &reqwest::Client,
-    base: &str,
-    campaign: &str,
-    status: Option<&str>,
-    page_size: u32,
-) -> Result<()> {
+/// Prints every row of `campaign` (in `status` only, when given), one line each (one JSON
+/// object per line with `json`).
+pub async fn walk(api: &Api, campaign: &str, status: Option<&str>, page_size: u32, json: bool) -> Result<()> {
     let mut cursor: Option<String> = None;
     let mut rows = 0usize;
     loop {
         // Every value is URL-safe as it is: a status word, digits, and a base64url cursor.
-        let mut url = format!("{base}/campaigns/{campaign}/messages?limit={page_size}");
+        let mut path = format!("/campaigns/{campaign}/messages?limit={page_size}");
         if let Some(s) = status {
-            url.push_str(&format!("&status={s}"));
+            path.push_str(&format!("&status={s}"));
         }
         if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
+            path.push_str(&format!("&cursor={c}"));
         }
-        let page = crate::call(http.get(url)).await?;
-        for item in page["items"].as_array().into_iter().flatten() {
-            println!("{}", line(item));
+        let page: MessagesPage = api.get(&path).await?;
+        for item in &page.items {
+            if json {
+                print_json(item)?;
+            } else {
+                println!("{}", line(item));
+            }
             rows += 1;
         }
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
             None => break,
         }
     }
-    eprintln!("{rows} message(s)");
+    if !json {
+        eprintln!("{rows} message(s)");
+    }
     Ok(())
 }
 
-fn line(item: &Value) -> String {
-    let text = |k: &str| item[k].as_str().unwrap_or("-").to_owned();
+fn line(item: &MessageItem) -> String {
     format!(
         "{:>6}  {:<9}  {:<16}  {:<26}  attempts {}  {}",
-        item["row"].as_u64().map_or_else(|| "?".to_owned(), |r| r.to_string()),
-        text("status"),
-        text("phone"),
-        text("code"),
-        item["attempts"].as_u64().unwrap_or(0),
-        item["sent_at"].as_str().or(item["updated_at"].as_str()).unwrap_or("")
+        item.row,
+        item.status.as_str(),
+        item.phone,
+        item.code.map_or("-", |c| c.as_str()),
+        item.attempts,
+        item.sent_at.as_deref().or(item.updated_at.as_deref()).unwrap_or("")
     )
 }

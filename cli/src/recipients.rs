@@ -2,10 +2,11 @@
 //! name the line and the column.
 
 use anyhow::{Context, Result, bail};
-use serde_json::{Map, Value, json};
+use api_types::RecipientRequest;
+use domain::Vars;
 
-/// Recipients as the API wants them (`[{phone, vars}]`), from CSV text in any reader.
-pub fn parse(reader: impl std::io::Read) -> Result<Vec<Value>> {
+/// Recipients as the API wants them, from CSV text in any reader.
+pub fn parse(reader: impl std::io::Read) -> Result<Vec<RecipientRequest>> {
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
     let headers = rdr.headers().context("cannot read the header line")?.clone();
     let Some(phone_col) = headers.iter().position(|h| h.eq_ignore_ascii_case("phone")) else {
@@ -19,14 +20,14 @@ pub fn parse(reader: impl std::io::Read) -> Result<Vec<Value>> {
         if phone.is_empty() {
             bail!("line {line}: column `phone` is empty");
         }
-        let mut vars = Map::new();
+        let mut vars = Vars::new();
         for (j, value) in record.iter().enumerate() {
             if j != phone_col {
                 let name = headers.get(j).unwrap_or_default();
-                vars.insert(name.to_owned(), Value::String(value.to_owned()));
+                vars.insert(name.to_owned(), value.to_owned());
             }
         }
-        out.push(json!({ "phone": phone, "vars": vars }));
+        out.push(RecipientRequest { phone: phone.to_owned(), vars });
     }
     if out.is_empty() {
         bail!("no recipients after the header line");
@@ -41,7 +42,8 @@ mod tests {
     #[test]
     fn every_column_but_phone_becomes_a_variable() {
         let rows = parse("phone,name\n+4915112345678, Ana \n".as_bytes()).unwrap();
-        assert_eq!(rows, vec![json!({"phone": "+4915112345678", "vars": {"name": "Ana"}})]);
+        let vars = Vars::from([("name".to_owned(), "Ana".to_owned())]);
+        assert_eq!(rows, vec![RecipientRequest { phone: "+4915112345678".into(), vars }]);
     }
 
     #[test]

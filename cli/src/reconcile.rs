@@ -13,6 +13,8 @@ use std::time::Duration;
 
 /// Where the sweep works, and how patient it is.
 pub struct ReconcileArgs {
+    /// The AWS configuration of the stack.
+    pub aws: platform::SdkConfig,
     /// One campaign, or every open one.
     pub campaign: Option<String>,
     /// The campaign table.
@@ -33,10 +35,10 @@ pub async fn run(args: ReconcileArgs) -> Result<()> {
         None => Scope::All,
         Some(raw) => Scope::Campaign(CampaignId::parse(raw).with_context(|| format!("campaign '{raw}'"))?),
     };
-    let aws = platform::aws_config().await;
-    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let aws = &args.aws;
+    let sqs = aws_sdk_sqs::Client::new(aws);
     let deps = Deps {
-        store: Arc::new(DynamoCampaignStore::new(aws_sdk_dynamodb::Client::new(&aws), args.table)),
+        store: Arc::new(DynamoCampaignStore::new(aws_sdk_dynamodb::Client::new(aws), args.table)),
         queue: Arc::new(SqsMessageQueue::new(sqs.clone(), args.queue_url)),
         dead_letters: Arc::new(SqsDeadLetters::new(sqs, args.dead_letter_queue_url)),
         clock: domain::system_clock(),

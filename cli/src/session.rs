@@ -6,7 +6,6 @@
 
 use anyhow::{Context, Result, bail};
 use domain::AccountId;
-use serde_json::Value;
 use session_store::{
     GenerationId, GenerationInfo, ProfileStore, S3ProfileStore, SessionPointers, StoreConfig,
 };
@@ -14,6 +13,8 @@ use time::format_description::well_known::Rfc3339;
 
 /// Where the generations and the pointer live.
 pub struct StoreLocation {
+    /// The AWS configuration of the stack.
+    pub aws: platform::SdkConfig,
     /// The profile bucket.
     pub bucket: String,
     /// The campaign table (it also holds the pointer and the generation items).
@@ -25,11 +26,11 @@ fn account(raw: &str) -> Result<AccountId> {
 }
 
 async fn store(at: &StoreLocation) -> Result<S3ProfileStore> {
-    let aws = platform::aws_config().await;
-    let s3 = platform::s3_client(&aws);
+    let aws = &at.aws;
+    let s3 = platform::s3_client(aws);
     let mut config = StoreConfig::new(&at.bucket, &at.table);
     config.key = session_store::ProfileKey::from_env().context("PROFILE_ENCRYPTION_KEY")?;
-    Ok(S3ProfileStore::new(s3, aws_sdk_dynamodb::Client::new(&aws), config))
+    Ok(S3ProfileStore::new(s3, aws_sdk_dynamodb::Client::new(aws), config))
 }
 
 fn size(bytes: u64) -> String {
@@ -111,42 +112,40 @@ pub async fn restore(at: &StoreLocation, raw_account: &str, raw_generation: &str
 }
 
 /// Prints the session health the API reports.
-pub fn print_health(h: &Value) {
-    let text = |v: &Value| v.as_str().unwrap_or("never").to_owned();
+pub fn print_health(h: &api_types::SessionHealthBody) {
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".to_owned());
     println!(
         "account {}: {} (generation {}, pointer version {})",
-        h["account"].as_str().unwrap_or("?"),
-        h["state"].as_str().unwrap_or("?"),
-        h["current_generation"].as_str().unwrap_or("none"),
-        h["pointer_version"]
+        h.account,
+        h.state,
+        h.current_generation.as_deref().unwrap_or("none"),
+        h.pointer_version
     );
-    println!("  last check {}  last backup {}", text(&h["last_check"]), text(&h["last_backup"]));
-    match h["since_last_ready_seconds"].as_u64() {
+    println!("  last check {}  last backup {}", text(&h.last_check), text(&h.last_backup));
+    match h.since_last_ready_seconds {
         Some(s) => {
-            println!("  last login {} ({} d {} h ago)", text(&h["last_ready"]), s / 86_400, s / 3600 % 24)
+            println!("  last login {} ({} d {} h ago)", text(&h.last_ready), s / 86_400, s / 3600 % 24)
         }
         None => println!("  last login never recorded"),
     }
-    if let Some(s) = h["link_age_seconds"].as_u64() {
-        println!("  linked {} ({} d ago)", text(&h["linked_at"]), s / 86_400);
+    if let Some(s) = h.link_age_seconds {
+        println!("  linked {} ({} d ago)", text(&h.linked_at), s / 86_400);
     }
-    let g = &h["generations"];
-    let describe = |g: &Value| {
-        let bad = if g["bad"] == true { ", bad" } else { "" };
-        format!("{} ({}{bad})", g["id"].as_str().unwrap_or("?"), g["state"].as_str().unwrap_or("?"))
+    let g = &h.generations;
+    let describe = |g: &api_types::GenerationSummary| {
+        let bad = if g.bad { ", bad" } else { "" };
+        format!("{} ({}{bad})", g.id, g.state)
     };
-    print!("  generations: {} stored, {} marked bad", g["count"], g["bad"]);
-    if g["newest"].is_object() {
-        print!("; newest {}, oldest {}", describe(&g["newest"]), describe(&g["oldest"]));
+    print!("  generations: {} stored, {} marked bad", g.count, g.bad);
+    if let (Some(newest), Some(oldest)) = (&g.newest, &g.oldest) {
+        print!("; newest {}, oldest {}", describe(newest), describe(oldest));
     }
     println!();
-    if let Some(message) = h["warning"]["message"].as_str() {
-        println!("  warning {}: {message}", h["warning"]["code"].as_str().unwrap_or("?"));
-        if let Some(hint) = h["warning"]["hint"].as_str() {
-            println!("  hint: {hint}");
-        }
+    if let Some(w) = &h.warning {
+        println!("  warning {}: {}", w.code, w.message);
+        println!("  hint: {}", w.hint);
     }
-    if let Some(hint) = h["hint"].as_str() {
+    if let Some(hint) = &h.hint {
         println!("  hint: {hint}");
     }
 }

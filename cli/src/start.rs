@@ -4,9 +4,10 @@
 //! sends (account, template, name, region, strictness and the CSV's bytes) unless one is given,
 //! and printed; a different key starts the same list again as a new campaign.
 
+use crate::api::{Api, call, print_json};
 use crate::recipients;
 use anyhow::{Context, Result};
-use serde_json::{Value, json};
+use api_types::{Accepted, CampaignRequest};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
@@ -48,49 +49,57 @@ pub fn derived_key(args: &StartArgs, csv: &[u8]) -> String {
     format!("wacamp-start-{}", &hex::encode(hash.finalize())[..40])
 }
 
-/// Sends the start and prints the outcome.
-pub async fn run(http: &reqwest::Client, base: &str, args: &StartArgs) -> Result<()> {
+/// Sends the start and prints the outcome (the 202 as JSON with `json`; the key goes to stderr
+/// then).
+pub async fn run(api: &Api, args: &StartArgs, json: bool) -> Result<()> {
     let bytes = std::fs::read(&args.csv).with_context(|| format!("cannot open {}", args.csv.display()))?;
     let recipients =
         recipients::parse(bytes.as_slice()).with_context(|| format!("in {}", args.csv.display()))?;
     let key = args.idempotency_key.clone().unwrap_or_else(|| derived_key(args, &bytes));
-    println!("idempotency key: {key}");
-    let body = json!({
-        "name": args.name, "account": args.account, "template": args.template,
-        "default_region": args.region, "strict": args.strict, "recipients": recipients,
-    });
-    let request = http.post(format!("{base}/campaigns")).header("idempotency-key", &key).json(&body);
-    let accepted = crate::call(request).await.context(
+    if json {
+        eprintln!("idempotency key: {key}");
+    } else {
+        println!("idempotency key: {key}");
+    }
+    let body = CampaignRequest {
+        name: args.name.clone(),
+        account: args.account.clone(),
+        template: args.template.clone(),
+        default_region: args.region.clone(),
+        strict: args.strict,
+        recipients,
+    };
+    let request = api.post_builder("/campaigns").header("idempotency-key", &key).json(&body);
+    let accepted: Accepted = call(request).await.context(
         "the start may or may not have happened: run the same command again, the idempotency key makes that safe",
     )?;
-    print_accepted(&accepted);
-    Ok(())
+    if json {
+        print_json(&accepted)
+    } else {
+        print_accepted(&accepted);
+        Ok(())
+    }
 }
 
-fn print_accepted(accepted: &Value) {
+fn print_accepted(accepted: &Accepted) {
     println!(
         "campaign {} accepted ({}): {} queued, {} invalid",
-        accepted["campaign_id"].as_str().unwrap_or("?"),
-        accepted["status"].as_str().unwrap_or("?"),
-        accepted["queued"],
-        accepted["invalid"].as_array().map_or(0, Vec::len)
+        accepted.campaign_id,
+        accepted.status,
+        accepted.queued,
+        accepted.invalid.len()
     );
-    if accepted["replayed"] == true {
+    if accepted.replayed {
         println!(
             "  (started earlier with this idempotency key; nothing was queued again. To send the same list \
              again as a new campaign, pass --idempotency-key with a new value)"
         );
     }
-    for bad in accepted["invalid"].as_array().into_iter().flatten() {
-        println!(
-            "  row {}: {} ({})",
-            bad["row"],
-            bad["phone"].as_str().unwrap_or(""),
-            bad["code"].as_str().unwrap_or("")
-        );
+    for bad in &accepted.invalid {
+        println!("  row {}: {} ({})", bad.row, bad.phone, bad.code);
     }
-    if let Some(w) = accepted.get("warning") {
-        println!("warning: {}\n  {}", w["message"].as_str().unwrap_or(""), w["hint"].as_str().unwrap_or(""));
+    if let Some(w) = &accepted.warning {
+        println!("warning: {}\n  {}", w.message, w.hint);
     }
 }
 

@@ -2,21 +2,27 @@
 //!
 //! - `GET /campaigns/{id}`: progress for polling from the campaign row alone (one read whatever
 //!   the campaign's size).
+//! - `GET /campaigns?account=&limit=&cursor=`: an account's campaigns, newest first
+//!   ([`campaigns`]).
 //! - `GET /campaigns/{id}/messages?status=&limit=&cursor=`: the campaign's rows, a page at a time
 //!   ([`messages`]).
 //! - `GET /accounts/{account}/session`: the health of the account's WhatsApp Web session
 //!   ([`session`]).
 //!
+//! - `GET /view`, `GET /campaigns/{id}/view`: the status pages ([`page`]).
+//!
 //! Phone numbers are returned to the caller (the operator who owns them) but never logged.
 
+pub mod campaigns;
 pub mod messages;
+pub mod page;
 pub mod session;
 
+use api_types::CampaignStatusBody;
 use campaign_store::{CampaignStore, CampaignView};
 use http_api::{ApiError, ApiKey, json_response};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
 use session_store::ProfileStore;
 use std::sync::Arc;
 
@@ -65,16 +71,23 @@ pub struct Deps {
 /// Handles one HTTP request. Never fails: every outcome is a JSON response, 5xx ones are logged
 /// once and opaque to the caller.
 pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
+    let segments = http_api::segments(&req);
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    // The pages hold no data: they are served without a key and ask for it themselves.
+    if req.method() == Method::GET
+        && let Some(asset) = page::Asset::of(&segments)
+    {
+        return Ok(asset.response());
+    }
     if let Err(e) = deps.api_key.check(&req) {
         return Ok(e.into_response());
     }
-    let segments = http_api::segments(&req);
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let result = match (req.method(), segments.as_slice()) {
+        (&Method::GET, ["campaigns"]) => campaigns::list(deps, req.uri().query()).await,
         (&Method::GET, ["campaigns", id]) => status(deps, id).await,
         (&Method::GET, ["campaigns", id, "messages"]) => messages::list(deps, id, req.uri().query()).await,
         (&Method::GET, ["accounts", account, "session"]) => session::health(deps, account).await,
-        _ => Err(ApiError::not_found(format!("no route {} {}", req.method(), req.uri().path()))),
+        _ => return Ok(http_api::routes::unrouted(req.method().as_str(), req.uri().path(), &segments)),
     };
     Ok(result.unwrap_or_else(ApiError::into_response))
 }
@@ -91,25 +104,22 @@ pub(crate) async fn existing_campaign(deps: &Deps, id: &str) -> Result<CampaignV
 
 async fn status(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
     let view = existing_campaign(deps, id).await?;
-    Ok(json_response(StatusCode::OK, &view_json(&view)))
+    Ok(json_response(StatusCode::OK, &status_body(&view)))
 }
 
 /// The status body: the campaign, its counts and the share of final messages.
-pub fn view_json(v: &CampaignView) -> serde_json::Value {
-    let c = v.counts;
-    let done = c.sent + c.failed + c.cancelled;
-    let percent = if c.total == 0 { 100.0 } else { (done as f64 * 1000.0 / c.total as f64).floor() / 10.0 };
-    json!({
-        "campaign_id": v.id,
-        "name": v.name,
-        "account": v.account,
-        "status": v.status,
-        "counts": c,
-        "percent": percent,
-        "reason": v.reason,
-        "hint": v.hint,
-        "notice": v.notice,
-        "created_at": v.created_at,
-        "updated_at": v.updated_at,
-    })
+pub fn status_body(v: &CampaignView) -> CampaignStatusBody {
+    CampaignStatusBody {
+        campaign_id: v.id.clone(),
+        name: v.name.clone(),
+        account: v.account.clone(),
+        status: v.status,
+        counts: v.counts,
+        percent: CampaignStatusBody::percent_of(&v.counts),
+        reason: v.reason,
+        hint: v.hint.clone(),
+        notice: v.notice,
+        created_at: v.created_at.clone(),
+        updated_at: v.updated_at.clone(),
+    }
 }

@@ -2,59 +2,34 @@
 //! page at a time.
 //!
 //! With `status` the page is read from the status index, without it from the campaign's own
-//! partition: neither reads more of the table than the page. The cursor is opaque to callers:
-//! base64url of `v1.<filter>.<last row>`, where the filter is the status or `ALL`. It is checked
-//! on the way in, and a cursor taken under another filter is refused, so a walk can neither skip
-//! nor repeat rows by mixing filters.
+//! partition: neither reads more of the table than the page. The cursor is the last row number
+//! returned (decimal); the next page starts after it, so any row number is a valid cursor and a
+//! walk can resume from any row.
 
 use crate::{Deps, existing_campaign};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use api_types::{MessageItem, MessagesPage};
 use campaign_store::MessageEntry;
 use domain::{ErrorCode, MessageSeq, MessageStatus};
 use http_api::{ApiError, json_response};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
-use serde_json::json;
 
 /// Rows per page when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 100;
 /// The largest page a caller may ask for.
 pub const MAX_LIMIT: u32 = 1000;
 
-/// Where a walk stands: the filter it runs under and the last row it returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    /// The status filter the walk runs under (`None`: every row).
-    pub status: Option<MessageStatus>,
-    /// The last row returned; the next page starts after it.
-    pub after: MessageSeq,
-}
+/// The largest row number a cursor may name (rows are numbered below 10^9; campaigns hold at
+/// most 10,000).
+pub const MAX_CURSOR: u32 = 999_999_999;
 
-impl Cursor {
-    /// The opaque text handed to callers.
-    pub fn encode(&self) -> String {
-        let filter = self.status.map_or("ALL", MessageStatus::as_str);
-        URL_SAFE_NO_PAD.encode(format!("v1.{filter}.{}", self.after.0))
-    }
-
-    /// Reads a cursor given back by a caller; the error says what is wrong with it.
-    pub fn decode(text: &str) -> Result<Self, &'static str> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(text.trim_end_matches('='))
-            .map_err(|_| "is not a cursor this API issued")?;
-        let text = String::from_utf8(bytes).map_err(|_| "is not a cursor this API issued")?;
-        let mut parts = text.splitn(3, '.');
-        let (Some("v1"), Some(filter), Some(seq)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err("is not a cursor this API issued");
-        };
-        let status = match filter {
-            "ALL" => None,
-            s => Some(s.parse::<MessageStatus>().map_err(|_| "is not a cursor this API issued")?),
-        };
-        let after = seq.parse::<u32>().map(MessageSeq).map_err(|_| "is not a cursor this API issued")?;
-        Ok(Self { status, after })
+/// The row a cursor names, or why it names none.
+pub fn decode_cursor(text: &str) -> Result<MessageSeq, String> {
+    let digits = !text.is_empty() && text.len() <= 9 && text.bytes().all(|b| b.is_ascii_digit());
+    match text.parse::<u32>() {
+        Ok(n) if digits && n <= MAX_CURSOR => Ok(MessageSeq(n)),
+        _ => Err(format!("'{text}' is not a row number (1 to 9 digits)")),
     }
 }
 
@@ -81,29 +56,8 @@ impl PageRequest {
                 bad(format!("status: '{s}' is not one of {}", known.join(", ")))
             })?),
         };
-        let limit = match query.first("limit") {
-            None => DEFAULT_LIMIT,
-            Some(raw) => {
-                raw.parse::<u32>().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| {
-                    bad(format!("limit: '{raw}' is not a whole number from 1 to {MAX_LIMIT}"))
-                })?
-            }
-        };
-        let after = match query.first("cursor").filter(|c| !c.is_empty()) {
-            None => None,
-            Some(raw) => {
-                let cursor = Cursor::decode(raw).map_err(|why| bad(format!("cursor: {why}")))?;
-                if cursor.status != status {
-                    let filter = |s: Option<MessageStatus>| s.map_or("no status", MessageStatus::as_str);
-                    return Err(bad(format!(
-                        "cursor: it continues a walk with {}, not {}; start again without a cursor",
-                        filter(cursor.status),
-                        filter(status)
-                    )));
-                }
-                Some(cursor.after)
-            }
-        };
+        let limit = http_api::page_limit(query.first("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
+        let after = http_api::parsed_param("cursor", query.first("cursor"), decode_cursor)?;
         Ok(Self { status, limit, after })
     }
 }
@@ -122,35 +76,35 @@ pub(crate) async fn list(deps: &Deps, id: &str, query: Option<&str>) -> Result<R
     let more = entries.len() > page.limit as usize;
     entries.truncate(page.limit as usize);
     let next_cursor = match (more, entries.last()) {
-        (true, Some(last)) => Some(Cursor { status: page.status, after: last.row.seq }.encode()),
+        (true, Some(last)) => Some(last.row.seq.0.to_string()),
         _ => None,
     };
     tracing::debug!(campaign = %campaign.id, rows = entries.len(), more, "messages page served");
     Ok(json_response(
         StatusCode::OK,
-        &json!({
-            "campaign_id": campaign.id,
-            "status_filter": page.status,
-            "limit": page.limit,
-            "items": entries.iter().map(item_json).collect::<Vec<_>>(),
-            "next_cursor": next_cursor,
-        }),
+        &MessagesPage {
+            campaign_id: campaign.id,
+            status_filter: page.status,
+            limit: page.limit,
+            items: entries.iter().map(item).collect(),
+            next_cursor,
+        },
     ))
 }
 
 /// One row as the API shows it.
-pub fn item_json(e: &MessageEntry) -> serde_json::Value {
+pub fn item(e: &MessageEntry) -> MessageItem {
     let r = &e.row;
-    json!({
-        "row": r.seq.0,
-        "phone": r.phone,
-        "status": r.status,
-        "code": r.error,
-        "reason": r.error.map(ErrorCode::sentence),
-        "attempts": r.attempts,
-        "updated_at": e.updated_at,
-        "sent_at": e.sent_at,
-    })
+    MessageItem {
+        row: r.seq.0,
+        phone: r.phone.clone(),
+        status: r.status,
+        code: r.error,
+        reason: r.error.map(|c| c.sentence().to_owned()),
+        attempts: r.attempts,
+        updated_at: e.updated_at.clone(),
+        sent_at: e.sent_at.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -159,19 +113,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_cursor_survives_the_round_trip_and_stays_url_safe() {
-        for status in [None, Some(MessageStatus::Paused)] {
-            let c = Cursor { status, after: MessageSeq(4_000_000) };
-            let text = c.encode();
-            assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{text}");
-            assert_eq!(Cursor::decode(&text), Ok(c));
-        }
-    }
-
-    #[test]
-    fn forged_or_foreign_cursors_are_refused() {
-        for bad in ["", "!!", "djEuQUxMLg", "djIuQUxMLjU", "djEuU09SVC41", "djEuQUxMLi0x"] {
-            assert!(Cursor::decode(bad).is_err(), "{bad} was accepted");
+    fn a_cursor_is_a_row_number_and_nothing_else() {
+        assert_eq!(decode_cursor("0"), Ok(MessageSeq(0)));
+        assert_eq!(decode_cursor("999999999"), Ok(MessageSeq(999_999_999)));
+        for bad in ["", "-1", "+1", "1000000000", "1e3", "djEu", " 1"] {
+            assert!(decode_cursor(bad).is_err(), "{bad} was accepted");
         }
     }
 
@@ -183,12 +129,8 @@ mod tests {
         assert!(err("limit=ten").starts_with("limit: "));
         assert!(err("status=sent").starts_with("status: "));
         assert!(err("cursor=%%%").starts_with("cursor: "));
-        let all = Cursor { status: None, after: MessageSeq(3) }.encode();
-        assert!(
-            err(&format!("status=SENT&cursor={all}"))
-                .starts_with("cursor: it continues a walk with no status")
-        );
-        let ok = PageRequest::parse(Some(&format!("cursor={all}&limit=1000"))).unwrap();
+        assert!(err("cursor=").starts_with("cursor: "));
+        let ok = PageRequest::parse(Some("cursor=3&limit=1000")).unwrap();
         assert_eq!(ok, PageRequest { status: None, limit: 1000, after: Some(MessageSeq(3)) });
         assert_eq!(PageRequest::parse(None).unwrap().limit, DEFAULT_LIMIT);
     }

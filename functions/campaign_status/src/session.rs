@@ -7,11 +7,11 @@
 //! objects themselves are never read here.
 
 use crate::Deps;
+use api_types::{GenerationSummary, GenerationsSummary, Problem, SessionHealthBody};
 use domain::{AccountId, ErrorCode, Freshness, SessionHealth};
 use http_api::{ApiError, error_with_hint, json_response};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
-use serde_json::json;
 use session_store::{GenerationInfo, SessionPointer};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -37,7 +37,7 @@ pub(crate) async fn health(deps: &Deps, account: &str) -> Result<Response<Body>,
         ));
     }
     let age = Age { now: deps.clock.now(), warn_after: deps.session_warn_after };
-    Ok(json_response(StatusCode::OK, &health_json(&account, pointer.as_ref(), &generations, age)))
+    Ok(json_response(StatusCode::OK, &health_body(&account, pointer.as_ref(), &generations, age)))
 }
 
 /// When the health is read, and after how long without a login it warns.
@@ -51,33 +51,27 @@ pub struct Age {
 
 /// The health body. `generations` come newest first, as the store lists them; the last login is
 /// the latest of theirs.
-pub fn health_json(
+pub fn health_body(
     account: &AccountId,
     pointer: Option<&SessionPointer>,
     generations: &[GenerationInfo],
     age: Age,
-) -> serde_json::Value {
+) -> SessionHealthBody {
     let last_ready = generations.iter().filter_map(|g| g.last_ready).max();
     let freshness = Freshness::of(last_ready, age.now, age.warn_after);
-    let warning = freshness.warning().map(|message| {
-        json!({
-            "code": ErrorCode::SessionStale,
-            "message": message,
-            "hint": ErrorCode::SessionStale.hint_for(account.as_str(), "<campaign>"),
-        })
-    });
+    let warning = freshness
+        .warning()
+        .map(|message| Problem::new(ErrorCode::SessionStale, message, account.as_str(), "<campaign>"));
     let state = pointer.map_or(SessionHealth::Missing, |p| p.state);
     let current = pointer.and_then(|p| p.current.as_ref());
-    let summary = |g: &GenerationInfo| {
-        json!({
-            "id": g.id.as_str(),
-            "created": rfc3339(g.created),
-            "state": g.state.as_str(),
-            "bad": g.bad,
-            "size": g.size,
-            "encrypted": g.encrypted,
-            "current": Some(&g.id) == current,
-        })
+    let summary = |g: &GenerationInfo| GenerationSummary {
+        id: g.id.as_str().to_owned(),
+        created: rfc3339(g.created),
+        state: g.state.as_str().to_owned(),
+        bad: g.bad,
+        size: g.size,
+        encrypted: g.encrypted,
+        current: Some(&g.id) == current,
     };
     let hint = match state {
         SessionHealth::Ready | SessionHealth::Unknown => None,
@@ -87,26 +81,26 @@ pub fn health_json(
         SessionHealth::Conflict => Some(ErrorCode::SessionConflict.hint_for(account.as_str(), "<campaign>")),
         SessionHealth::Banned => Some(ErrorCode::AccountBanned.hint_for(account.as_str(), "<campaign>")),
     };
-    json!({
-        "account": account,
-        "state": state,
-        "current_generation": current.map(|g| g.as_str()),
-        "pointer_version": pointer.map_or(0, |p| p.version),
-        "last_check": pointer.and_then(|p| p.last_check).map(rfc3339),
-        "last_backup": pointer.and_then(|p| p.last_backup).map(rfc3339),
-        "last_ready": last_ready.map(rfc3339),
-        "linked_at": pointer.and_then(|p| p.linked_at).map(rfc3339),
-        "link_age_seconds": pointer
+    SessionHealthBody {
+        account: account.clone(),
+        state,
+        current_generation: current.map(|g| g.as_str().to_owned()),
+        pointer_version: pointer.map_or(0, |p| p.version),
+        last_check: pointer.and_then(|p| p.last_check).map(rfc3339),
+        last_backup: pointer.and_then(|p| p.last_backup).map(rfc3339),
+        last_ready: last_ready.map(rfc3339),
+        linked_at: pointer.and_then(|p| p.linked_at).map(rfc3339),
+        link_age_seconds: pointer
             .and_then(|p| p.linked_at)
             .map(|at| u64::try_from((age.now - at).whole_seconds()).unwrap_or(0)),
-        "since_last_ready_seconds": freshness.since().map(|d| d.as_secs()),
-        "warning": warning,
-        "generations": {
-            "count": generations.len(),
-            "bad": generations.iter().filter(|g| g.bad).count(),
-            "newest": generations.first().map(summary),
-            "oldest": generations.last().map(summary),
+        since_last_ready_seconds: freshness.since().map(|d| d.as_secs()),
+        warning,
+        generations: GenerationsSummary {
+            count: generations.len() as u64,
+            bad: generations.iter().filter(|g| g.bad).count() as u64,
+            newest: generations.first().map(summary),
+            oldest: generations.last().map(summary),
         },
-        "hint": hint,
-    })
+        hint,
+    }
 }

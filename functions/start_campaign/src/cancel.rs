@@ -2,13 +2,13 @@
 
 use crate::rows::stopped;
 use crate::{ApiError, Deps};
+use api_types::CancelResult;
 use campaign_control::Pages;
 use campaign_store::Transition;
 use domain::ErrorCode;
 use http_api::json_response;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
-use serde_json::json;
 
 /// Stops what has not been sent: the campaign turns CANCELLED (no row is claimed from then on),
 /// and every QUEUED or PAUSED row ends CANCELLED. Rows being sent right now finish as they end.
@@ -47,6 +47,11 @@ pub(crate) async fn cancel(deps: &Deps, id: &str) -> Result<Response<Body>, ApiE
     tracing::info!(campaign = %id, cancelled, "campaign cancelled");
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "campaign_id": id, "status": view.status, "cancelled": cancelled, "counts": view.counts }),
+        &CancelResult {
+            campaign_id: id,
+            status: view.status,
+            cancelled: cancelled as u64,
+            counts: view.counts,
+        },
     ))
 }

@@ -14,8 +14,8 @@ mod rows;
 mod start;
 mod validate;
 
+pub use api_types::{CampaignRequest, RecipientRequest};
 pub use http_api::ApiError;
-pub use request::{CampaignRequest, RecipientRequest};
 pub use validate::{MAX_BODY_BYTES, MAX_RECIPIENTS, validate};
 
 use campaign_store::CampaignStore;
@@ -91,7 +91,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::co
         (&Method::POST, ["campaigns"]) => start::start(deps, &req).await,
         (&Method::POST, ["campaigns", id, "resume"]) => resume::resume(deps, id, &req).await,
         (&Method::POST, ["campaigns", id, "cancel"]) => cancel::cancel(deps, id).await,
-        _ => Err(ApiError::not_found(format!("no route {} {}", req.method(), req.uri().path()))),
+        _ => return Ok(http_api::routes::unrouted(req.method().as_str(), req.uri().path(), &segments)),
     };
     Ok(result.unwrap_or_else(ApiError::into_response))
 }

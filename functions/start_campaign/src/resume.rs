@@ -3,12 +3,12 @@
 
 use crate::rows::stopped;
 use crate::{ApiError, Deps};
+use api_types::ResumeResult;
 use campaign_control::ResumeError;
 use domain::ErrorCode;
 use http_api::json_response;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
 
 /// `?retry_failed=true|false` of a resume.
 fn retry_failed_param(req: &Request) -> Result<bool, ApiError> {
@@ -37,6 +37,11 @@ pub(crate) async fn resume(deps: &Deps, id: &str, req: &Request) -> Result<Respo
     })?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "campaign_id": id, "status": done.status, "requeued": done.requeued, "reissued": done.reissued }),
+        &ResumeResult {
+            campaign_id: id,
+            status: done.status,
+            requeued: done.requeued as u64,
+            reissued: done.reissued as u64,
+        },
     ))
 }

@@ -3,13 +3,13 @@
 //! nothing twice, and a first request that died half-way is completed by the retry.
 
 use crate::rows::requeue_queued;
-use crate::{ApiError, CampaignRequest, Deps, idempotency, validate};
+use crate::{ApiError, Deps, idempotency, validate};
+use api_types::{Accepted, InvalidRow, Problem};
 use campaign_store::{Idempotency, NewCampaign, PauseReason};
 use domain::{CampaignId, ErrorCode, QueuedMessage, SessionHealth};
 use http_api::json_response;
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
 
 pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, ApiError> {
     let bytes: &[u8] = req.body().as_ref();
@@ -20,7 +20,7 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
         ));
     }
     let key = idempotency::key_from(req.headers())?;
-    let request = CampaignRequest::parse(bytes)?;
+    let request = crate::request::parse(bytes)?;
     let now = deps.now();
     let mut campaign = validate(&request, CampaignId::generate(uuid::Uuid::new_v4().as_u128()), now.clone())?;
     let session = deps
@@ -177,25 +177,26 @@ fn accepted(
     queued: usize,
     replayed_status: Option<domain::CampaignStatus>,
 ) -> Response<Body> {
-    let invalid: Vec<serde_json::Value> = campaign
+    let invalid: Vec<InvalidRow> = campaign
         .messages
         .iter()
         .filter_map(|m| m.phone.as_ref().err().map(|raw| (m.seq, raw)))
-        .map(|(seq, raw)| json!({ "row": seq.0, "phone": raw, "code": ErrorCode::InvalidPhone }))
+        .map(|(seq, raw)| InvalidRow { row: seq.0, phone: raw.clone(), code: ErrorCode::InvalidPhone })
         .collect();
     let opening = campaign.opening();
     let paused = opening.counts.paused;
     let status = replayed_status.unwrap_or(opening.status);
-    let mut body = json!({
-        "campaign_id": campaign.id,
-        "status": status,
-        "total": campaign.messages.len(),
-        "queued": queued,
-        "paused": paused,
-        "invalid": invalid,
-        "session": session,
-        "replayed": replayed_status.is_some(),
-    });
+    let mut body = Accepted {
+        campaign_id: campaign.id.clone(),
+        status,
+        total: campaign.messages.len() as u64,
+        queued: queued as u64,
+        paused,
+        invalid,
+        session,
+        replayed: replayed_status.is_some(),
+        warning: None,
+    };
     if session != SessionHealth::Ready {
         let (message, hint) = match &campaign.paused {
             Some(p) => (
@@ -208,7 +209,7 @@ fn accepted(
                 ErrorCode::SessionExpired.hint_for(campaign.account.as_str(), campaign.id.as_str()),
             ),
         };
-        body["warning"] = json!({ "code": ErrorCode::SessionExpired, "message": message, "hint": hint });
+        body.warning = Some(Problem { code: ErrorCode::SessionExpired, message, hint });
     }
     json_response(StatusCode::ACCEPTED, &body)
 }

@@ -16,12 +16,12 @@ pub use dynamo::DynamoCampaignStore;
 pub use gate::{AccountGate, DynamoAccountGate, InMemoryAccountGate, LeaseGrant, SendCaps, SlotGrant};
 pub use memory::InMemoryCampaignStore;
 pub use model::{
-    CampaignView, Census, Claim, Idempotency, IdempotencyClaim, Lease, MessageEntry, MessageRow, NewCampaign,
-    NewMessage, PauseReason,
+    CampaignPosition, CampaignView, Census, Claim, Idempotency, IdempotencyClaim, Lease, MessageEntry,
+    MessageRow, NewCampaign, NewMessage, PauseReason,
 };
 
 use async_trait::async_trait;
-use domain::{CampaignId, ErrorCode, MessageSeq, QueuedMessage};
+use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, QueuedMessage};
 
 /// A failure of the campaign store, with the SDK error kept as the source.
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +182,14 @@ pub trait CampaignStore: Send + Sync {
         from: domain::MessageStatus,
         at: &str,
     ) -> Result<usize, StoreError>;
+    /// The account's campaigns, newest first, older than `after` (the last of the previous page),
+    /// at most `limit`. Read from an index: a campaign just started may show a moment later.
+    async fn account_campaigns(
+        &self,
+        account: &AccountId,
+        after: Option<&CampaignPosition>,
+        limit: u32,
+    ) -> Result<Vec<CampaignView>, StoreError>;
     /// The campaigns that are not over yet (and ones just over whose listing the reconciler has
     /// not removed), in id order after `after`, at most `limit`.
     async fn open_campaigns(

@@ -87,6 +87,29 @@ pub struct CampaignView {
     pub updated_at: String,
 }
 
+/// Where a walk through an account's campaigns (newest first) stands: the last campaign it
+/// returned. The next page holds older ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignPosition {
+    /// The campaign's creation, Unix nanoseconds (the order the listing sorts by).
+    pub created_unix_nanos: i128,
+    /// The campaign (it breaks ties within a nanosecond).
+    pub id: CampaignId,
+}
+
+impl CampaignPosition {
+    /// The position of a listed campaign.
+    pub fn of(view: &CampaignView) -> Self {
+        Self { created_unix_nanos: created_unix_nanos(&view.created_at), id: view.id.clone() }
+    }
+}
+
+/// Unix nanoseconds of an RFC 3339 time (0 when it is not one).
+pub(crate) fn created_unix_nanos(at: &str) -> i128 {
+    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        .map_or(0, time::OffsetDateTime::unix_timestamp_nanos)
+}
+
 /// One message row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRow {

@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use campaign_store::{CampaignStore, Claim, DynamoCampaignStore, Finish, Lease, Transition};
+use campaign_store::{
+    CampaignPosition, CampaignStore, Claim, DynamoCampaignStore, Finish, Lease, Transition,
+};
 use domain::{AccountId, CampaignId, CampaignStatus, ErrorCode, MessageSeq, MessageStatus};
 
 async fn fresh_store() -> DynamoCampaignStore {
@@ -381,4 +383,45 @@ async fn in_a_cancelled_campaign_a_lost_session_ends_the_rows_instead_of_pausing
     assert_eq!(store.message(&id, MessageSeq(1)).await.unwrap().unwrap().status, MessageStatus::Cancelled);
     let view = store.campaign(&id).await.unwrap().unwrap();
     assert_eq!((view.status, view.counts.open()), (CampaignStatus::Cancelled, 0));
+}
+
+/// Walks an account's campaigns a page of `limit` at a time, newest first.
+async fn walk(store: &dyn CampaignStore, account: &AccountId, limit: u32) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.account_campaigns(account, after.as_ref(), limit).await.unwrap();
+        if page.is_empty() {
+            return pages;
+        }
+        after = page.last().map(CampaignPosition::of);
+        pages.push(page.iter().map(|v| v.name.clone()).collect());
+    }
+}
+
+#[tokio::test]
+async fn an_account_s_campaigns_are_listed_newest_first_a_page_at_a_time_in_both_stores() {
+    let dynamo = fresh_store().await;
+    let memory = campaign_store::InMemoryCampaignStore::default();
+    let mine = AccountId::parse("lister").unwrap();
+    // Created out of order, two in the same second and one with a fraction of a second, and one
+    // of another account.
+    let times =
+        ["2026-12-01T10:00:00Z", "2026-12-01T12:00:00Z", "2026-12-01T11:00:00.5Z", "2026-12-01T11:00:00Z"];
+    for store in [&dynamo as &dyn CampaignStore, &memory] {
+        for (i, at) in times.iter().enumerate() {
+            let mut c = test_support::fixtures::campaign(1);
+            c.account = mine.clone();
+            c.name = format!("c{i}");
+            c.created_at = (*at).into();
+            store.create_campaign(&c).await.unwrap();
+        }
+        let mut other = test_support::fixtures::campaign(1);
+        other.name = "not mine".into();
+        store.create_campaign(&other).await.unwrap();
+
+        assert_eq!(walk(store, &mine, 3).await, vec![vec!["c1", "c2", "c3"], vec!["c0"]]);
+        assert_eq!(walk(store, &mine, 10).await, vec![vec!["c1", "c2", "c3", "c0"]]);
+        assert!(walk(store, &AccountId::parse("nobody").unwrap(), 10).await.is_empty());
+    }
 }

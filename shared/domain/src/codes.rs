@@ -126,7 +126,11 @@ catalogue! {
     /// The campaign (or another named resource) does not exist.
     NotFound = "NOT_FOUND", 404, retryable: false,
         "No such resource.",
-        "Check the identifier; `wacamp status` lists campaigns you started.";
+        "Check the identifier; `wacamp campaigns --account <account>` lists the campaigns.";
+    /// The path exists but not with this method.
+    MethodNotAllowed = "METHOD_NOT_ALLOWED", 405, retryable: false,
+        "The path does not take this method.",
+        "Use one of the methods in the `allow` header (docs/openapi.yaml lists every route).";
     /// The action does not fit the resource's current state.
     Conflict = "CONFLICT", 409, retryable: false,
         "The action does not fit the current state.",

@@ -5,10 +5,12 @@
 //! from the template's `ApiKeySha256` parameter, which a deployment fills from Secrets Manager).
 //! A request's `x-api-key` is hashed and compared in constant time.
 
+pub mod routes;
+
+use api_types::Problem;
 use domain::ErrorCode;
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -53,22 +55,20 @@ impl ApiError {
 
     /// The JSON error response.
     pub fn into_response(self) -> Response<Body> {
-        json_response(
-            self.status,
-            &json!({ "code": self.code, "message": self.message, "hint": self.code.hint_for("<account>", "<campaign>") }),
-        )
+        json_response(self.status, &Problem::new(self.code, self.message, "<account>", "<campaign>"))
     }
 }
 
 /// An error response whose hint names the exact command for this case (e.g. the account to set
 /// up), where the code's generic hint would be too vague.
 pub fn error_with_hint(status: StatusCode, code: ErrorCode, message: &str, hint: &str) -> Response<Body> {
-    json_response(status, &json!({ "code": code, "message": message, "hint": hint }))
+    json_response(status, &Problem { code, message: message.to_owned(), hint: hint.to_owned() })
 }
 
-/// A JSON response with `status`.
-pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
-    let mut resp = Response::new(Body::Text(body.to_string()));
+/// A JSON response with `status` (one of the `api_types` bodies).
+pub fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response<Body> {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
+    let mut resp = Response::new(Body::Text(text));
     *resp.status_mut() = status;
     resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
     resp
@@ -78,6 +78,29 @@ pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<B
 pub fn campaign_id(segment: &str) -> Result<domain::CampaignId, ApiError> {
     domain::CampaignId::parse(segment)
         .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("id: {e}")))
+}
+
+/// A page size from the query (`limit`), `default` when absent, or the 400 that names it.
+pub fn page_limit(raw: Option<&str>, default: u32, max: u32) -> Result<u32, ApiError> {
+    let Some(raw) = raw else { return Ok(default) };
+    raw.parse::<u32>().ok().filter(|l| (1..=max).contains(l)).ok_or_else(|| {
+        ApiError::bad_request(
+            ErrorCode::BadRequest,
+            format!("limit: '{raw}' is not a whole number from 1 to {max}"),
+        )
+    })
+}
+
+/// An optional query parameter `name` read by `parse`, or the 400 naming it with `parse`'s reason.
+pub fn parsed_param<T>(
+    name: &str,
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, ApiError> {
+    raw.map(|raw| {
+        parse(raw).map_err(|why| ApiError::bad_request(ErrorCode::BadRequest, format!("{name}: {why}")))
+    })
+    .transpose()
 }
 
 /// The request path split into its non-empty segments (`/campaigns/c-1` → `["campaigns", "c-1"]`).

@@ -69,11 +69,28 @@ pub fn seconds(name: &'static str, default_secs: u64) -> Result<Duration, Config
     optional::<u64>(name, default_secs).map(Duration::from_secs)
 }
 
-/// Starts JSON logs on stderr filtered by `RUST_LOG` (default `info`), as Lambda and CloudWatch
-/// expect; ANSI colours off. Call once, first thing in `main`.
+/// The dependencies kept at warn whatever level our crates log at: the browser transport
+/// (headless_chrome and its websocket) and the HTTP and AWS stacks, so a batch logs its own lines
+/// and not their chatter.
+const QUIET_DEPENDENCIES: &str = "headless_chrome=warn,tungstenite=warn,hyper=warn,hyper_util=warn,\
+                                  rustls=warn,aws_config=warn,aws_smithy_runtime=warn,aws_sdk_s3=warn";
+
+/// The filter for a `RUST_LOG` value: unset or empty means `info`; a bare level (`debug`) sets
+/// our crates' level and keeps the dependencies quiet; anything else is a full filter, taken as
+/// given.
+pub fn log_filter(rust_log: Option<&str>) -> String {
+    let value = rust_log.map(str::trim).filter(|v| !v.is_empty()).unwrap_or("info");
+    let bare_level =
+        ["trace", "debug", "info", "warn", "error", "off"].contains(&value.to_ascii_lowercase().as_str());
+    if bare_level { format!("{value},{QUIET_DEPENDENCIES}") } else { value.to_owned() }
+}
+
+/// Starts JSON logs on stderr filtered by `RUST_LOG` (see [`log_filter`]), as Lambda and
+/// CloudWatch expect; ANSI colours off. Call once, first thing in `main`.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let directives = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter(None)));
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
@@ -82,6 +99,23 @@ pub fn init_tracing() {
         .with_ansi(false)
         .without_time()
         .try_init();
+}
+
+/// [`aws_config`] for a stack on a local AWS emulator at `endpoint` (from the CLI's config
+/// file): that endpoint and region, and the emulator's test credentials unless credentials are
+/// set in the environment.
+pub async fn aws_config_at(endpoint: &str, region: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(retry::sdk_policy())
+        .endpoint_url(endpoint);
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        let test = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "local-emulator");
+        loader = loader.credentials_provider(test);
+    }
+    loader.load().await
 }
 
 /// The SDK configuration every client is built from.
@@ -123,5 +157,15 @@ mod tests {
     #[test]
     fn an_unset_optional_variable_takes_its_default() {
         assert_eq!(optional::<u32>("WACAMP_SURELY_UNSET_VARIABLE", 7).unwrap(), 7);
+    }
+
+    #[test]
+    fn a_bare_level_keeps_the_browser_transport_quiet_and_a_full_filter_is_taken_as_given() {
+        for unset in [None, Some(""), Some("  ")] {
+            assert!(log_filter(unset).starts_with("info,headless_chrome=warn,"));
+        }
+        assert!(log_filter(Some("debug")).starts_with("debug,headless_chrome=warn,"));
+        assert_eq!(log_filter(Some("sender=trace,info")), "sender=trace,info");
+        assert!(tracing_subscriber::EnvFilter::try_new(log_filter(None)).is_ok());
     }
 }

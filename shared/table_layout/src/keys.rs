@@ -12,7 +12,8 @@
 //! | a campaign not yet over (for the reconciler) | `OPEN` | `CAMPAIGN#<id>` |
 //!
 //! Index `GSI1` lists a campaign's rows by status: `GSI1PK = CAMPAIGN#<id>#STATUS#<status>`,
-//! `GSI1SK = <seq, 8 digits>`.
+//! `GSI1SK = <seq, 8 digits>`; and an account's campaigns by age, from their campaign rows:
+//! `GSI1PK = ACCOUNT#<account>#CAMPAIGNS`, `GSI1SK = <creation, Unix nanoseconds, 20 digits>#<id>`.
 
 use domain::{AccountId, CampaignId, MessageSeq, MessageStatus};
 
@@ -92,6 +93,22 @@ pub fn status_index_pk(id: &CampaignId, status: MessageStatus) -> String {
 /// The status index sort key of a row.
 pub fn status_index_sk(seq: MessageSeq) -> String {
     seq.sort_key()
+}
+
+/// The status index partition listing an account's campaigns (their campaign rows).
+pub fn account_campaigns_pk(account: &AccountId) -> String {
+    format!("ACCOUNT#{account}#CAMPAIGNS")
+}
+
+/// The status index sort key of a campaign row in its account's listing: creation time first, so
+/// the index sorts by age; the id breaks ties within a nanosecond.
+pub fn account_campaigns_sk(created_unix_nanos: i128, id: &CampaignId) -> String {
+    format!("{:020}#{id}", created_unix_nanos.max(0))
+}
+
+/// The id of a campaign partition key (`CAMPAIGN#<id>`), if it is one.
+pub fn parse_campaign_partition(pk: &str) -> Option<CampaignId> {
+    pk.strip_prefix("CAMPAIGN#").and_then(|id| CampaignId::parse(id).ok())
 }
 
 /// The partition of an account: its session pointer, generations, lease and send counters.

@@ -180,7 +180,7 @@ async fn the_cli_lists_checks_and_restores_an_accounts_session_generations() {
 }
 
 #[tokio::test]
-async fn a_cursor_from_one_filter_is_refused_under_another() {
+async fn a_cursor_is_the_last_row_shown_so_a_walk_resumes_from_any_row_and_anything_else_is_refused() {
     let st = stack(STACK);
     let http = test_support::http();
     let resp = http
@@ -197,9 +197,16 @@ async fn a_cursor_from_one_filter_is_refused_under_another() {
     let id = resp.json::<Value>().await.unwrap()["campaign_id"].as_str().unwrap().to_owned();
     let page: Value =
         test_support::get_json(format!("{}/campaigns/{id}/messages?limit=1", st.http_base_url)).await;
-    let cursor = page["next_cursor"].as_str().unwrap();
+    assert_eq!(page["next_cursor"], "0", "{page}");
+    // The FAILED row (row 2) comes after row 0 under the status filter too.
+    let page: Value = test_support::get_json(format!(
+        "{}/campaigns/{id}/messages?limit=1&status=FAILED&cursor=0",
+        st.http_base_url
+    ))
+    .await;
+    assert_eq!((page["items"][0]["row"].as_u64(), &page["next_cursor"]), (Some(2), &Value::Null), "{page}");
     let resp = http
-        .get(format!("{}/campaigns/{id}/messages?limit=1&status=FAILED&cursor={cursor}", st.http_base_url))
+        .get(format!("{}/campaigns/{id}/messages?limit=1&cursor=djEuQUxMLjA", st.http_base_url))
         .send()
         .await
         .unwrap();

@@ -8,6 +8,7 @@ use domain::AccountId;
 use serde_json::{Value, json};
 use session_store::{GenerationState, ProfileStore, S3ProfileStore, StoreConfig};
 use std::sync::OnceLock;
+use std::time::Duration;
 use test_support::{Stack, stack};
 
 const STACK: &str = "wacamp-openapi";
@@ -89,7 +90,14 @@ async fn start(st: &Stack, account: &str) -> Value {
         .await;
     conforms("post", "/campaigns", status, &body);
     assert_eq!(status, 202, "{body}");
+    typed::<api_types::Accepted>(&body);
     body
+}
+
+/// Reads `body` into the shared API type: what the functions wrote, the CLI can read.
+fn typed<T: serde::de::DeserializeOwned>(body: &Value) -> T {
+    serde_json::from_value(body.clone())
+        .unwrap_or_else(|e| panic!("{} does not read {body}: {e}", std::any::type_name::<T>()))
 }
 
 #[tokio::test]
@@ -105,11 +113,13 @@ async fn a_campaign_started_read_resumed_and_cancelled_answers_as_documented() {
     let (status, body) = send(http.get(format!("{}/campaigns/{id}", st.http_base_url))).await;
     conforms("get", "/campaigns/{id}", status, &body);
     assert_eq!(status, 200);
+    typed::<api_types::CampaignStatusBody>(&body);
 
     let (status, page) =
         send(http.get(format!("{}/campaigns/{id}/messages?limit=2", st.http_base_url))).await;
     conforms("get", "/campaigns/{id}/messages", status, &page);
     assert_eq!(status, 200);
+    typed::<api_types::MessagesPage>(&page);
     let cursor = page["next_cursor"].as_str().expect("three rows, two per page: a next page");
     let (status, last) =
         send(http.get(format!("{}/campaigns/{id}/messages?limit=2&cursor={cursor}", st.http_base_url))).await;
@@ -124,12 +134,14 @@ async fn a_campaign_started_read_resumed_and_cancelled_answers_as_documented() {
     let (status, body) = send(http.post(format!("{}/campaigns/{id}/resume", st.http_base_url))).await;
     conforms("post", "/campaigns/{id}/resume", status, &body);
     assert_eq!(status, 200);
+    typed::<api_types::ResumeResult>(&body);
 
     // When it is cancelled (twice: a cancel is repeatable), both answers match the document too.
     for _ in 0..2 {
         let (status, body) = send(http.post(format!("{}/campaigns/{id}/cancel", st.http_base_url))).await;
         conforms("post", "/campaigns/{id}/cancel", status, &body);
         assert_eq!((status, body["status"].as_str()), (200, Some("CANCELLED")), "{body}");
+        typed::<api_types::CancelResult>(&body);
     }
     let (status, body) = send(http.post(format!("{}/campaigns/{id}/resume", st.http_base_url))).await;
     conforms("post", "/campaigns/{id}/resume", status, &body);
@@ -236,6 +248,7 @@ async fn the_session_health_of_a_linked_account_answers_as_documented() {
         send(test_support::http().get(format!("{}/accounts/{account}/session", st.http_base_url))).await;
     conforms("get", "/accounts/{account}/session", status, &body);
     assert_eq!(status, 200, "{body}");
+    typed::<api_types::SessionHealthBody>(&body);
     assert_eq!(body["current_generation"], stored.generation.id.as_str());
     assert_eq!(body["generations"]["count"], 1);
 }
@@ -290,4 +303,97 @@ async fn a_start_retried_with_an_idempotency_key_answers_as_documented() {
     let (status, err) = send(post(&other)).await;
     conforms("post", "/campaigns", status, &err);
     assert_eq!((status, err["code"].as_str()), (422, Some("IDEMPOTENCY_KEY_REUSED")), "{err}");
+}
+
+#[tokio::test]
+async fn an_account_s_campaigns_are_listed_newest_first_across_pages_as_documented() {
+    let st = stack(STACK);
+    let http = test_support::http();
+    let account = unique("lister");
+    let mut started = Vec::new();
+    for _ in 0..3 {
+        started.push(start(st, &account).await["campaign_id"].as_str().unwrap().to_owned());
+    }
+    started.reverse();
+    // The listing is read from an index: wait until it shows all three, two per page.
+    let walk = || async {
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!("{}/campaigns?account={account}&limit=2", st.http_base_url);
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let (status, page) = send(http.get(url)).await;
+            conforms("get", "/campaigns", status, &page);
+            assert_eq!(status, 200, "{page}");
+            let page: api_types::CampaignsPage = typed(&page);
+            ids.extend(page.items.into_iter().map(|c| c.campaign_id.to_string()));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return ids,
+            }
+        }
+    };
+    let ids = test_support::eventually(
+        "the listing to show the three campaigns",
+        Duration::from_secs(30),
+        || async {
+            let ids = walk().await;
+            (ids.len() == 3).then_some(ids)
+        },
+    )
+    .await;
+    assert_eq!(ids, started, "newest first, each once");
+    let (status, err) =
+        send(http.get(format!("{}/campaigns?account={account}&cursor=x", st.http_base_url))).await;
+    conforms("get", "/campaigns", status, &err);
+    assert_eq!(status, 400, "{err}");
+}
+
+#[tokio::test]
+async fn a_known_path_asked_with_another_method_is_a_405_naming_the_methods_it_takes() {
+    let st = stack(STACK);
+    let http = test_support::http();
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/campaigns/c-1", "GET"),
+        (reqwest::Method::PUT, "/campaigns", "GET, POST"),
+        (reqwest::Method::GET, "/campaigns/c-1/cancel", "POST"),
+    ] {
+        let resp = http.request(method.clone(), format!("{}{path}", st.http_base_url)).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(
+            resp.headers().get("allow").map(|v| v.to_str().unwrap().to_owned()),
+            Some(allow.to_owned())
+        );
+        let err: api_types::Problem = resp.json().await.unwrap();
+        assert_eq!(err.code, domain::ErrorCode::MethodNotAllowed);
+    }
+    let (status, err) = send(http.get(format!("{}/nowhere", st.http_base_url))).await;
+    assert_eq!((status, err["code"].as_str()), (404, Some("NOT_FOUND")), "{err}");
+}
+
+/// Schemathesis (pinned in the project's venv) against the deployed stack, every check on, a
+/// bounded number of examples per operation: no request the document allows is refused, no
+/// answer falls outside it, nothing is a 5xx. `tests/e2e/schemathesis.toml` names the one
+/// operation allowed to refuse schema-valid bodies, and why.
+#[test]
+fn schemathesis_finds_no_allowed_request_refused_and_no_undocumented_answer() {
+    let st = stack(STACK);
+    let root = test_support::root();
+    let st_bin = root.join(".venv/bin/st");
+    assert!(st_bin.exists(), "{} is missing: run `make setup`", st_bin.display());
+    let out = std::process::Command::new(&st_bin)
+        .current_dir(root.join("tests/e2e"))
+        .args(["--config-file", "schemathesis.toml", "--no-color", "run"])
+        .arg(root.join("docs/openapi.yaml"))
+        .args(["--url", &st.http_base_url, "--checks", "all", "--max-examples", "20", "--workers", "2"])
+        .args(["--header", &format!("x-api-key: {}", test_support::API_KEY)])
+        .args(["--seed", "20261202"])
+        .output()
+        .unwrap();
+    let report =
+        format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "Schemathesis found problems:\n{report}");
+    assert!(report.contains("passed"), "Schemathesis ran no test:\n{report}");
 }

@@ -24,7 +24,7 @@ pub mod world;
 
 pub use aws::{endpoint, fresh_bucket, fresh_table, s3, sdk_config, sdk_config_at, unique};
 pub use campaigns::{delivered, numbered, start_campaign, wait_status};
-pub use cli::{wacamp, wacamp_command};
+pub use cli::{wacamp, wacamp_command, wacamp_in_terminal};
 pub use http::{API_KEY, get_json, http, post_json};
 pub use stack::{Stack, deploy, invoke, root, stack, try_invoke};
 pub use wait::eventually;

@@ -87,6 +87,11 @@ pub(super) fn meta_item(c: &NewCampaign) -> Item {
         ("cancelled".into(), n(counts.cancelled)),
         ("created_at".into(), s(c.created_at.clone())),
         ("updated_at".into(), s(c.created_at.clone())),
+        (keys::STATUS_INDEX_PK.into(), s(keys::account_campaigns_pk(&c.account))),
+        (
+            keys::STATUS_INDEX_SK.into(),
+            s(keys::account_campaigns_sk(crate::model::created_unix_nanos(&c.created_at), &c.id)),
+        ),
     ]);
     // Until the start has queued every sendable row's record (see `mark_issued`).
     if opening.counts.queued > 0

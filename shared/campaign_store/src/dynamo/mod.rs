@@ -11,6 +11,7 @@
 //!
 //! Keys come from `table_layout::keys`, the one owner of the table's layout.
 
+mod account_listing;
 mod campaigns;
 mod codec;
 mod idempotency;
@@ -21,13 +22,13 @@ pub(crate) mod retry;
 
 use crate::Finish;
 use crate::model::{
-    CampaignView, Census, Claim, Idempotency, IdempotencyClaim, Lease, MessageEntry, MessageRow, NewCampaign,
-    PauseReason,
+    CampaignPosition, CampaignView, Census, Claim, Idempotency, IdempotencyClaim, Lease, MessageEntry,
+    MessageRow, NewCampaign, PauseReason,
 };
 use crate::{CampaignStore, StoreError, Transition};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use domain::{CampaignId, ErrorCode, MessageSeq, MessageStatus, QueuedMessage};
+use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, MessageStatus, QueuedMessage};
 use table_layout::Key;
 use table_layout::codec::{Item, key_item};
 
@@ -183,6 +184,15 @@ impl CampaignStore for DynamoCampaignStore {
         at: &str,
     ) -> Result<usize, StoreError> {
         self.cancel_many(id, rows, from, at).await
+    }
+
+    async fn account_campaigns(
+        &self,
+        account: &AccountId,
+        after: Option<&CampaignPosition>,
+        limit: u32,
+    ) -> Result<Vec<CampaignView>, StoreError> {
+        self.list_of_account(account, after, limit).await
     }
 
     async fn open_campaigns(

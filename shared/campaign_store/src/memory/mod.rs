@@ -6,13 +6,16 @@
 //! and its one way of moving a row live in `state`.
 
 use crate::model::{
-    CampaignView, Census, Idempotency, IdempotencyClaim, MessageEntry, MessageRow, NewCampaign, PauseReason,
+    CampaignPosition, CampaignView, Census, Idempotency, IdempotencyClaim, MessageEntry, MessageRow,
+    NewCampaign, PauseReason,
 };
 use crate::{CampaignStore, Claim, Finish, Lease, StoreError, Transition};
 use async_trait::async_trait;
 use domain::lifecycle::campaign;
 use domain::lifecycle::message::{self, ClaimDecision, ClaimKind, ClaimWindow};
-use domain::{CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, QueuedMessage};
+use domain::{
+    AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, QueuedMessage,
+};
 use std::sync::Mutex;
 
 mod state;
@@ -322,6 +325,24 @@ impl CampaignStore for InMemoryCampaignStore {
         let current: Vec<MessageRow> =
             rows.iter().filter_map(|r| m.messages.get(&(id.clone(), r.seq)).cloned()).collect();
         Ok(m.move_rows(id, &current, at, |r| message::cancel(&r.state(), from)).len())
+    }
+
+    async fn account_campaigns(
+        &self,
+        account: &AccountId,
+        after: Option<&CampaignPosition>,
+        limit: u32,
+    ) -> Result<Vec<CampaignView>, StoreError> {
+        let order = |c: &CampaignView| (crate::model::created_unix_nanos(&c.created_at), c.id.clone());
+        let after = after.map(|p| (p.created_unix_nanos, p.id.clone()));
+        let m = self.lock();
+        let mut mine: Vec<&CampaignView> = m
+            .campaigns
+            .values()
+            .filter(|c| &c.account == account && after.as_ref().is_none_or(|a| &order(c) < a))
+            .collect();
+        mine.sort_by_key(|c| std::cmp::Reverse(order(c)));
+        Ok(mine.into_iter().take(limit as usize).cloned().collect())
     }
 
     async fn open_campaigns(

@@ -1,0 +1,100 @@
+//! A campaign's status, the list of an account's campaigns, and the answers of resume and cancel.
+
+use domain::{AccountId, CampaignId, CampaignStatus, Counters, ErrorCode};
+use serde::{Deserialize, Serialize};
+
+/// `GET /campaigns/{id}`: the campaign, its counts and the share of final messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignStatusBody {
+    /// Its id.
+    pub campaign_id: CampaignId,
+    /// Operator's name for it.
+    pub name: String,
+    /// Sending account.
+    pub account: AccountId,
+    /// Where it stands.
+    pub status: CampaignStatus,
+    /// Per-status counts.
+    pub counts: Counters,
+    /// Share of messages in a final state (sent, failed, cancelled), in percent, one decimal.
+    pub percent: f64,
+    /// Why it is paused.
+    pub reason: Option<ErrorCode>,
+    /// What to run to continue.
+    pub hint: Option<String>,
+    /// Something that needed no action (e.g. SESSION_RESTORED_FROM_BACKUP).
+    pub notice: Option<ErrorCode>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+impl CampaignStatusBody {
+    /// Messages in a final state.
+    pub fn done(&self) -> u64 {
+        self.counts.sent + self.counts.failed + self.counts.cancelled
+    }
+
+    /// Nothing more happens without the operator: nothing is queued or being sent.
+    pub fn settled(&self) -> bool {
+        self.counts.queued == 0 && self.counts.sending == 0
+    }
+
+    /// The share of final messages, in percent floored to one decimal (100 for an empty campaign).
+    pub fn percent_of(counts: &Counters) -> f64 {
+        let done = counts.sent + counts.failed + counts.cancelled;
+        if counts.total == 0 { 100.0 } else { (done as f64 * 1000.0 / counts.total as f64).floor() / 10.0 }
+    }
+}
+
+/// `GET /campaigns?account=`: an account's campaigns, newest first, a page at a time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignsPage {
+    /// The account.
+    pub account: AccountId,
+    /// Campaigns on this page, newest first.
+    pub items: Vec<CampaignStatusBody>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /campaigns/{id}/resume`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumeResult {
+    /// The campaign.
+    pub campaign_id: CampaignId,
+    /// Where it stands now.
+    pub status: CampaignStatus,
+    /// Messages queued again.
+    pub requeued: u64,
+    /// Of those, records sent again for rows whose earlier record may be lost.
+    pub reissued: u64,
+}
+
+/// `POST /campaigns/{id}/cancel`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelResult {
+    /// The campaign.
+    pub campaign_id: CampaignId,
+    /// Where it stands now.
+    pub status: CampaignStatus,
+    /// Messages that will not be sent.
+    pub cancelled: u64,
+    /// Per-status counts after the cancel.
+    pub counts: Counters,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_percentage_is_floored_to_one_decimal_and_an_empty_campaign_is_complete() {
+        let c = |total, sent, failed| Counters { total, sent, failed, ..Counters::default() };
+        assert_eq!(CampaignStatusBody::percent_of(&c(3, 1, 0)), 33.3);
+        assert_eq!(CampaignStatusBody::percent_of(&c(3, 2, 0)), 66.6);
+        assert_eq!(CampaignStatusBody::percent_of(&c(3, 2, 1)), 100.0);
+        assert_eq!(CampaignStatusBody::percent_of(&c(0, 0, 0)), 100.0);
+    }
+}

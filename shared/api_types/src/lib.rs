@@ -1,0 +1,23 @@
+//! The HTTP API's request and response bodies, as one set of types: the functions build their
+//! answers from them, the CLI reads the answers into them, and the conformance tests check them
+//! against `docs/openapi.yaml`. A field renamed here changes all three at once, and a field
+//! renamed in one of them alone fails to compile.
+//!
+//! Fields that may be absent are `Option`s serialised as `null`, as the document declares them.
+//! Nothing here knows about Lambda or AWS.
+
+mod campaigns;
+mod messages;
+mod problem;
+mod session;
+mod start;
+
+pub use campaigns::{CampaignStatusBody, CampaignsPage, CancelResult, ResumeResult};
+pub use messages::{MessageItem, MessagesPage};
+pub use problem::Problem;
+pub use session::{GenerationSummary, GenerationsSummary, SessionHealthBody};
+pub use start::{Accepted, CampaignRequest, InvalidRow, RecipientRequest};
+
+/// The exit code of `wacamp status --watch` when the campaign paused (waiting for the operator):
+/// its hint says what to run.
+pub const EXIT_PAUSED: i32 = 3;

@@ -1,0 +1,71 @@
+//! `POST /campaigns`: the request and its 202.
+
+use crate::Problem;
+use domain::{CampaignId, CampaignStatus, ErrorCode, SessionHealth, Vars};
+use serde::{Deserialize, Serialize};
+
+/// The request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignRequest {
+    /// Operator's name for the campaign.
+    pub name: String,
+    /// Sending account.
+    pub account: String,
+    /// Message with `{{variable}}` placeholders.
+    pub template: String,
+    /// ISO region for national numbers (e.g. "DE").
+    #[serde(default)]
+    pub default_region: Option<String>,
+    /// Refuse the whole request when any phone is invalid.
+    #[serde(default)]
+    pub strict: bool,
+    /// Who gets the message.
+    pub recipients: Vec<RecipientRequest>,
+}
+
+/// One recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientRequest {
+    /// Phone number, international or national with `default_region`.
+    pub phone: String,
+    /// Template variables.
+    #[serde(default)]
+    pub vars: Vars,
+}
+
+/// The 202: what was accepted, what was refused, and a warning when the session is not ready.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// The new (or, for a replayed request, the earlier) campaign.
+    pub campaign_id: CampaignId,
+    /// Where it stands.
+    pub status: CampaignStatus,
+    /// Every recipient accepted, invalid ones included.
+    pub total: u64,
+    /// Queued for sending.
+    pub queued: u64,
+    /// Accepted paused (the session is known expired).
+    pub paused: u64,
+    /// Rows refused for their number, recorded FAILED.
+    pub invalid: Vec<InvalidRow>,
+    /// The account's session as known at the start.
+    pub session: SessionHealth,
+    /// The answer repeats an earlier request with the same idempotency key; nothing was queued.
+    pub replayed: bool,
+    /// Present when the session is not ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<Problem>,
+}
+
+/// A row refused for its number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvalidRow {
+    /// Row number.
+    pub row: u32,
+    /// The number as given.
+    pub phone: String,
+    /// Why (INVALID_PHONE).
+    pub code: ErrorCode,
+}
