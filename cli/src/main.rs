@@ -4,6 +4,7 @@
 mod api;
 mod campaigns;
 mod keep;
+mod local;
 mod locate;
 mod messages;
 mod qr_png;
@@ -134,6 +135,20 @@ enum Command {
     /// An account's stored WhatsApp Web session: generations, health, restoring an older one.
     #[command(subcommand)]
     Session(SessionCommand),
+    /// Bring up everything locally from a source checkout: the local AWS, the WhatsApp Web
+    /// simulator (unless --wa-url), the stack deployed against it and recorded in the config
+    /// file; prints the URLs and keeps the simulator running until Ctrl-C.
+    Local {
+        /// A WhatsApp Web to deploy against instead of starting the simulator (e.g. the real one).
+        #[arg(long, env = "WA_URL")]
+        wa_url: Option<String>,
+        /// The simulator's port.
+        #[arg(long, default_value_t = 8790)]
+        sim_port: u16,
+        /// The source checkout (default: the current directory or one above it).
+        #[arg(long)]
+        source: Option<PathBuf>,
+    },
     /// List an account's campaigns, newest first.
     Campaigns {
         /// The account.
@@ -233,6 +248,23 @@ async fn main() -> Result<ExitCode> {
             .await
             .map(|()| ExitCode::SUCCESS);
         }
+        Command::Local { wa_url, sim_port, source } => {
+            let api_key = cli
+                .api_key
+                .clone()
+                .context("set WACAMP_API_KEY (or pass --api-key): the key the local stack will accept")?;
+            let config = config.clone().context("no config file: set WACAMP_CONFIG or HOME")?;
+            return local::run(local::LocalArgs {
+                stack: here.stack.clone(),
+                wa_url: wa_url.clone(),
+                sim_port: *sim_port,
+                config,
+                source: source.clone(),
+                api_key,
+            })
+            .await
+            .map(|()| ExitCode::SUCCESS);
+        }
         Command::Session(SessionCommand::List { account }) => {
             return session::list(&store()?, account).await.map(|()| ExitCode::SUCCESS);
         }
@@ -285,6 +317,7 @@ async fn main() -> Result<ExitCode> {
         }
         // Local commands: they talk to the store directly and returned above.
         Command::Setup { .. }
+        | Command::Local { .. }
         | Command::Reconcile { .. }
         | Command::Session(
             SessionCommand::List { .. } | SessionCommand::Restore { .. } | SessionCommand::Keep { .. },

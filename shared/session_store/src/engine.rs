@@ -116,7 +116,7 @@ impl<B: Backend> Engine<B> {
                 info.id
             )));
         };
-        tracing::info!(
+        tracing::debug!(
             account = %account, generation = %info.id, size = info.size, sha256 = %info.sha256,
             files = snap.files, current, version, "profile generation stored"
         );
@@ -147,7 +147,7 @@ impl<B: Backend> Engine<B> {
         let archive = open_from_storage(&stored, &info, self.config.key.as_ref(), account)?;
         drop(stored);
         let restored = restore_blocking(archive, limits, self.config.temp_root.clone(), info.clone()).await?;
-        tracing::info!(
+        tracing::debug!(
             account = %account, generation = %info.id, files = restored.stats().files,
             bytes = restored.stats().bytes, "profile generation restored"
         );

@@ -2,7 +2,8 @@
 //! - the status page in headless Chromium: the key typed into its form, what the page shows read
 //!   back from the DOM, each state saved as a screenshot under `.local/screenshots/`;
 //! - the real `wacamp` binary: `status --watch` in a pseudo-terminal (the bar, the summary, the
-//!   PAUSED exit code and hint), and `--json` read into the shared API types.
+//!   PAUSED exit code and hint), `--json` read into the shared API types, the stack found from the
+//!   config file in any directory, and `wacamp local` bringing a stack up against a simulator.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
@@ -318,7 +319,6 @@ async fn from_any_directory_the_cli_finds_the_stack_in_the_config_file_the_deplo
             .args(args)
             .current_dir(elsewhere.path())
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("XDG_CONFIG_HOME", home.path())
             .env("WACAMP_API_KEY", test_support::API_KEY)
             .output()
@@ -338,4 +338,70 @@ async fn from_any_directory_the_cli_finds_the_stack_in_the_config_file_the_deplo
     assert!(ok, "reconcile through the recorded endpoint: {out}{err}");
     let (ok, _, err) = run(&["--stack", "no-such-stack", "status", &id]);
     assert!(!ok && err.contains("no-such-stack"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wacamp_local_deploys_a_stack_against_a_simulator_it_starts_and_stops_it_on_ctrl_c() {
+    let root = test_support::root();
+    let home = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = test_support::wacamp_command(&world().stack, &["local", "--sim-port", &port.to_string()])
+        .current_dir(root.join("cli"))
+        .env_remove("WACAMP_API_URL")
+        .env("WACAMP_STACK", "wacamp-local-cmd")
+        .env("XDG_CONFIG_HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Its output, line by line (read to the end, so it can always print), until it says it is ready.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let (lines, ready) = tokio::task::spawn_blocking(move || {
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            let ready = line.starts_with("wacamp local: ready");
+            seen.push(line);
+            if ready {
+                return (seen, true);
+            }
+        }
+        (seen, false)
+    })
+    .await
+    .unwrap();
+    assert!(ready, "wacamp local ended before it was ready:\n{}", lines.join("\n"));
+    let url = |label: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(label))
+            .map(|u| u.trim().to_owned())
+            .unwrap_or_else(|| panic!("no {label} line in:\n{}", lines.join("\n")))
+    };
+    let (api, wa) = (url("API:"), url("WhatsApp Web:"));
+    assert_eq!(wa, format!("http://127.0.0.1:{port}/"));
+    // The stack answers with the key, its status page is served, the simulator is up, and the
+    // config file names the stack as the default.
+    let listed = test_support::http().get(format!("{api}/campaigns?account=nobody")).send().await.unwrap();
+    assert_eq!(listed.status(), 200);
+    assert_eq!(reqwest::get(format!("{api}/view")).await.unwrap().status(), 200);
+    assert_eq!(reqwest::get(format!("{wa}_admin/clock")).await.unwrap().status(), 200);
+    let config = std::fs::read_to_string(home.path().join("wacamp/config.toml")).unwrap();
+    assert!(config.contains("stack = \"wacamp-local-cmd\""), "{config}");
+    // Ctrl-C stops the simulator and ends the command cleanly.
+    let interrupted =
+        std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+    assert!(exit.success(), "{exit}");
+    test_support::eventually("the simulator to stop", Duration::from_secs(10), || async {
+        reqwest::get(format!("{wa}_admin/clock")).await.is_err().then_some(())
+    })
+    .await;
 }

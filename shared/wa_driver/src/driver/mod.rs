@@ -144,7 +144,7 @@ impl WaDriver {
             }
         }))
         .map_err(|e| DriverError::crashed(format!("event listener: {e}")))?;
-        tracing::info!(
+        tracing::debug!(
             pid = ?pid,
             selectors = %config.selectors.version,
             elapsed_ms = started.elapsed().as_millis(),
@@ -214,7 +214,7 @@ impl WaDriver {
         let exited = process::wait_for_exit(self.pid, &self.config.profile_dir, self.config.timeouts.close);
         drop(browser);
         if exited {
-            tracing::info!(elapsed_ms = started.elapsed().as_millis(), "Chromium closed with flush");
+            tracing::debug!(elapsed_ms = started.elapsed().as_millis(), "Chromium closed with flush");
             Ok(())
         } else {
             Err(DriverError::crashed(format!(

@@ -23,7 +23,7 @@ impl WaDriver {
         let started = Instant::now();
         let result = self.send_inner(phone, text, opening, started);
         match &result {
-            Ok(sent) => tracing::info!(
+            Ok(sent) => tracing::debug!(
                 to = %phone,
                 via = ?sent.opened_via,
                 elapsed_ms = sent.elapsed.as_millis(),
@@ -120,7 +120,7 @@ impl WaDriver {
             }
             std::thread::sleep(self.send_poll());
         };
-        tracing::info!(to = %phone, ?earlier, "checked the chat for an earlier send");
+        tracing::debug!(to = %phone, ?earlier, "checked the chat for an earlier send");
         Ok(earlier)
     }
 

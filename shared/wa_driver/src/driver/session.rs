@@ -62,7 +62,7 @@ impl WaDriver {
             }
             std::thread::sleep(timeouts.poll);
         };
-        tracing::info!(%state, elapsed_ms = started.elapsed().as_millis(), "WhatsApp Web session state");
+        tracing::debug!(%state, elapsed_ms = started.elapsed().as_millis(), "WhatsApp Web session state");
         if matches!(state, Screen::Unknown | Screen::Loading) {
             self.capture_diagnostics(&format!("session-{}", state.as_str().to_lowercase()));
         }
