@@ -217,24 +217,26 @@ async fn main() -> Result<ExitCode> {
     let config = cli.config.clone().or_else(locate::default_config_path);
     let cwd = std::env::current_dir().context("the current directory")?;
     let here = locate::locate(cli.stack.as_deref(), config.as_deref(), &cwd)?;
-    let aws = here.aws().await;
-    let store = || -> Result<session::StoreLocation> {
+    // The AWS configuration is loaded only by the commands that talk to AWS directly (the region
+    // chain may otherwise ask the instance metadata service on every HTTP-only command).
+    let store = |aws: platform::SdkConfig| -> Result<session::StoreLocation> {
         Ok(session::StoreLocation {
-            aws: aws.clone(),
+            aws,
             bucket: here.output("PROFILE_BUCKET", "ProfileBucketName")?,
             table: here.output("TABLE_NAME", "TableName")?,
         })
     };
     match &cli.command {
         Command::Setup { account, force, wa_url, timeout, no_resume, qr_png } => {
-            let at = store()?;
+            let aws = here.aws().await;
+            let at = store(aws.clone())?;
             let qr_png = qr_png.clone().unwrap_or_else(|| {
                 let safe: String =
                     account.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
                 std::env::temp_dir().join(format!("wacamp-qr-{safe}.png"))
             });
             return setup::run(setup::SetupArgs {
-                aws: aws.clone(),
+                aws,
                 account: account.clone(),
                 force: *force,
                 wa_url: wa_url.clone(),
@@ -266,22 +268,22 @@ async fn main() -> Result<ExitCode> {
             .map(|()| ExitCode::SUCCESS);
         }
         Command::Session(SessionCommand::List { account }) => {
-            return session::list(&store()?, account).await.map(|()| ExitCode::SUCCESS);
+            return session::list(&store(here.aws().await)?, account).await.map(|()| ExitCode::SUCCESS);
         }
         Command::Session(SessionCommand::Restore { account, generation, force }) => {
-            return session::restore(&store()?, account, generation, *force)
+            return session::restore(&store(here.aws().await)?, account, generation, *force)
                 .await
                 .map(|()| ExitCode::SUCCESS);
         }
         Command::Session(SessionCommand::Keep { account, wa_url }) => {
             let queue_url = here.output("QUEUE_URL", "QueueUrl")?;
-            return keep::run(&store()?, queue_url, account, wa_url.clone())
+            return keep::run(&store(here.aws().await)?, queue_url, account, wa_url.clone())
                 .await
                 .map(|()| ExitCode::SUCCESS);
         }
         Command::Reconcile { campaign, grace, stale_claim } => {
             return reconcile::run(reconcile::ReconcileArgs {
-                aws: aws.clone(),
+                aws: here.aws().await,
                 campaign: campaign.clone(),
                 table: here.output("TABLE_NAME", "TableName")?,
                 queue_url: here.output("QUEUE_URL", "QueueUrl")?,

@@ -33,7 +33,11 @@ pub struct CampaignStatusBody {
 impl CampaignStatusBody {
     /// Messages in a final state.
     pub fn done(&self) -> u64 {
-        self.counts.sent + self.counts.failed + self.counts.cancelled
+        Self::done_of(&self.counts)
+    }
+
+    fn done_of(counts: &Counters) -> u64 {
+        counts.sent + counts.failed + counts.cancelled
     }
 
     /// Nothing more happens without the operator: nothing is queued or being sent.
@@ -43,7 +47,7 @@ impl CampaignStatusBody {
 
     /// The share of final messages, in percent floored to one decimal (100 for an empty campaign).
     pub fn percent_of(counts: &Counters) -> f64 {
-        let done = counts.sent + counts.failed + counts.cancelled;
+        let done = Self::done_of(counts);
         if counts.total == 0 { 100.0 } else { (done as f64 * 1000.0 / counts.total as f64).floor() / 10.0 }
     }
 }
