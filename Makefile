@@ -13,7 +13,7 @@ export AWS_REGION ?= us-east-1
 # Where `make deploy` records the stack for the CLI (any directory can then find it).
 WACAMP_CONFIG ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/wacamp/config.toml
 
-.PHONY: help setup build local-up local-down local-status deploy lint test demo bench fuzz deny clean-local
+.PHONY: help setup build release deploy-aws local-up local-down local-status deploy lint test demo bench fuzz deny clean-local
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ setup: ## install what the tests need: Chromium, the local AWS venv
 
 build: ## build the Lambda bootstrap binaries and the CLI (the sender with its test-only crash points)
 	cargo build $(FUNCTIONS) -p wacamp --features sender/failpoints
+
+release: ## build the Lambda bootstrap binaries and the CLI for AWS: release profile, no fail points
+	cargo build --release $(FUNCTIONS) -p wacamp
 
 local-up: setup ## start the local AWS (MiniStack) unless one answers
 	@localstack/ministack.sh start
@@ -35,6 +38,9 @@ local-status: ## say whether the local AWS answers
 
 deploy: build ## build, package and deploy the stack to the local AWS (STACK=name)
 	@$(VENV)/bin/python infra/deploy.py --stack $(STACK) --outputs .local/stacks/$(STACK).json --config-file "$(WACAMP_CONFIG)"
+
+deploy-aws: release ## build for AWS and deploy the stack there (your AWS credentials and region; STACK=name, see docs/deploy.md)
+	@env -u AWS_ENDPOINT_URL -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY $(VENV)/bin/python infra/deploy.py --stack $(STACK) --config-file "$(WACAMP_CONFIG)" $(DEPLOY_ARGS)
 
 lint: ## rustfmt, clippy, unused dependencies and cfn-lint
 	cargo fmt --all -- --check

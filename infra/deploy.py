@@ -108,7 +108,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stack", default=os.environ.get("WACAMP_STACK", "wacamp-local"))
     target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
-    ap.add_argument("--binaries", default=os.path.join(target, "debug"), help="folder with the built function binaries")
+    ap.add_argument("--binaries", help="folder with the built function binaries (default: target/debug for a local AWS, target/release for AWS)")
+    ap.add_argument("--allow-test-build", action="store_true", help="deploy the test build (fail points compiled in) to AWS anyway")
     ap.add_argument("--code-bucket", help="bucket for the zips (default: wacamp-artifacts-<account>-<region>, created if missing)")
     ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="template parameter override (repeatable)")
     ap.add_argument("--outputs", help="write the stack outputs (plus HttpBaseUrl) as JSON to this file")
@@ -120,6 +121,14 @@ def main():
     kind = emulator_kind(endpoint) if endpoint else None
     if endpoint and kind is None:
         fail(f"no local AWS answers at {endpoint}: start it with `make local-up`")
+    # A local stack runs the test build (`make build`: the sender with its crash points, which
+    # the crash tests configure); AWS gets the release build (`make release`), which has none.
+    binaries = args.binaries or os.path.join(target, "debug" if kind else "release")
+    test_build = os.path.basename(os.path.normpath(binaries)) != "release"
+    if not kind and test_build and not args.allow_test_build:
+        fail(f"{binaries} holds a test build (fail points compiled in); deploy `make release` to AWS (target/release) or pass --allow-test-build")
+    what = "the test build (fail points compiled in)" if test_build else "the release build (no fail points)"
+    print(f"deploy: deploying {what} from {binaries}", file=sys.stderr)
     session = boto3.session.Session(region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
     s3 = session.client("s3", endpoint_url=endpoint, config=botocore.config.Config(s3={"addressing_style": "path"}))
     cfn = session.client("cloudformation", endpoint_url=endpoint)
@@ -135,9 +144,9 @@ def main():
 
     zips = {}
     for name in FUNCTIONS:
-        path = os.path.join(args.binaries, name)
+        path = os.path.join(binaries, name)
         if not os.path.isfile(path):
-            fail(f"{path} is missing: build it with `cargo build -p {name}` (or `make build`)")
+            fail(f"{path} is missing: build it with `make build` (local) or `make release` (AWS)")
         zips[name] = zip_bootstrap(path)
     digest = hashlib.sha256(b"".join(hashlib.sha256(z).digest() for z in zips.values())).hexdigest()[:16]
 

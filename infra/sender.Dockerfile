@@ -2,7 +2,7 @@
 # The Rust binary speaks the Lambda Runtime API itself, so any base image works; Debian gives
 # the same Chromium the tests use.
 #
-#   cargo lambda build --release -p sender          # or: cargo build --release -p sender
+#   make release                                    # release profile, no fail points
 #   docker build -f infra/sender.Dockerfile -t wacamp-sender .
 #   (push to ECR, then deploy with SenderPackaging=Image SenderImageUri=<uri>)
 FROM debian:trixie-slim

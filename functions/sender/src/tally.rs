@@ -1,4 +1,5 @@
-//! The batch's counts and timings, written as one metric line when the batch is done.
+//! The batch's counts and timings, written when the batch is done as one log line and as one
+//! CloudWatch embedded-metric line (namespace `wacamp`, dimension `FunctionName`).
 
 use std::time::Duration;
 
@@ -57,5 +58,23 @@ impl Tally {
             ms = ms(took.as_millis()),
             "batch done"
         );
+        use platform::metrics::{Metric, Unit, emit};
+        let count = |name, value: u32| Metric { name, value: f64::from(value), unit: Unit::Count };
+        let mut metrics = vec![
+            count("sent", self.sent),
+            count("failed", self.failed),
+            count("paused", self.paused),
+            count("retried", self.retried),
+            count("relaunched", self.relaunched),
+            Metric { name: "open_ms", value: ms(self.open_ms) as f64, unit: Unit::Milliseconds },
+        ];
+        if self.sent > 0 {
+            metrics.push(Metric {
+                name: "ms_per_message",
+                value: ms(per_message) as f64,
+                unit: Unit::Milliseconds,
+            });
+        }
+        emit(&metrics);
     }
 }

@@ -3,6 +3,7 @@
 //! honours `AWS_ENDPOINT_URL` (so the same code talks to AWS or to the local emulator), and one
 //! policy for trying AWS calls again ([`retry`]).
 
+pub mod metrics;
 pub mod retry;
 
 use std::str::FromStr;

@@ -21,13 +21,14 @@
 //!
 //! # Encryption key
 //! With a key configured (`PROFILE_ENCRYPTION_KEY`, base64 of 32 bytes) archives are sealed with
-//! AES-256-GCM, bound to their account and generation. On AWS the key is a Secrets Manager
-//! secret injected into the function's environment (or read at start), not a KMS data key per
-//! object: a profile is small and read on every sender cold start, and the key must also open
-//! generations locally (`wacamp session restore`, the local emulator) where there is no KMS. KMS
-//! envelope encryption would add a `kms:Decrypt` call per restore and a KMS dependency to the
-//! local setup for no gain here; S3 server-side encryption still applies underneath. Rotating the
-//! key means re-sealing the generations that should stay restorable.
+//! AES-256-GCM, bound to their account and generation, and each sealed object names its key by
+//! id ([`crypto`]). Rotating is listing the new key first and the older ones after it: new
+//! generations are sealed with the new key, older generations still open, and a generation whose
+//! key is not listed is `PROFILE_KEY_MISSING` (configuration, never damage: nothing is marked
+//! bad). A key per installation, not a KMS data key per object: a profile is small and read on
+//! every sender cold start, and the key must also open generations locally (`wacamp session
+//! restore`, the local emulator) where there is no KMS. S3 server-side encryption (SSE-S3, or
+//! SSE-KMS with the stack's `ProfileKmsKeyArn`) still applies underneath.
 //!
 //! Profile contents are never logged; only keys, ids, sizes and checksums are.
 
@@ -44,7 +45,7 @@ mod model;
 mod s3;
 
 pub use archive::{Limits, Snapshot, UnpackStats};
-pub use crypto::{KeyError, ProfileKey};
+pub use crypto::{KeyError, OpenError, ProfileKey};
 pub use error::SessionStoreError;
 pub use memory::InMemoryProfileStore;
 pub use model::{

@@ -4,7 +4,7 @@
 
 use crate::SessionStoreError;
 use crate::archive::{self, Limits, UnpackStats};
-use crate::crypto::{ProfileKey, sha256_hex};
+use crate::crypto::{OpenError, ProfileKey, sha256_hex};
 use domain::{AccountId, SessionHealth};
 use std::path::Path;
 use std::str::FromStr;
@@ -223,12 +223,22 @@ pub fn open_from_storage(
         (false, _) => Ok(stored.to_vec()),
         // The checksum matched, so these are the bytes that were stored: a tag that fails now
         // means the key is not the one they were sealed with.
-        (true, Some(k)) => k.open(stored, &aad(account, &info.id)).map_err(|_| {
-            SessionStoreError::KeyWrong(format!(
+        // The checksum matched, so these are the bytes that were stored: a key that is not
+        // configured or does not open them is configuration, not damage.
+        (true, Some(k)) => k.open(stored, &aad(account, &info.id)).map_err(|e| match e {
+            OpenError::UnknownKey(id) => SessionStoreError::KeyMissing(format!(
+                "generation {} was sealed with key {id}, which {} does not hold (keep older keys after the new one when rotating)",
+                info.id,
+                crate::crypto::KEY_ENV
+            )),
+            OpenError::Tag => SessionStoreError::KeyWrong(format!(
                 "generation {} was sealed with another key than {}",
                 info.id,
                 crate::crypto::KEY_ENV
-            ))
+            )),
+            OpenError::Format => {
+                SessionStoreError::Corrupt(format!("generation {} is not a sealed profile archive", info.id))
+            }
         }),
         (true, None) => Err(SessionStoreError::KeyMissing(format!(
             "generation {} is encrypted and {} is not set",

@@ -113,12 +113,48 @@ async fn with_encryption_no_plaintext_is_stored_and_a_wrong_key_is_refused() {
     let mut wrong = config.clone();
     wrong.key = Some(ProfileKey::from_bytes([0x22; 32]));
     let err = world.store(wrong).restore(&world.account, None).await.unwrap_err();
-    assert!(matches!(&err, SessionStoreError::KeyWrong(m) if m.contains("PROFILE_ENCRYPTION_KEY")), "{err}");
+    let sealing = ProfileKey::from_bytes([0x11; 32]).sealing_key_id();
+    assert!(
+        matches!(&err, SessionStoreError::KeyMissing(m) if m.contains("PROFILE_ENCRYPTION_KEY") && m.contains(&sealing)),
+        "{err}"
+    );
     let mut none = config;
     none.key = None;
     let err = world.store(none).restore(&world.account, None).await.unwrap_err();
     assert_eq!(err.code(), "PROFILE_KEY_MISSING", "{err}");
     assert_eq!(world.restore_root_entries(), 0);
+}
+
+#[tokio::test]
+async fn after_a_key_rotation_generations_sealed_with_the_old_key_still_restore_and_none_is_marked_bad() {
+    let world = TestWorld::new().await;
+    let mut old = world.config();
+    old.key = Some(ProfileKey::from_bytes([0x31; 32]));
+    let first = world
+        .store(old.clone())
+        .backup(&world.account, &world.profile("p1", "sealed-with-old"), GenerationState::Ready)
+        .await
+        .unwrap();
+
+    // Rotated: the new key seals, the old one stays configured after it.
+    let mut rotated = old.clone();
+    rotated.key = old.key.clone().map(|k| k.rotated_to([0x32; 32]));
+    let store = world.store(rotated.clone());
+    let restored = store.restore(&world.account, Some(&first.generation.id)).await.unwrap();
+    drop(restored);
+    let second = store
+        .backup(&world.account, &world.profile("p2", "sealed-with-new"), GenerationState::Ready)
+        .await
+        .unwrap();
+    assert!(store.restore(&world.account, None).await.is_ok());
+    assert!(store.restore(&world.account, Some(&first.generation.id)).await.is_ok());
+
+    // The old key alone cannot open the new generation: a configuration error naming the key,
+    // and nothing is marked bad by it.
+    let err = world.store(old).restore(&world.account, Some(&second.generation.id)).await.unwrap_err();
+    assert_eq!(err.code(), "PROFILE_KEY_MISSING", "{err}");
+    let generations = store.list(&world.account).await.unwrap();
+    assert!(generations.iter().all(|g| !g.bad), "{generations:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
