@@ -13,7 +13,7 @@ export AWS_REGION ?= us-east-1
 # Where `make deploy` records the stack for the CLI (any directory can then find it).
 WACAMP_CONFIG ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/wacamp/config.toml
 
-.PHONY: help setup build release deploy-aws local-up local-down local-status deploy lint test demo bench fuzz deny clean-local
+.PHONY: help setup build release deploy-aws image local-up local-down local-status deploy lint test demo bench fuzz deny clean-local
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ build: ## build the Lambda bootstrap binaries and the CLI (the sender with its t
 
 release: ## build the Lambda bootstrap binaries and the CLI for AWS: release profile, no fail points
 	cargo build --release $(FUNCTIONS) -p wacamp
+
+image: ## the sender's Lambda image without Docker (mmdebstrap + umoci, as root): .local/image/oci:sender
+	@scripts/image.sh
 
 local-up: setup ## start the local AWS (MiniStack) unless one answers
 	@localstack/ministack.sh start

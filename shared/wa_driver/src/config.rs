@@ -28,6 +28,10 @@ pub struct DriverConfig {
     /// Remove a `SingletonLock` naming another host (a profile restored from elsewhere) instead of failing
     /// with PROFILE_LOCKED. A lock held by a live process on this host is never removed.
     pub remove_stale_lock: bool,
+    /// Chromium's own sandbox: `None` = on unless running as root (which it refuses). Lambda
+    /// runs as a non-root user without the user namespaces the sandbox needs, so the image turns
+    /// it off (`WA_CHROMIUM_SANDBOX=0`); the function's isolation is Lambda's own.
+    pub sandbox: Option<bool>,
     /// Window size: WhatsApp Web needs a desktop-sized window to show the two-pane layout.
     pub window_size: (u32, u32),
     /// Where screenshots and URLs of failures go; `None` = no capture.
@@ -106,6 +110,7 @@ impl DriverConfig {
             wa_url: DEFAULT_WA_URL.to_owned(),
             single_process: false,
             remove_stale_lock: false,
+            sandbox: None,
             window_size: (1280, 900),
             diagnostics_dir: None,
             selectors: Selectors::default(),
@@ -114,7 +119,8 @@ impl DriverConfig {
     }
 
     /// Defaults overridden by the environment: `WA_CHROMIUM_PATH`, `WA_URL`, `WA_SINGLE_PROCESS`
-    /// (`1`/`true`), `WA_REMOVE_STALE_LOCK` (`1`/`true`), `WA_DIAGNOSTICS_DIR` and `WA_SELECTORS_FILE`.
+    /// (`1`/`true`), `WA_REMOVE_STALE_LOCK` (`1`/`true`), `WA_CHROMIUM_SANDBOX` (`1`/`0`, unset =
+    /// on unless root), `WA_DIAGNOSTICS_DIR` and `WA_SELECTORS_FILE`.
     pub fn from_env(profile_dir: impl Into<PathBuf>) -> Result<Self, DriverError> {
         let mut config = Self::new(profile_dir);
         if let Some(path) = var("WA_CHROMIUM_PATH") {
@@ -125,6 +131,7 @@ impl DriverConfig {
         }
         config.single_process = flag("WA_SINGLE_PROCESS")?.unwrap_or(false);
         config.remove_stale_lock = flag("WA_REMOVE_STALE_LOCK")?.unwrap_or(false);
+        config.sandbox = flag("WA_CHROMIUM_SANDBOX")?;
         config.diagnostics_dir = var("WA_DIAGNOSTICS_DIR").map(PathBuf::from);
         config.selectors = Selectors::from_env()?;
         Ok(config)

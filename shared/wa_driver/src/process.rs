@@ -105,7 +105,7 @@ pub(crate) fn launch(config: &DriverConfig, scratch: &Path) -> Result<Browser, D
         flags,
         envs,
         window: config.window_size,
-        sandbox: !running_as_root(),
+        sandbox: config.sandbox.unwrap_or_else(|| !running_as_root()),
         idle: config.timeouts.idle_browser(),
     };
     let (sender, receiver) = std::sync::mpsc::channel();
