@@ -1,6 +1,7 @@
 //! The batch's counts and timings, written when the batch is done as one log line and as one
 //! CloudWatch embedded-metric line (namespace `wacamp`, dimension `FunctionName`).
 
+use platform::metrics::{Metric, Unit, emit};
 use std::time::Duration;
 
 /// Counts for the batch's metric line.
@@ -58,7 +59,6 @@ impl Tally {
             ms = ms(took.as_millis()),
             "batch done"
         );
-        use platform::metrics::{Metric, Unit, emit};
         let count = |name, value: u32| Metric { name, value: f64::from(value), unit: Unit::Count };
         let mut metrics = vec![
             count("sent", self.sent),
