@@ -89,6 +89,12 @@ fn print_accepted(accepted: &Accepted) {
         accepted.queued,
         accepted.invalid.len()
     );
+    if accepted.handed_over > 0 {
+        println!(
+            "  {} more are queued by the reconciler within its schedule (the request ran short of time)",
+            accepted.handed_over
+        );
+    }
     if accepted.replayed {
         println!(
             "  (started earlier with this idempotency key; nothing was queued again. To send the same list \

@@ -3,9 +3,11 @@
 //! account); `POST /campaigns/{id}/resume` and `/cancel` move an existing campaign.
 //!
 //! - [`validate`]: a parsed request to a campaign, naming the first field or row at fault.
-//! - `start`: accepting a campaign, with its `Idempotency-Key` (`idempotency`).
+//! - `start`: accepting a campaign, with its `Idempotency-Key` (`idempotency`), queueing within
+//!   the request's time (`budget`).
 //! - `resume`, `cancel`: moving a campaign's rows a store page at a time (`rows`).
 
+mod budget;
 mod cancel;
 mod idempotency;
 mod request;
@@ -15,6 +17,7 @@ mod start;
 mod validate;
 
 pub use api_types::{CampaignRequest, RecipientRequest};
+pub use budget::RESERVE;
 pub use http_api::ApiError;
 pub use validate::{MAX_BODY_BYTES, MAX_RECIPIENTS, validate};
 

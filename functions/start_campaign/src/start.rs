@@ -2,6 +2,7 @@
 //! with an `Idempotency-Key`, a retry answers with the first request's campaign and queues
 //! nothing twice, and a first request that died half-way is completed by the retry.
 
+use crate::budget::Budget;
 use crate::rows::requeue_queued;
 use crate::{ApiError, Deps, idempotency, validate};
 use api_types::{Accepted, InvalidRow, Problem};
@@ -19,6 +20,7 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
             format!("body: {} bytes; the limit is {}", bytes.len(), crate::MAX_BODY_BYTES),
         ));
     }
+    let budget = Budget::of(req);
     let key = idempotency::key_from(req.headers())?;
     let request = crate::request::parse(bytes)?;
     let now = deps.now();
@@ -32,14 +34,14 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
 
     let Some(key) = key else {
         pause_if_expired(&mut campaign, session_state, &now);
-        let queued = create_and_queue(deps, &campaign).await?;
+        let queued = create_and_queue(deps, &campaign, budget).await?;
         return Ok(accepted(&campaign, session_state, queued, None));
     };
     let claim = idempotency::claim(&key, bytes, &campaign.id, &now)?;
     match deps.store.claim_idempotency(&claim).await.map_err(|e| ApiError::internal("idempotency", &e))? {
         Idempotency::Owned { campaign_id } => {
             campaign.id = campaign_id;
-            match start_owned(deps, &mut campaign, session_state, &now).await {
+            match start_owned(deps, &mut campaign, session_state, &now, budget).await {
                 Ok(queued) => {
                     deps.store
                         .finish_idempotency(&claim.key_hash)
@@ -70,6 +72,7 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
             }
             let queued =
                 campaign.messages.iter().filter(|m| m.phone.is_ok() && campaign.paused.is_none()).count();
+            let queued = Queued { now: queued, handed_over: 0 };
             let mut resp = accepted(&campaign, session_state, queued, Some(view.status));
             resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
             Ok(resp)
@@ -103,13 +106,14 @@ async fn start_owned(
     campaign: &mut NewCampaign,
     session: SessionHealth,
     now: &str,
-) -> Result<usize, ApiError> {
+    budget: Budget,
+) -> Result<Queued, ApiError> {
     let existing =
         deps.store.campaign(&campaign.id).await.map_err(|e| ApiError::internal("read campaign", &e))?;
     match existing {
         None => {
             pause_if_expired(campaign, session, now);
-            create_and_queue(deps, campaign).await
+            create_and_queue(deps, campaign, budget).await
         }
         Some(view) => {
             // Answer with what the campaign is, not with what the session is now.
@@ -122,7 +126,7 @@ async fn start_owned(
             );
             let queued = requeue_queued(deps, &campaign.id).await?;
             mark_issued(deps, campaign).await?;
-            Ok(queued)
+            Ok(Queued { now: queued, handed_over: 0 })
         }
     }
 }
@@ -130,13 +134,17 @@ async fn start_owned(
 /// Clears the mark the campaign was created with (at its creation second) once its records are
 /// queued; a newer mark (a resume's) stays.
 async fn mark_issued(deps: &Deps, campaign: &NewCampaign) -> Result<(), ApiError> {
-    let created =
-        time::OffsetDateTime::parse(&campaign.created_at, &time::format_description::well_known::Rfc3339)
-            .map_err(|e| ApiError::internal("created_at", &e))?;
     deps.store
-        .mark_issued(&campaign.id, created.unix_timestamp())
+        .mark_issued(&campaign.id, created_second(campaign)?)
         .await
         .map_err(|e| ApiError::internal("mark issued", &e))
+}
+
+/// The Unix second of the campaign's creation: the mark its start queues under.
+fn created_second(campaign: &NewCampaign) -> Result<i64, ApiError> {
+    time::OffsetDateTime::parse(&campaign.created_at, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|e| ApiError::internal("created_at", &e))
 }
 
 /// A campaign for an account whose session is known expired starts PAUSED: nothing is queued
@@ -149,24 +157,58 @@ fn pause_if_expired(campaign: &mut NewCampaign, session: SessionHealth, now: &st
     });
 }
 
-/// Writes the rows and the campaign, then queues the sendable rows (none when it starts paused).
-async fn create_and_queue(deps: &Deps, campaign: &NewCampaign) -> Result<usize, ApiError> {
+/// Records queued per step; between steps the request's time is checked.
+const QUEUE_STEP: usize = 200;
+
+/// How the records of a start went out.
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    /// Queued by this request.
+    now: usize,
+    /// Left to the reconciler's next run: the request's time ran short.
+    handed_over: usize,
+}
+
+/// Writes the rows and the campaign, then queues the sendable rows (none when it starts paused)
+/// in order, while `budget` allows; the rows it did not reach are handed to the reconciler.
+async fn create_and_queue(deps: &Deps, campaign: &NewCampaign, budget: Budget) -> Result<Queued, ApiError> {
     deps.store.create_campaign(campaign).await.map_err(|e| ApiError::internal("create campaign", &e))?;
     if campaign.paused.is_some() {
         tracing::info!(campaign = %campaign.id, account = %campaign.account, "campaign accepted paused: session expired");
-        return Ok(0);
+        return Ok(Queued { now: 0, handed_over: 0 });
     }
-    let queued: Vec<QueuedMessage> = campaign
+    let records: Vec<QueuedMessage> = campaign
         .messages
         .iter()
         .filter(|m| m.phone.is_ok())
         .map(|m| QueuedMessage::new(campaign.id.clone(), m.seq, campaign.account.clone(), 0))
         .collect();
-    deps.queue.enqueue(&queued).await.map_err(|e| ApiError::internal("enqueue", &e))?;
-    // Every sendable row has its record now; until this is written, the reconciler re-issues them.
-    mark_issued(deps, campaign).await?;
-    tracing::info!(campaign = %campaign.id, account = %campaign.account, queued = queued.len(), "campaign accepted");
-    Ok(queued.len())
+    let mut queued = 0;
+    for step in records.chunks(QUEUE_STEP) {
+        if !budget.allows_more() {
+            break;
+        }
+        deps.queue.enqueue(step).await.map_err(|e| ApiError::internal("enqueue", &e))?;
+        queued += step.len();
+    }
+    match records.get(queued) {
+        // Every sendable row has its record now; until this is written, the reconciler re-issues them.
+        None => mark_issued(deps, campaign).await?,
+        Some(first_left) => {
+            deps.store
+                .hand_off_issuing(&campaign.id, created_second(campaign)?, first_left.seq)
+                .await
+                .map_err(|e| ApiError::internal("hand off", &e))?;
+            tracing::warn!(
+                campaign = %campaign.id,
+                queued,
+                handed_over = records.len() - queued,
+                "the request's time ran short: the reconciler queues the rest on its next run"
+            );
+        }
+    }
+    tracing::info!(campaign = %campaign.id, account = %campaign.account, queued, "campaign accepted");
+    Ok(Queued { now: queued, handed_over: records.len() - queued })
 }
 
 /// The 202 body: what was accepted, what was refused, and a warning when the session is not ready.
@@ -174,7 +216,7 @@ async fn create_and_queue(deps: &Deps, campaign: &NewCampaign) -> Result<usize, 
 fn accepted(
     campaign: &NewCampaign,
     session: SessionHealth,
-    queued: usize,
+    queued: Queued,
     replayed_status: Option<domain::CampaignStatus>,
 ) -> Response<Body> {
     let invalid: Vec<InvalidRow> = campaign
@@ -190,7 +232,8 @@ fn accepted(
         campaign_id: campaign.id.clone(),
         status,
         total: campaign.messages.len() as u64,
-        queued: queued as u64,
+        queued: queued.now as u64,
+        handed_over: queued.handed_over as u64,
         paused,
         invalid,
         session,

@@ -299,3 +299,54 @@ async fn requests_that_would_break_aws_limits_are_refused_at_the_door_naming_the
     assert!(queue.queued.lock().unwrap().is_empty(), "nothing was queued");
     let _ = store;
 }
+
+#[tokio::test]
+async fn a_start_out_of_time_hands_its_rows_to_the_reconciler_which_queues_each_once_as_the_start_would() {
+    use lambda_http::RequestExt;
+    let (deps, store, queue) = deps();
+    let phones = ["+4915112345670", "+4915112345671", "+4915112345672"];
+    let req = event("POST", "/campaigns", &campaign_body("late", &phones), &[]);
+    // The invocation's deadline is closer than the time kept back for answering.
+    let mut ctx = lambda_http::Context::default();
+    let left = start_campaign::RESERVE.saturating_sub(std::time::Duration::from_secs(1));
+    ctx.deadline = u64::try_from(
+        (std::time::SystemTime::now() + left).duration_since(std::time::UNIX_EPOCH).unwrap().as_millis(),
+    )
+    .unwrap();
+    let resp = handle(&deps, req.with_lambda_context(ctx)).await.unwrap();
+    assert_eq!(resp.status(), 202);
+    let body = body_json(resp.body());
+    assert_eq!(
+        (body["total"].as_u64(), body["queued"].as_u64(), body["handed_over"].as_u64()),
+        (Some(3), Some(0), Some(3))
+    );
+    assert!(queue.queued.lock().unwrap().is_empty(), "nothing queued past the budget");
+    let id = domain::CampaignId::parse(body["campaign_id"].as_str().unwrap()).unwrap();
+
+    let reconcile = reconcile::Deps {
+        store: store.clone(),
+        queue: queue.clone(),
+        dead_letters: Arc::new(message_queue::InMemoryDeadLetters::default()),
+        clock: deps.clock.clone(),
+        config: reconcile::Config::default(),
+    };
+    // The queue is not idle (other campaigns' records wait) and the start is seconds old: only
+    // the hand-over makes the reconciler act now.
+    *queue.depth.lock().unwrap() = 50;
+    let report = reconcile::run(&reconcile, &reconcile::Scope::All).await.unwrap();
+    assert_eq!((report.handed_over, report.reissued), (3, 0));
+    let account = domain::AccountId::parse("shop").unwrap();
+    let expected: Vec<String> = (0..3)
+        .map(|seq| {
+            domain::QueuedMessage::new(id.clone(), domain::MessageSeq(seq), account.clone(), 0).dedup_id()
+        })
+        .collect();
+    let queued: Vec<String> =
+        queue.queued.lock().unwrap().iter().map(domain::QueuedMessage::dedup_id).collect();
+    assert_eq!(queued, expected, "each row once, with the start's own deduplication id");
+
+    let again = reconcile::run(&reconcile, &reconcile::Scope::All).await.unwrap();
+    assert_eq!((again.handed_over, again.reissued), (0, 0), "the hand-over is done once");
+    assert_eq!(queue.queued.lock().unwrap().len(), 3);
+    assert_eq!(store.campaign(&id).await.unwrap().unwrap().counts.queued, 3);
+}

@@ -46,6 +46,10 @@ pub struct Accepted {
     pub total: u64,
     /// Queued for sending.
     pub queued: u64,
+    /// Sendable rows the request had no time left to queue: the reconciler queues them on its
+    /// next run (the sender is busy with the queued ones meanwhile).
+    #[serde(default)]
+    pub handed_over: u64,
     /// Accepted paused (the session is known expired).
     pub paused: u64,
     /// Rows refused for their number, recorded FAILED.

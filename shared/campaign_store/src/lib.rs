@@ -228,6 +228,11 @@ pub trait CampaignStore: Send + Sync {
     /// Notes that every QUEUED row of the campaign has its record: clears the mark set with
     /// `since` (a newer mark, from a resume that started meanwhile, stays).
     async fn mark_issued(&self, id: &CampaignId, since: i64) -> Result<(), StoreError>;
+    /// Notes that the start whose mark is `since` queued the records of the rows before `from`
+    /// and leaves the rest to the reconciler, which queues them on its next run and then clears
+    /// the mark (a newer mark stays as it is).
+    async fn hand_off_issuing(&self, id: &CampaignId, since: i64, from: MessageSeq)
+    -> Result<(), StoreError>;
     /// Claims an `Idempotency-Key` for a campaign start (see [`Idempotency`]).
     async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError>;
     /// Marks the key's work done: later requests with it are answered from the campaign.

@@ -285,6 +285,9 @@ pub struct Census {
     /// Since when (Unix seconds) a start or a resume has been queueing the campaign's records
     /// without finishing: its rows may have no record.
     pub issuing_since: Option<i64>,
+    /// The start queued the records of the rows before this one and handed the rest to the
+    /// reconciler (its request's time ran short): the QUEUED rows from here on have no record.
+    pub handed_off_from: Option<MessageSeq>,
     /// Rows moved while they were counted (the campaign row changed during the count): a
     /// difference between `counted` and the counters proves nothing then.
     pub moving: bool,

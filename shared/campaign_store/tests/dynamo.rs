@@ -425,3 +425,19 @@ async fn an_account_s_campaigns_are_listed_newest_first_a_page_at_a_time_in_both
         assert!(walk(store, &AccountId::parse("nobody").unwrap(), 10).await.is_empty());
     }
 }
+
+#[tokio::test]
+async fn a_start_s_hand_over_is_noted_under_its_own_mark_and_cleared_with_it() {
+    let store = fresh_store().await;
+    let id = campaign(&store, 3).await;
+    let since = store.census(&id).await.unwrap().unwrap().issuing_since.expect("a new campaign is issuing");
+    // A hand-over under another mark (a newer resume's) notes nothing.
+    store.hand_off_issuing(&id, since + 1, MessageSeq(1)).await.unwrap();
+    assert_eq!(store.census(&id).await.unwrap().unwrap().handed_off_from, None);
+    store.hand_off_issuing(&id, since, MessageSeq(1)).await.unwrap();
+    let census = store.census(&id).await.unwrap().unwrap();
+    assert_eq!((census.issuing_since, census.handed_off_from), (Some(since), Some(MessageSeq(1))));
+    store.mark_issued(&id, since).await.unwrap();
+    let census = store.census(&id).await.unwrap().unwrap();
+    assert_eq!((census.issuing_since, census.handed_off_from), (None, None));
+}

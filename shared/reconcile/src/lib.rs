@@ -150,6 +150,12 @@ async fn campaign(
         }));
         report.reissued += u64::try_from(decided.reissue.len()).unwrap_or(u64::MAX);
     }
+    if !decided.issue.is_empty() {
+        records.extend(
+            decided.issue.iter().map(|r| QueuedMessage::new(id.clone(), r.seq, r.account.clone(), r.round)),
+        );
+        report.handed_over += u64::try_from(decided.issue.len()).unwrap_or(u64::MAX);
+    }
     if !decided.requeue.is_empty() {
         let requeued = deps.store.requeue_messages(id, &decided.requeue, MessageStatus::Paused, &at).await?;
         report.requeued += u64::try_from(requeued.len()).unwrap_or(u64::MAX);

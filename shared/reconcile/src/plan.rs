@@ -14,6 +14,9 @@ pub struct Plan {
     pub drifted: bool,
     /// Rows to issue a record for again.
     pub reissue: Vec<MessageRow>,
+    /// QUEUED rows a start handed over without a record (its request's time ran short): issue
+    /// the record the start would have (the same deduplication id).
+    pub issue: Vec<MessageRow>,
     /// PAUSED rows of a running campaign that no resume will reach (a resume's walk missed them):
     /// queue them again.
     pub requeue: Vec<MessageRow>,
@@ -46,7 +49,10 @@ pub fn decide(census: &Census, now: i64, queue_idle: bool, config: &Config) -> P
     // A start or resume that began queueing long ago and never said it finished: its rows may have
     // no record, so every QUEUED one gets one again. One that is recent is still at work.
     let issuing_recently = census.issuing_since.is_some_and(|since| now - since <= grace);
-    let abandoned_issue = census.issuing_since.filter(|since| now - since > grace);
+    // A start that handed the rest over queued every row before `from` itself: only the rows
+    // from there on lack a record, and they are issued now rather than after the grace.
+    let handed_off = census.issuing_since.zip(census.handed_off_from);
+    let abandoned_issue = census.issuing_since.filter(|since| handed_off.is_none() && now - since > grace);
     // Not moved for the grace time (a row never moved counts from the campaign's creation).
     let quiet = |e: &MessageEntry| {
         let moved = e.updated_at.as_deref().or(Some(census.view.created_at.as_str())).and_then(unix);
@@ -55,9 +61,17 @@ pub fn decide(census: &Census, now: i64, queue_idle: bool, config: &Config) -> P
     let rows = |keep: &dyn Fn(&MessageEntry) -> bool| -> Vec<MessageRow> {
         census.open_rows.iter().filter(|e| keep(e)).map(|e| e.row.clone()).collect()
     };
+    let handed_over = |e: &MessageEntry| {
+        handed_off.is_some_and(|(_, from)| {
+            e.row.status == MessageStatus::Queued && e.row.seq >= from && e.row.round == 0
+        })
+    };
+    let issue = if cancelled { Vec::new() } else { rows(&handed_over) };
     let reissue = rows(&|e| match e.row.status {
         // Not moved for a while, while nothing at all waits in the queue: stranded.
-        MessageStatus::Queued => !cancelled && (abandoned_issue.is_some() || (queue_idle && quiet(e))),
+        MessageStatus::Queued => {
+            !cancelled && !handed_over(e) && (abandoned_issue.is_some() || (queue_idle && quiet(e)))
+        }
         // A claim that lapsed long ago: the record that made it is gone (dead-lettered and
         // drained, or lost with an invocation that died past its retries). The new record's
         // claim takes it over as ambiguous, so the chat is checked before any send.
@@ -77,9 +91,10 @@ pub fn decide(census: &Census, now: i64, queue_idle: bool, config: &Config) -> P
     Plan {
         drifted,
         reissue,
+        issue,
         requeue,
         cancel,
-        mark_issued: abandoned_issue,
+        mark_issued: abandoned_issue.or(handed_off.map(|(since, _)| since)),
         close_listing: campaign::is_terminal(status) && !open,
     }
 }
@@ -143,6 +158,7 @@ mod tests {
             counted,
             open_rows: rows.into_iter().filter(|e| !e.row.status.is_final()).collect(),
             issuing_since,
+            handed_off_from: None,
             moving: false,
         }
     }
@@ -174,6 +190,38 @@ mod tests {
             decide(&census(CampaignStatus::Running, counts, rows, Some(NOW - 3600)), NOW, false, &config);
         assert_eq!(abandoned.reissue.iter().map(|r| r.seq.0).collect::<Vec<_>>(), vec![0, 1]);
         assert_eq!(abandoned.mark_issued, Some(NOW - 3600));
+    }
+
+    #[test]
+    fn rows_a_start_handed_over_get_the_starts_own_record_at_once_and_no_others() {
+        let rows = vec![
+            row(0, MessageStatus::Queued, 0),
+            row(1, MessageStatus::Sending, NOW + 30),
+            row(2, MessageStatus::Queued, 0),
+            row(3, MessageStatus::Queued, 0),
+        ];
+        let counts = Counters { total: 4, queued: 3, sending: 1, ..Counters::default() };
+        let mut c = census(CampaignStatus::Running, counts, rows, Some(NOW - 5));
+        c.handed_off_from = Some(domain::MessageSeq(2));
+        for queue_idle in [false, true] {
+            let plan = decide(&c, NOW, queue_idle, &Config::default());
+            assert_eq!(plan.issue.iter().map(|r| r.seq.0).collect::<Vec<_>>(), vec![2, 3]);
+            assert!(
+                plan.reissue.iter().all(|r| r.seq.0 < 2),
+                "a handed-over row gets one record, not two: {:?}",
+                plan.reissue
+            );
+            assert_eq!(plan.mark_issued, Some(NOW - 5), "the hand-over is done once they are issued");
+        }
+        // Long after the grace the start's own rows are not taken for abandoned.
+        let late = decide(&c, NOW + 86_400, false, &Config::default());
+        assert_eq!(late.issue.len(), 2);
+        assert!(late.reissue.iter().all(|r| r.status == MessageStatus::Sending), "{:?}", late.reissue);
+        c.view.status = CampaignStatus::Cancelled;
+        assert!(
+            decide(&c, NOW, false, &Config::default()).issue.is_empty(),
+            "a cancelled campaign queues nothing"
+        );
     }
 
     #[test]

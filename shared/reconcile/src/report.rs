@@ -15,6 +15,8 @@ pub struct Report {
     pub repaired: u64,
     /// Records issued again for stranded rows.
     pub reissued: u64,
+    /// Records queued for rows a start handed over (its request's time ran short).
+    pub handed_over: u64,
     /// Paused rows of running campaigns (missed by a resume) queued again.
     pub requeued: u64,
     /// Queued or paused rows of cancelled campaigns (missed by a cancel) ended CANCELLED.
@@ -37,6 +39,7 @@ impl Report {
             drifted = self.drifted,
             repaired = self.repaired,
             reissued = self.reissued,
+            handed_over = self.handed_over,
             requeued = self.requeued,
             cancelled = self.cancelled,
             dead_letters_back = self.dead_letters_back,

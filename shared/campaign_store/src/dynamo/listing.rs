@@ -13,7 +13,7 @@ use crate::model::{CampaignView, Census};
 use crate::{StoreError, Transition};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, TransactWriteItem};
-use domain::{CampaignId, CampaignStatus, Counters, MessageStatus};
+use domain::{CampaignId, CampaignStatus, Counters, MessageSeq, MessageStatus};
 use table_layout::codec::{Fields, Item, key_item, n, s};
 use table_layout::keys;
 
@@ -161,6 +161,13 @@ impl DynamoCampaignStore {
             .contains_key("issuing_since")
             .then(|| Fields::new(&meta, key.to_string()).number("issuing_since"))
             .transpose()?;
+        let fields = Fields::new(&meta, key.to_string());
+        let handed_off_from = match meta.contains_key("issue_from").then(|| fields.count("issue_from")) {
+            None => None,
+            Some(from) => Some(MessageSeq(
+                u32::try_from(from?).map_err(|_| fields.malformed("field 'issue_from' is not a row"))?,
+            )),
+        };
         let (low, high) = keys::message_range_after(None);
         let mut query = self
             .client
@@ -189,7 +196,14 @@ impl DynamoCampaignStore {
         }
         // Every move writes the campaign row: unchanged across the count, nothing moved during it.
         let moving = self.read_campaign(id).await?.is_none_or(|after| after.updated_at != view.updated_at);
-        Ok(Some(Census { counted: Counters::of_rows(statuses), view, open_rows, issuing_since, moving }))
+        Ok(Some(Census {
+            counted: Counters::of_rows(statuses),
+            view,
+            open_rows,
+            issuing_since,
+            handed_off_from,
+            moving,
+        }))
     }
 
     pub(super) async fn repair(
@@ -227,9 +241,24 @@ impl DynamoCampaignStore {
     pub(super) async fn issued(&self, id: &CampaignId, since: i64) -> Result<(), StoreError> {
         let request = self
             .update(&keys::campaign(id))
-            .update_expression("REMOVE issuing_since")
+            .update_expression("REMOVE issuing_since, issue_from")
             .condition_expression("issuing_since = :since")
             .expression_attribute_values(":since", n(since));
+        conditional(retry::call(|| request.clone().send()).await).map(|_| ())
+    }
+
+    pub(super) async fn handed_off(
+        &self,
+        id: &CampaignId,
+        since: i64,
+        from: MessageSeq,
+    ) -> Result<(), StoreError> {
+        let request = self
+            .update(&keys::campaign(id))
+            .update_expression("SET issue_from = :from")
+            .condition_expression("issuing_since = :since")
+            .expression_attribute_values(":since", n(since))
+            .expression_attribute_values(":from", n(from.0));
         conditional(retry::call(|| request.clone().send()).await).map(|_| ())
     }
 }

@@ -236,6 +236,15 @@ impl CampaignStore for DynamoCampaignStore {
         self.issued(id, since).await
     }
 
+    async fn hand_off_issuing(
+        &self,
+        id: &CampaignId,
+        since: i64,
+        from: MessageSeq,
+    ) -> Result<(), StoreError> {
+        self.handed_off(id, since, from).await
+    }
+
     async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> Result<Idempotency, StoreError> {
         self.claim_key(claim).await
     }

@@ -375,6 +375,7 @@ impl CampaignStore for InMemoryCampaignStore {
             counted: Counters::of_rows(rows.iter().map(|e| e.row.status)),
             open_rows: rows.into_iter().filter(|e| !e.row.status.is_final()).collect(),
             issuing_since: m.issuing.get(id).copied(),
+            handed_off_from: m.handed_off.get(id).copied(),
             moving: false,
             view,
         }))
@@ -406,6 +407,20 @@ impl CampaignStore for InMemoryCampaignStore {
         let mut m = self.lock();
         if m.issuing.get(id) == Some(&since) {
             m.issuing.remove(id);
+            m.handed_off.remove(id);
+        }
+        Ok(())
+    }
+
+    async fn hand_off_issuing(
+        &self,
+        id: &CampaignId,
+        since: i64,
+        from: MessageSeq,
+    ) -> Result<(), StoreError> {
+        let mut m = self.lock();
+        if m.issuing.get(id) == Some(&since) {
+            m.handed_off.insert(id.clone(), from);
         }
         Ok(())
     }

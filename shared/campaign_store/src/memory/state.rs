@@ -19,6 +19,8 @@ pub(super) struct Memory {
     pub(super) open: BTreeMap<CampaignId, String>,
     /// Campaigns whose records a start or resume has not finished queueing, since when.
     pub(super) issuing: HashMap<CampaignId, i64>,
+    /// Campaigns whose start handed the queueing of its rows from this one on to the reconciler.
+    pub(super) handed_off: HashMap<CampaignId, MessageSeq>,
 }
 
 /// How carrying out a move ended.
