@@ -53,7 +53,10 @@ pub async fn run(
     let pointer = match deps.profiles.pointer(&account).await {
         Err(e) => return retry_all(messages, &e.to_string()),
         Ok(Some(p)) if p.current.is_some() && p.state != SessionHealth::Expired => p,
-        Ok(_) => return pause_all(deps, messages, ErrorCode::SessionExpired, tally).await,
+        Ok(_) => {
+            tally.session_expired += 1;
+            return pause_all(deps, messages, ErrorCode::SessionExpired, tally).await;
+        }
     };
     // One browser per account across instances: without the lease, the records wait for it.
     let now = deps.clock.unix();
@@ -99,6 +102,9 @@ async fn with_browser(
         Ok(o) => o,
         Err(session::NotOpened::Transient(why)) => return retry_all(messages, &why),
         Err(session::NotOpened::Unusable(code)) => {
+            if code == ErrorCode::SessionExpired {
+                tally.session_expired += 1;
+            }
             record_unusable(deps, &account, code, false).await;
             return pause_all(deps, messages, code, tally).await;
         }
@@ -107,6 +113,7 @@ async fn with_browser(
     tally.restore_ms += opened.restore.as_millis();
     tally.launch_ms += opened.launch.as_millis();
     let session::Opened { mut browser, profile, from_backup, .. } = opened;
+    tally.restored_from_backup += u32::from(from_backup);
     let mut relaunch = Relaunch::new(profile.path());
     // Per campaign: its template, and whether it is cancelled (its rows are never sent).
     let mut campaigns: HashMap<CampaignId, CampaignInfo> = HashMap::new();

@@ -19,6 +19,10 @@ pub struct Tally {
     pub reissued: u32,
     /// Records acknowledged.
     pub acked: u32,
+    /// Sessions opened from an older generation (the newest did not log in).
+    pub restored_from_backup: u32,
+    /// Accounts found with no generation that logs in (their records paused).
+    pub session_expired: u32,
     /// Browsers relaunched after a crash.
     pub relaunched: u32,
     /// Loads of the whole app by the browsers that sent (the first load of each, and each chat
@@ -51,6 +55,8 @@ impl Tally {
             retried = self.retried,
             reissued = self.reissued,
             relaunched = self.relaunched,
+            restored_from_backup = self.restored_from_backup,
+            session_expired = self.session_expired,
             full_loads = self.full_loads,
             open_ms = ms(self.open_ms),
             restore_ms = ms(self.restore_ms),
@@ -59,6 +65,11 @@ impl Tally {
             ms = ms(took.as_millis()),
             "batch done"
         );
+        emit(&self.metrics(per_message));
+    }
+
+    /// The batch's metrics; `ms_per_message` only when something was sent.
+    fn metrics(&self, per_message: u128) -> Vec<Metric<'static>> {
         let count = |name, value: u32| Metric { name, value: f64::from(value), unit: Unit::Count };
         let mut metrics = vec![
             count("sent", self.sent),
@@ -66,6 +77,8 @@ impl Tally {
             count("paused", self.paused),
             count("retried", self.retried),
             count("relaunched", self.relaunched),
+            count("restored_from_backup", self.restored_from_backup),
+            count("session_expired", self.session_expired),
             Metric { name: "open_ms", value: ms(self.open_ms) as f64, unit: Unit::Milliseconds },
         ];
         if self.sent > 0 {
@@ -75,6 +88,20 @@ impl Tally {
                 unit: Unit::Milliseconds,
             });
         }
-        emit(&metrics);
+        metrics
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restore_from_backup_and_an_expired_session_are_counted_in_the_metric_line() {
+        let tally = Tally { restored_from_backup: 1, session_expired: 1, ..Tally::default() };
+        let metrics = tally.metrics(0);
+        let value = |name: &str| metrics.iter().find(|m| m.name == name).map(|m| m.value);
+        assert_eq!((value("restored_from_backup"), value("session_expired")), (Some(1.0), Some(1.0)));
+        assert_eq!(value("ms_per_message"), None, "nothing sent, no time per message");
     }
 }
