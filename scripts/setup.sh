@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# Installs what the tests and the demo need, when missing: Debian's Chromium and the
-# project-local venv with the local AWS tools. Idempotent; fast when everything is there.
+# Installs what the tests and the demo need, when missing: Debian packages (Chromium, the image
+# tools) and the project-local venv with the local AWS tools. Idempotent; fast when everything is
+# there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CHROMIUM="${WA_CHROMIUM_PATH:-/usr/lib/chromium/chromium}"
-if [[ ! -x "$CHROMIUM" ]]; then
+# Debian packages: Chromium for the driver; bubblewrap, mmdebstrap and umoci to build the sender's
+# image and run it as Lambda would (`make image`, the image test).
+missing=()
+[[ -x "$CHROMIUM" ]] || missing+=(chromium fonts-liberation ca-certificates)
+command -v curl >/dev/null || missing+=(curl)
+for tool in bwrap:bubblewrap mmdebstrap:mmdebstrap umoci:umoci; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool##*:}")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
   if [[ $(id -u) -ne 0 ]]; then
-    echo "setup: Chromium is missing at $CHROMIUM: run \`sudo apt-get install -y chromium\`" >&2
+    echo "setup: missing Debian packages: run \`sudo apt-get install -y ${missing[*]}\`" >&2
     exit 1
   fi
-  echo "setup: installing Debian chromium" >&2
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    chromium fonts-liberation ca-certificates curl >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-command -v curl >/dev/null || { echo "setup: curl is missing: run \`apt-get install -y curl\`" >&2; exit 1; }
 localstack/ministack.sh install
 # Unused dependencies are a lint (`make lint`); the checker runs offline once installed.
 MACHETE_VERSION="0.9.2"

@@ -17,14 +17,24 @@ trap cleanup EXIT
 
 make --no-print-directory lint
 make --no-print-directory build
+# The sender's Lambda image, with the test build as its bootstrap (its crash points are inert
+# without FAILPOINTS), built beside the test build; the image test runs it as Lambda would.
+mkdir -p .local
+IMAGE_BINARY=target/debug/sender scripts/image.sh >.local/image.log 2>&1 &
+image_pid=$!
 # The same features as `make build` everywhere, so the test build never replaces the deployed
 # binaries (a package with integration tests has its binaries built for them). One build; then
-# the two long end-to-end tests (each on its own stack, mostly waiting on queue timeouts) run
-# beside everything else.
+# the long end-to-end tests (each on its own stack, mostly waiting on queue timeouts or on
+# Chromium in the image) run beside everything else.
 features=(--workspace --features sender/failpoints)
-long=(two_campaigns_under_every_aws_fault whatsapp_web_unreachable_past_every_receive)
+long=(two_campaigns_under_every_aws_fault whatsapp_web_unreachable_past_every_receive
+  the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_within_its_memory)
 cargo test "${features[@]}" --no-run
-mkdir -p .local
+if ! wait "$image_pid"; then
+  echo "test: make image failed; .local/image.log ends:" >&2
+  tail -n 30 .local/image.log >&2
+fi
+tail -n 1 .local/image.log >&2
 cargo test "${features[@]}" --tests -- "${long[@]}" >.local/test-long.log 2>&1 &
 long_pid=$!
 status=0
@@ -32,7 +42,7 @@ cargo test "${features[@]}" --no-fail-fast -- "${long[@]/#/--skip=}" || status=$
 long_status=0
 wait "$long_pid" || long_status=$?
 echo "test: the long end-to-end tests (${long[*]}):" >&2
-grep -E '^test [a-z_]+ \.\.\. |^faults injected|^[A-Z][A-Za-z -]+ +[0-9]+$|^reconciler|^outcome|panicked' .local/test-long.log >&2 || true
+grep -E '^test [a-z_]+ \.\.\. |^sender image:|^faults injected|^[A-Z][A-Za-z -]+ +[0-9]+$|^reconciler|^outcome|panicked' .local/test-long.log >&2 || true
 if [[ $long_status -ne 0 ]]; then
   echo "test: the long end-to-end tests failed; their full output is in .local/test-long.log:" >&2
   tail -n 200 .local/test-long.log >&2

@@ -10,6 +10,8 @@
 //! - [`fixtures`]: campaigns built one way for every test.
 //! - [`stack`]: deploying a stack and reading its outputs.
 //! - [`http`]: calls with the test stacks' API key.
+//! - [`lambda_sandbox`]: an OCI image run as Lambda runs it (read-only root, `/tmp` only), its memory measured.
+//! - [`runtime_api`]: Lambda's Runtime API, for a `bootstrap` run outside Lambda.
 //! - [`wait`]: waiting for a condition with a timeout (never a sleep as synchronisation).
 //! - [`world`]: a stack wired to its own simulator, and linking an account the way `wacamp setup` does.
 
@@ -18,6 +20,8 @@ pub mod campaigns;
 pub mod cli;
 pub mod fixtures;
 pub mod http;
+pub mod lambda_sandbox;
+pub mod runtime_api;
 pub mod stack;
 pub mod wait;
 pub mod world;
@@ -26,6 +30,6 @@ pub use aws::{endpoint, fresh_bucket, fresh_table, s3, sdk_config, sdk_config_at
 pub use campaigns::{delivered, numbered, start_campaign, wait_status};
 pub use cli::{wacamp, wacamp_command, wacamp_in_terminal};
 pub use http::{API_KEY, get_json, http, post_json};
-pub use stack::{Stack, deploy, invoke, root, stack, try_invoke};
+pub use stack::{Stack, deploy, function_configuration, invoke, root, stack, try_invoke};
 pub use wait::eventually;
 pub use world::{World, link_account};

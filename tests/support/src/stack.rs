@@ -83,6 +83,23 @@ pub fn deploy(name: &str, extra: &[&str]) -> Stack {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", outputs.display()))
 }
 
+/// A deployed function's configuration as Lambda's `GetFunctionConfiguration` answers it (the
+/// environment the template resolved to, `MemorySize`, `Timeout`, `EphemeralStorage`).
+pub async fn function_configuration(function: &str) -> serde_json::Value {
+    let url = format!("{}/2015-03-31/functions/{function}/configuration", crate::aws::endpoint());
+    let resp = reqwest::Client::new()
+        .get(&url)
+        .header("authorization", SIGNATURE)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("reading {function}'s configuration: {e}"));
+    assert!(resp.status().is_success(), "reading {function}'s configuration: {}", resp.status());
+    resp.json().await.unwrap_or_else(|e| panic!("{function}'s configuration is not JSON: {e}"))
+}
+
+/// The local AWS routes Lambda calls by the signature's service; it checks nothing else.
+const SIGNATURE: &str = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0";
+
 /// Invokes a deployed function of the local AWS synchronously with `payload` (Lambda's Invoke
 /// API) and returns what it answered; panics when it failed.
 pub async fn invoke(function: &str, payload: &serde_json::Value) -> serde_json::Value {
@@ -94,10 +111,7 @@ pub async fn try_invoke(function: &str, payload: &serde_json::Value) -> Result<s
     let url = format!("{}/2015-03-31/functions/{function}/invocations", crate::aws::endpoint());
     let resp = reqwest::Client::new()
         .post(&url)
-        .header(
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0",
-        )
+        .header("authorization", SIGNATURE)
         .json(payload)
         .send()
         .await

@@ -1,0 +1,173 @@
+//! The sender's container image (`make image`) run the way Lambda runs it: its own root
+//! filesystem read-only, `/tmp` the only writable place, no `/dev/shm`, Lambda's non-root user
+//! without user namespaces, the environment the template gives the image function (as the local
+//! AWS resolved it) over the image's own, Lambda's reserved variables, and the Runtime API. It
+//! takes a batch of the stack's queue, restores the account's profile, sends to the simulator,
+//! backs up, writes nothing outside `/tmp`, and stays within the function's `MemorySize`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+use serde_json::{Value, json};
+use session_store::ProfileStore;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+use test_support::lambda_sandbox::{self, Image};
+use test_support::runtime_api::{Outcome, RuntimeApi};
+use test_support::world::{SENDING, profiles};
+use test_support::{
+    World, delivered, eventually, function_configuration, link_account, numbered, wait_status,
+};
+use wa_sim::SimConfig;
+
+const STACK: &str = "wacamp-image";
+const MIB: u64 = 1024 * 1024;
+
+/// The records `n` queued messages make in the SQS event Lambda's event source hands the
+/// function (this stack's event source is off, so the queue keeps them for the test).
+async fn take_records(queue_url: &str, n: usize) -> Vec<Value> {
+    let sqs = test_support::aws::sqs().await;
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+        .unwrap();
+    let records = std::sync::Mutex::new(Vec::new());
+    eventually("the campaign's records in the queue", Duration::from_secs(60), || {
+        let (sqs, arn, records) = (&sqs, &arn, &records);
+        async move {
+            let got = sqs
+                .receive_message()
+                .queue_url(queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .send()
+                .await
+                .ok()?;
+            let mut records = records.lock().unwrap();
+            for m in got.messages() {
+                let attributes: BTreeMap<String, String> = m
+                    .attributes()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                    .collect();
+                records.push(json!({
+                    "messageId": m.message_id(),
+                    "receiptHandle": m.receipt_handle(),
+                    "body": m.body(),
+                    "attributes": attributes,
+                    "messageAttributes": {},
+                    "md5OfBody": m.md5_of_body(),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": arn,
+                    "awsRegion": "us-east-1",
+                }));
+            }
+            (records.len() >= n).then_some(())
+        }
+    })
+    .await;
+    let records = records.into_inner().unwrap();
+    assert_eq!(records.len(), n, "exactly the campaign's records were queued");
+    records
+}
+
+fn tail(path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(60)..].join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_within_its_memory() {
+    let root = test_support::root();
+    let work = tempfile::tempdir().unwrap();
+    let layout = root.join(".local/image/oci");
+    let unpacked = {
+        let dir = work.path().to_path_buf();
+        std::thread::spawn(move || lambda_sandbox::unpack(&layout, "sender", &dir))
+    };
+    let endpoint = format!("AwsEndpointOverride={}", test_support::endpoint());
+    let mut params = SENDING.to_vec();
+    params.extend([
+        "SenderPackaging=Image",
+        "SenderImageUri=000000000000.dkr.ecr.us-east-1.amazonaws.com/wacamp-sender:test",
+        "SendingEnabled=false",
+        "BackupMinIntervalSeconds=0",
+        &endpoint,
+    ]);
+    let world: &'static World = Box::leak(Box::new(World::start(STACK, SimConfig::for_tests(), &params)));
+    let image: Image = unpacked.join().expect("the image unpacks");
+
+    let account = format!("acct-img-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    link_account(&world.sim, &world.stack, &account).await;
+    let account_id = domain::AccountId::parse(&account).unwrap();
+    let generations_before = profiles(&world.stack).await.list(&account_id).await.unwrap().len();
+    let accepted = test_support::start_campaign(&world.stack, &account, numbered(350_000, 3)).await;
+    let campaign = accepted["campaign_id"].as_str().unwrap().to_owned();
+    let records = take_records(&world.stack.queue_url, 3).await;
+
+    // The environment: the image's, then the function's as the template resolved it, then Lambda's own.
+    let function = &world.stack.sender_function_name;
+    let config = function_configuration(function).await;
+    assert_eq!(config["PackageType"], "Image", "the stack runs the sender from its image: {config}");
+    let memory_mb = config["MemorySize"].as_u64().expect("MemorySize");
+    let timeout = Duration::from_secs(config["Timeout"].as_u64().expect("Timeout"));
+    let ephemeral_mb = config["EphemeralStorage"]["Size"].as_u64().unwrap_or(512);
+    let api = RuntimeApi::start(function).await;
+    let mut env = image.env.clone();
+    for (name, value) in config["Environment"]["Variables"].as_object().expect("the function's variables") {
+        env.insert(name.clone(), value.as_str().unwrap_or_default().to_owned());
+    }
+    env.extend(api.lambda_environment(function, memory_mb));
+
+    let tmp: PathBuf = work.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let log = work.path().join("bootstrap.log");
+    let rootfs_before = lambda_sandbox::manifest(&image.rootfs);
+    let running = lambda_sandbox::start(&image, &env, &tmp, &log);
+    let outcome = api.invoke(json!({ "Records": records }), timeout).await;
+    let peak = running.stop();
+    let outcome = outcome.unwrap_or_else(|e| panic!("{e}\nbootstrap log:\n{}", tail(&log)));
+    assert_eq!(
+        outcome,
+        Outcome::Response(json!({"batchItemFailures": []})),
+        "the batch succeeded as a whole; bootstrap log:\n{}",
+        tail(&log)
+    );
+
+    // Sent, each once, from the recipients' side; the rows agree.
+    let counts = delivered(&world.sim, &account);
+    assert_eq!(counts.len(), 3, "every recipient got a message: {counts:?}");
+    assert!(counts.values().all(|&c| c == 1), "nobody got a message twice: {counts:?}");
+    let status =
+        wait_status(&world.stack, &campaign, "the campaign to complete", |s| s["status"] == "COMPLETED")
+            .await;
+    assert_eq!(status["counts"]["sent"], 3, "{status}");
+    // The batch backed the profile up from inside the sandbox.
+    let generations_after = profiles(&world.stack).await.list(&account_id).await.unwrap().len();
+    assert!(
+        generations_after > generations_before,
+        "a new generation: {generations_before} → {generations_after}"
+    );
+    // Nothing written outside /tmp, /tmp within the ephemeral storage, the tree within MemorySize.
+    assert!(lambda_sandbox::manifest(&image.rootfs) == rootfs_before, "the read-only root is unchanged");
+    let used = lambda_sandbox::disk_usage(&tmp);
+    // Straight to stderr, past the test harness's capture: `make test` shows the measurement.
+    let _ = writeln!(
+        std::io::stderr(),
+        "sender image: peak memory (PSS of the process tree) {} MiB of {memory_mb} MiB; /tmp {} MiB of {ephemeral_mb} MiB",
+        peak / MIB,
+        used / MIB
+    );
+    assert!(peak > 0, "the memory of the process tree was sampled");
+    assert!(peak <= memory_mb * MIB, "peak memory {} MiB is above MemorySize {memory_mb} MiB", peak / MIB);
+    assert!(used <= ephemeral_mb * MIB, "/tmp holds {} MiB, above {ephemeral_mb} MiB", used / MIB);
+}
