@@ -47,7 +47,7 @@ pub async fn check(
 ) -> Result<Kept> {
     let aws = &at.aws;
     let mut store = StoreConfig::new(&at.bucket, &at.table);
-    store.key = session_store::ProfileKey::from_env().context("PROFILE_ENCRYPTION_KEY")?;
+    store.key = session_store::key_source::load_key(aws).await.context("the profile key")?;
     let mut driver = wa_driver::DriverConfig::from_env(std::env::temp_dir())?;
     if let Some(url) = wa_url {
         driver.wa_url = if url.ends_with('/') { url } else { format!("{url}/") };

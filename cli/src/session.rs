@@ -29,7 +29,7 @@ async fn store(at: &StoreLocation) -> Result<S3ProfileStore> {
     let aws = &at.aws;
     let s3 = platform::s3_client(aws);
     let mut config = StoreConfig::new(&at.bucket, &at.table);
-    config.key = session_store::ProfileKey::from_env().context("PROFILE_ENCRYPTION_KEY")?;
+    config.key = session_store::key_source::load_key(aws).await.context("the profile key")?;
     Ok(S3ProfileStore::new(s3, aws_sdk_dynamodb::Client::new(aws), config))
 }
 

@@ -47,7 +47,7 @@ pub async fn run(args: SetupArgs) -> Result<()> {
     let aws = args.aws.clone();
     let s3 = platform::s3_client(&aws);
     let mut config = StoreConfig::new(&args.bucket, &args.table);
-    config.key = session_store::ProfileKey::from_env().context("PROFILE_ENCRYPTION_KEY")?;
+    config.key = session_store::key_source::load_key(&aws).await.context("the profile key")?;
     let store = S3ProfileStore::new(s3, aws_sdk_dynamodb::Client::new(&aws), config);
 
     if let Some(pointer) = store.pointer(&account).await.context("reading the session pointer")?

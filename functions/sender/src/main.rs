@@ -21,7 +21,11 @@ async fn main() -> Result<(), Error> {
         store: Arc::new(DynamoCampaignStore::new(dynamo.clone(), config.table_name.clone())),
         gate: Arc::new(DynamoAccountGate::new(dynamo.clone(), config.table_name.clone())),
         queue: Arc::new(SqsMessageQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url.clone())),
-        profiles: Arc::new(S3ProfileStore::new(platform::s3_client(&aws), dynamo, StoreConfig::from_env()?)),
+        profiles: Arc::new(S3ProfileStore::new(
+            platform::s3_client(&aws),
+            dynamo,
+            StoreConfig::load(&aws).await?,
+        )),
         launcher: Arc::new(ChromiumLauncher {
             template: driver,
             take_over_conflict: config.take_over_conflict,

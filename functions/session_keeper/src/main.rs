@@ -16,6 +16,6 @@ async fn main() -> Result<(), Error> {
         Some(topic) => Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(&aws), topic.clone())),
         None => Arc::new(LoggedAlerts),
     };
-    let deps = Deps::on_aws(&aws, config, StoreConfig::from_env()?, driver, alerts);
+    let deps = Deps::on_aws(&aws, config, StoreConfig::load(&aws).await?, driver, alerts);
     run(service_fn(|event| handle(&deps, event))).await
 }

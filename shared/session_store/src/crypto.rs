@@ -112,14 +112,6 @@ impl ProfileKey {
         Ok(Self { keys })
     }
 
-    /// Reads [`KEY_ENV`]; `Ok(None)` when unset or empty (archives are then stored unencrypted).
-    pub fn from_env() -> Result<Option<Self>, KeyError> {
-        match std::env::var(KEY_ENV) {
-            Ok(v) if !v.trim().is_empty() => Self::from_base64(&v).map(Some),
-            _ => Ok(None),
-        }
-    }
-
     /// The id of the key that seals (hex), as recorded in every object it seals.
     pub fn sealing_key_id(&self) -> String {
         hex::encode(self.keys[0].0)

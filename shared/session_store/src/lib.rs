@@ -5,6 +5,7 @@
 //! - [`archive`]: which profile files are kept, deterministic tar + zstd, and the hostile-archive
 //!   unpacker (pure; fuzzed by `fuzz/`).
 //! - [`crypto`]: SHA-256 and optional AES-256-GCM sealing.
+//! - [`key_source`]: the key inline or from a Secrets Manager secret, read once at start.
 //! - [`ProfileStore`]: the port the sender, the keeper and the CLI use; [`S3ProfileStore`] is
 //!   the adapter (S3 objects + DynamoDB items).
 //!
@@ -20,7 +21,8 @@
 //!   (READY | NEEDS_QR | UNKNOWN), `bad`, `encrypted`.
 //!
 //! # Encryption key
-//! With a key configured (`PROFILE_ENCRYPTION_KEY`, base64 of 32 bytes) archives are sealed with
+//! With a key configured (`PROFILE_ENCRYPTION_KEY`, base64 of 32 bytes, or on AWS the secret
+//! `PROFILE_KEY_SECRET_ARN` names holding the same text; [`key_source`]) archives are sealed with
 //! AES-256-GCM, bound to their account and generation, and each sealed object names its key by
 //! id ([`crypto`]). Rotating is listing the new key first and the older ones after it: new
 //! generations are sealed with the new key, older generations still open, and a generation whose
@@ -39,6 +41,8 @@ mod engine;
 mod error;
 #[cfg(test)]
 mod hostile_tests;
+#[cfg(feature = "aws")]
+pub mod key_source;
 mod memory;
 mod model;
 #[cfg(feature = "aws")]
@@ -47,6 +51,8 @@ mod s3;
 pub use archive::{Limits, Snapshot, UnpackStats};
 pub use crypto::{KeyError, OpenError, ProfileKey};
 pub use error::SessionStoreError;
+#[cfg(feature = "aws")]
+pub use key_source::KeySource;
 pub use memory::InMemoryProfileStore;
 pub use model::{
     BackupOutcome, GenerationId, GenerationInfo, GenerationState, RestoredProfile, SessionPointer,
@@ -93,9 +99,10 @@ impl StoreConfig {
         }
     }
 
-    /// Reads `PROFILE_BUCKET`, `TABLE_NAME`, `PROFILE_KEEP_GENERATIONS` (default 5) and
-    /// `PROFILE_ENCRYPTION_KEY` (optional); the error names the variable at fault.
-    pub fn from_env() -> Result<Self, SessionStoreError> {
+    /// Reads `PROFILE_BUCKET`, `TABLE_NAME` and `PROFILE_KEEP_GENERATIONS` (default 5); the error
+    /// names the variable at fault. The key comes from [`StoreConfig::load`].
+    #[cfg(feature = "aws")]
+    pub(crate) fn from_env_without_key() -> Result<Self, SessionStoreError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let missing =
             |name: &str| SessionStoreError::Local { context: format!("{name} is not set"), source: None };
@@ -109,8 +116,6 @@ impl StoreConfig {
                 source: None,
             })?;
         }
-        config.key = ProfileKey::from_env()
-            .map_err(|e| SessionStoreError::Local { context: e.to_string(), source: None })?;
         Ok(config)
     }
 }

@@ -2,21 +2,24 @@
 //! filesystem read-only, `/tmp` the only writable place, no `/dev/shm`, Lambda's non-root user
 //! without user namespaces, the environment the template gives the image function (as the local
 //! AWS resolved it) over the image's own, Lambda's reserved variables, and the Runtime API. It
-//! takes a batch of the stack's queue, restores the account's profile, sends to the simulator,
-//! backs up, writes nothing outside `/tmp`, and stays within the function's `MemorySize`.
+//! takes a batch of the stack's queue, restores the account's profile (sealed with the key the
+//! stack's Secrets Manager secret holds, read at cold start), sends to the simulator, backs up
+//! sealed with that key, writes nothing outside `/tmp`, and stays within the function's
+//! `MemorySize`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
+use base64::Engine as _;
 use serde_json::{Value, json};
-use session_store::ProfileStore;
+use session_store::{ProfileKey, ProfileStore};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 use test_support::lambda_sandbox::{self, Image};
 use test_support::runtime_api::{Outcome, RuntimeApi};
-use test_support::world::{SENDING, profiles};
+use test_support::world::{SENDING, profiles, sealed_profiles};
 use test_support::{
-    World, delivered, eventually, function_configuration, link_account, numbered, wait_status,
+    World, delivered, eventually, function_configuration, link_account_sealed, numbered, wait_status,
 };
 use wa_sim::SimConfig;
 
@@ -79,6 +82,23 @@ async fn take_records(queue_url: &str, n: usize) -> Vec<Value> {
     records
 }
 
+/// A secret in the local AWS holding a fresh profile key, as an operator creates it; the key and
+/// the secret's ARN.
+async fn profile_key_secret() -> (ProfileKey, String) {
+    let mut bytes = [0u8; 32];
+    bytes[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    bytes[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let secrets = aws_sdk_secretsmanager::Client::new(&test_support::sdk_config().await);
+    let created = secrets
+        .create_secret()
+        .name(test_support::unique("wacamp-image-profile-key"))
+        .secret_string(base64::engine::general_purpose::STANDARD.encode(bytes))
+        .send()
+        .await
+        .expect("the secret is created in the local AWS");
+    (ProfileKey::from_bytes(bytes), created.arn().unwrap().to_owned())
+}
+
 fn tail(path: &std::path::Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
@@ -94,27 +114,29 @@ async fn the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_withi
         let dir = work.path().to_path_buf();
         std::thread::spawn(move || lambda_sandbox::unpack(&layout, "sender", &dir))
     };
-    let endpoint = format!("AwsEndpointOverride={}", test_support::endpoint());
+    let (key, secret_arn) = profile_key_secret().await;
+    let secret = format!("ProfileKeySecretArn={secret_arn}");
     let mut params = SENDING.to_vec();
     params.extend([
         "SenderPackaging=Image",
         "SenderImageUri=000000000000.dkr.ecr.us-east-1.amazonaws.com/wacamp-sender:test",
         "SendingEnabled=false",
         "BackupMinIntervalSeconds=0",
-        &endpoint,
+        &secret,
     ]);
     let world: &'static World = Box::leak(Box::new(World::start(STACK, SimConfig::for_tests(), &params)));
     let image: Image = unpacked.join().expect("the image unpacks");
 
     let account = format!("acct-img-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-    link_account(&world.sim, &world.stack, &account).await;
+    link_account_sealed(&world.sim, &world.stack, &account, Some(key.clone())).await;
     let account_id = domain::AccountId::parse(&account).unwrap();
     let generations_before = profiles(&world.stack).await.list(&account_id).await.unwrap().len();
     let accepted = test_support::start_campaign(&world.stack, &account, numbered(350_000, 3)).await;
     let campaign = accepted["campaign_id"].as_str().unwrap().to_owned();
     let records = take_records(&world.stack.queue_url, 3).await;
 
-    // The environment: the image's, then the function's as the template resolved it, then Lambda's own.
+    // The environment: the image's, then the function's as the template resolved it, then Lambda's
+    // own (the local AWS's Lambda also points the SDK at itself, as here).
     let function = &world.stack.sender_function_name;
     let config = function_configuration(function).await;
     assert_eq!(config["PackageType"], "Image", "the stack runs the sender from its image: {config}");
@@ -126,7 +148,9 @@ async fn the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_withi
     for (name, value) in config["Environment"]["Variables"].as_object().expect("the function's variables") {
         env.insert(name.clone(), value.as_str().unwrap_or_default().to_owned());
     }
+    assert_eq!(env.get("PROFILE_KEY_SECRET_ARN"), Some(&secret_arn), "the template passes the secret's ARN");
     env.extend(api.lambda_environment(function, memory_mb));
+    env.insert("AWS_ENDPOINT_URL".to_owned(), test_support::endpoint());
 
     let tmp: PathBuf = work.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
@@ -151,12 +175,22 @@ async fn the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_withi
         wait_status(&world.stack, &campaign, "the campaign to complete", |s| s["status"] == "COMPLETED")
             .await;
     assert_eq!(status["counts"]["sent"], 3, "{status}");
-    // The batch backed the profile up from inside the sandbox.
-    let generations_after = profiles(&world.stack).await.list(&account_id).await.unwrap().len();
+    // The batch backed the profile up from inside the sandbox, sealed with the secret's key: it
+    // opens with that key, and without it the store refuses it as a missing key.
+    let generations = profiles(&world.stack).await.list(&account_id).await.unwrap();
     assert!(
-        generations_after > generations_before,
-        "a new generation: {generations_before} → {generations_after}"
+        generations.len() > generations_before,
+        "a new generation: {generations_before} → {}",
+        generations.len()
     );
+    assert!(generations.iter().all(|g| g.encrypted), "every generation is sealed: {generations:?}");
+    sealed_profiles(&world.stack, Some(key))
+        .await
+        .restore(&account_id, None)
+        .await
+        .expect("opens with the key");
+    let keyless = profiles(&world.stack).await.restore(&account_id, None).await.map(drop).unwrap_err();
+    assert_eq!(keyless.code(), "PROFILE_KEY_MISSING", "{keyless}");
     // Nothing written outside /tmp, /tmp within the ephemeral storage, the tree within MemorySize.
     assert!(lambda_sandbox::manifest(&image.rootfs) == rootfs_before, "the read-only root is unchanged");
     let used = lambda_sandbox::disk_usage(&tmp);

@@ -32,4 +32,4 @@ pub use cli::{wacamp, wacamp_command, wacamp_in_terminal};
 pub use http::{API_KEY, get_json, http, post_json};
 pub use stack::{Stack, deploy, function_configuration, invoke, root, stack, try_invoke};
 pub use wait::eventually;
-pub use world::{World, link_account};
+pub use world::{World, link_account, link_account_sealed};

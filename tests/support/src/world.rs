@@ -2,7 +2,7 @@
 //! `wacamp setup` does (real Chromium scans the simulator's QR code).
 
 use crate::stack::{Stack, deploy};
-use session_store::{GenerationState, ProfileStore, S3ProfileStore, StoreConfig};
+use session_store::{GenerationState, ProfileKey, ProfileStore, S3ProfileStore, StoreConfig};
 use std::time::Duration;
 use wa_sim::{SimConfig, SimHandle, Simulator};
 
@@ -59,18 +59,32 @@ fn deploy_against(sim: &SimHandle, name: &str, params: &[&str]) -> Stack {
     deploy(name, &all)
 }
 
-/// The session store of `stack`, as the tests reach it.
+/// The session store of `stack`, as the tests reach it (no profile key).
 pub async fn profiles(stack: &Stack) -> S3ProfileStore {
-    S3ProfileStore::new(
-        crate::aws::s3().await,
-        crate::aws::dynamo().await,
-        StoreConfig::new(&stack.profile_bucket_name, &stack.table_name),
-    )
+    sealed_profiles(stack, None).await
+}
+
+/// The session store of `stack` sealing and opening with `key`.
+pub async fn sealed_profiles(stack: &Stack, key: Option<ProfileKey>) -> S3ProfileStore {
+    let mut config = StoreConfig::new(&stack.profile_bucket_name, &stack.table_name);
+    config.key = key;
+    S3ProfileStore::new(crate::aws::s3().await, crate::aws::dynamo().await, config)
 }
 
 /// What `wacamp setup` does: a fresh Chromium shows the QR code, the phone scans it, the
 /// profile is closed with a flush and stored as a new generation of `stack`.
 pub async fn link_account(sim: &'static SimHandle, stack: &Stack, account: &str) {
+    link_account_sealed(sim, stack, account, None).await;
+}
+
+/// [`link_account`] with the generation sealed by `key`, as `wacamp setup` does when the profile
+/// key is configured.
+pub async fn link_account_sealed(
+    sim: &'static SimHandle,
+    stack: &Stack,
+    account: &str,
+    key: Option<ProfileKey>,
+) {
     let dir = tempfile::tempdir().expect("temp dir");
     let profile = dir.path().join("profile");
     let base = format!("{}/", sim.base_url());
@@ -91,5 +105,9 @@ pub async fn link_account(sim: &'static SimHandle, stack: &Stack, account: &str)
     .await
     .expect("the linking task ends");
     let account = domain::AccountId::parse(account).expect("a valid account id");
-    profiles(stack).await.backup(&account, &profile, GenerationState::Ready).await.expect("backup");
+    sealed_profiles(stack, key)
+        .await
+        .backup(&account, &profile, GenerationState::Ready)
+        .await
+        .expect("backup");
 }
