@@ -99,6 +99,8 @@ pub(crate) fn click_qr_reload(selectors: &Selectors) -> String {
 pub(crate) fn open_chat_link(selectors: &Selectors, href: &str) -> String {
     format!(
         r#"(() => {{ {prelude}
+            // Only a ready chat list with no popup left over takes the click.
+            if (screen() !== 'READY' || invalidPopup()) return 'UNREADY';
             window.__wacampPrevMain = q(C.main) || null;
             const a = document.createElement('a');
             a.href = {href};
@@ -128,6 +130,56 @@ pub(crate) fn chat_opening(selectors: &Selectors) -> String {
             return screen();
         }})()"#,
         prelude = prelude(selectors)
+    )
+}
+
+/// The status script `check` awaited in the page: a promise that settles with the first status
+/// in `done` — looked at now, on every DOM change, and every 50 ms for what no mutation shows —
+/// or with the latest status after `within`. One evaluation answers as soon as the page shows
+/// the status, instead of a poll per round trip.
+pub(crate) fn awaiting(check: &str, done: &[&str], within: std::time::Duration) -> String {
+    let done = serde_json::to_string(done).unwrap_or_else(|_| "[]".to_owned());
+    format!(
+        r#"new Promise((resolve) => {{
+            const done = {done};
+            const check = () => {{ try {{ return {check}; }} catch (e) {{ return null; }} }};
+            let last = check();
+            if (done.includes(last)) {{ resolve(last); return; }}
+            let observer = null, tick = null, limit = null;
+            const finish = () => {{
+                if (observer) observer.disconnect();
+                clearInterval(tick);
+                clearTimeout(limit);
+                resolve(last);
+            }};
+            const look = () => {{ last = check(); if (done.includes(last)) finish(); }};
+            observer = new MutationObserver(look);
+            observer.observe(document, {{ subtree: true, childList: true, attributes: true, characterData: true }});
+            tick = setInterval(look, 50);
+            limit = setTimeout(finish, {within});
+        }})"#,
+        within = within.as_millis()
+    )
+}
+
+/// The step script `first`, and when it answers `on`, the status script `check` awaited in the
+/// same evaluation as [`awaiting`] does: a step and the wait for its effect in one round trip.
+/// Any other answer of `first` is the result.
+pub(crate) fn then_awaiting(
+    first: &str,
+    on: &str,
+    check: &str,
+    done: &[&str],
+    within: std::time::Duration,
+) -> String {
+    format!(
+        r#"(() => {{
+            const first = {first};
+            if (first !== {on}) return first;
+            return {wait};
+        }})()"#,
+        on = js(on),
+        wait = awaiting(check, done, within)
     )
 }
 
@@ -257,6 +309,24 @@ mod tests {
     #[test]
     fn query_values_are_percent_encoded() {
         assert_eq!(percent_encode("Hi Ana & co/ü"), "Hi%20Ana%20%26%20co%2F%C3%BC");
+    }
+
+    #[test]
+    fn an_awaited_status_settles_on_the_statuses_named_or_after_its_bound() {
+        let script =
+            awaiting("(() => 'PENDING')()", &["ACK", "INVALID"], std::time::Duration::from_millis(600));
+        assert!(script.starts_with("new Promise("), "{script}");
+        assert!(script.contains(r#"const done = ["ACK","INVALID"];"#), "{script}");
+        assert!(script.contains("return (() => 'PENDING')();"), "{script}");
+        assert!(script.contains("setTimeout(finish, 600)"), "{script}");
+    }
+
+    #[test]
+    fn a_step_then_its_wait_answers_the_step_unless_it_did_what_the_wait_follows() {
+        let within = std::time::Duration::from_millis(600);
+        let script = then_awaiting("(() => 'CLICKED')()", "CLICKED", "(() => 'ACK')()", &["ACK"], within);
+        assert!(script.contains(r#"if (first !== "CLICKED") return first;"#), "{script}");
+        assert!(script.contains("return new Promise("), "{script}");
     }
 
     #[test]

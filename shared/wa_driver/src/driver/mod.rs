@@ -28,6 +28,9 @@ const IN_PLACE_TRIES: u32 = 2;
 const SEND_POLL: Duration = Duration::from_millis(50);
 /// Upper bound of one page evaluation (it normally takes milliseconds).
 const EVAL_TIMEOUT: Duration = Duration::from_secs(1);
+/// Longest one in-page wait runs before it answers with what it sees: under [`EVAL_TIMEOUT`], with
+/// room for the DevTools round trip; a longer wait is several of them.
+const AWAIT_SLICE: Duration = Duration::from_millis(600);
 /// Upper bound of a diagnostics screenshot.
 const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(3);
 

@@ -28,7 +28,37 @@ impl WaDriver {
 
     /// Evaluates a string-valued script; `None` while the page reloads (execution context destroyed).
     pub(super) fn eval_string(&self, expression: &str) -> Result<Option<String>, DriverError> {
-        Ok(self.eval(expression)?.and_then(|v| v.as_str().map(str::to_owned)))
+        Ok(self.eval_with(expression, false)?.and_then(|v| v.as_str().map(str::to_owned)))
+    }
+
+    /// Runs the step script `step` and, when it answers `on`, waits in the same evaluation as
+    /// [`WaDriver::await_status`] does for `check` to answer one of `done`.
+    pub(super) fn step_then_await(
+        &self,
+        step: &str,
+        on: &str,
+        check: &str,
+        done: &[&str],
+        deadline: Instant,
+    ) -> Result<Option<String>, DriverError> {
+        let within = deadline.saturating_duration_since(Instant::now()).min(AWAIT_SLICE);
+        let expression = script::then_awaiting(step, on, check, done, within);
+        Ok(self.eval_with(&expression, true)?.and_then(|v| v.as_str().map(str::to_owned)))
+    }
+
+    /// Waits in the page, until `deadline` but at most [`AWAIT_SLICE`], for the status script
+    /// `check` to answer one of `done`: one evaluation that answers as soon as the page shows it (on
+    /// the DOM change that makes it so), with the latest status when the slice ends first; `None`
+    /// while the page reloads.
+    pub(super) fn await_status(
+        &self,
+        check: &str,
+        done: &[&str],
+        deadline: Instant,
+    ) -> Result<Option<String>, DriverError> {
+        let within = deadline.saturating_duration_since(Instant::now()).min(AWAIT_SLICE);
+        let expression = script::awaiting(check, done, within);
+        Ok(self.eval_with(&expression, true)?.and_then(|v| v.as_str().map(str::to_owned)))
     }
 
     /// Evaluates a boolean script; `false` while the page reloads.
@@ -37,10 +67,19 @@ impl WaDriver {
     }
 
     pub(super) fn eval(&self, expression: &str) -> Result<Option<serde_json::Value>, DriverError> {
+        self.eval_with(expression, false)
+    }
+
+    /// [`WaDriver::eval`], awaiting the promise the script returns when `await_promise`.
+    fn eval_with(
+        &self,
+        expression: &str,
+        await_promise: bool,
+    ) -> Result<Option<serde_json::Value>, DriverError> {
         if self.is_dead() {
             return Err(DriverError::crashed("the browser or its page crashed"));
         }
-        let r = self.evaluate_bounded(expression);
+        let r = self.evaluate_bounded_with(expression, await_promise);
         match r {
             Evaluated::Value(value) => Ok(value),
             Evaluated::Failed(error) if self.is_dead() || is_fatal(&error) => Err(self.cdp_error(&error)),
@@ -59,6 +98,12 @@ impl WaDriver {
     /// hangs, Chromium holds evaluations back until the DevTools idle timeout. At most one evaluation is in
     /// flight: a late one is awaited (and its stale answer dropped) before the next starts.
     pub(super) fn evaluate_bounded(&self, expression: &str) -> Evaluated {
+        self.evaluate_bounded_with(expression, false)
+    }
+
+    /// [`WaDriver::evaluate_bounded`], awaiting the script's promise when `await_promise` (the
+    /// script must settle well within [`EVAL_TIMEOUT`]).
+    fn evaluate_bounded_with(&self, expression: &str, await_promise: bool) -> Evaluated {
         let mut pending = self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(receiver) = pending.as_ref() {
             match receiver.recv_timeout(EVAL_TIMEOUT) {
@@ -70,8 +115,10 @@ impl WaDriver {
         let tab = Arc::clone(&self.tab);
         let expression = expression.to_owned();
         let spawned = std::thread::Builder::new().name("wa-driver-eval".to_owned()).spawn(move || {
-            let result =
-                tab.evaluate(&expression, false).map(|object| object.value).map_err(|e| e.to_string());
+            let result = tab
+                .evaluate(&expression, await_promise)
+                .map(|object| object.value)
+                .map_err(|e| e.to_string());
             let _ = sender.send(result);
         });
         if let Err(error) = spawned {

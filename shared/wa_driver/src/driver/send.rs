@@ -47,14 +47,20 @@ impl WaDriver {
         started: Instant,
     ) -> Result<SentMessage, DriverError> {
         let opened_via = self.open_chat(phone, text, opening)?;
-        // One round trip when the link pre-filled the composer (each DevTools call costs up to ~100 ms).
-        let mut clicked = self.eval_string(&script::click_send(&self.config.selectors, text))?;
-        if clicked.as_deref() == Some("FILL") {
+        // The click and the wait for its ack in one round trip when the link pre-filled the
+        // composer (each DevTools call costs up to ~100 ms in the transport).
+        let ack_deadline = Instant::now() + self.config.timeouts.ack;
+        let ack_state = script::ack_state(&self.config.selectors);
+        let click = script::click_send(&self.config.selectors, text);
+        let acked = ["ACK", "INVALID"];
+        let mut status = self.step_then_await(&click, "CLICKED", &ack_state, &acked, ack_deadline)?;
+        if status.as_deref() == Some("FILL") {
             self.fill_composer(text)?;
-            clicked = self.eval_string(&script::click_send(&self.config.selectors, text))?;
+            status = self.step_then_await(&click, "CLICKED", &ack_state, &acked, ack_deadline)?;
         }
-        match clicked.as_deref() {
-            Some("CLICKED") => {}
+        match status.as_deref() {
+            // Clicked: what follows is the ack's state.
+            Some(s) if s != "FILL" && s != "NO_BUTTON" => {}
             Some("FILL") => {
                 return Err(DriverError::WaUnreachable {
                     message: "the composer did not take the message text".to_owned(),
@@ -66,9 +72,7 @@ impl WaDriver {
                 });
             }
         }
-        let ack_deadline = Instant::now() + self.config.timeouts.ack;
         loop {
-            let status = self.eval_string(&script::ack_state(&self.config.selectors))?;
             match status.as_deref() {
                 Some("ACK") => return Ok(SentMessage { opened_via, elapsed: started.elapsed() }),
                 Some("INVALID") => {
@@ -85,7 +89,11 @@ impl WaDriver {
             if Instant::now() >= ack_deadline {
                 return Err(DriverError::SendTimeout { waited_ms: self.config.timeouts.ack.as_millis() });
             }
-            std::thread::sleep(self.send_poll());
+            // Between documents the evaluation fails at once: do not spin on it.
+            if status.is_none() {
+                std::thread::sleep(self.send_poll());
+            }
+            status = self.await_status(&ack_state, &acked, ack_deadline)?;
         }
     }
 
@@ -110,7 +118,8 @@ impl WaDriver {
         let check = script::has_outgoing(&self.config.selectors, text, since_ms);
         let deadline = Instant::now() + self.config.timeouts.ack;
         let earlier = loop {
-            let seen = match self.eval_string(&check)?.as_deref() {
+            // A bubble still showing the clock is awaited in the page until it is acknowledged.
+            let seen = match self.await_status(&check, &["SENT", "NONE"], deadline)?.as_deref() {
                 Some("SENT") => Earlier::Delivered,
                 Some("PENDING") => Earlier::Pending,
                 _ => Earlier::Absent,
@@ -118,7 +127,6 @@ impl WaDriver {
             if seen != Earlier::Pending || Instant::now() >= deadline {
                 break seen;
             }
-            std::thread::sleep(self.send_poll());
         };
         tracing::debug!(to = %phone, ?earlier, "checked the chat for an earlier send");
         Ok(earlier)
@@ -131,9 +139,13 @@ impl WaDriver {
         text: &str,
         opening: ChatOpening,
     ) -> Result<ChatOpening, DriverError> {
-        self.ensure_ready()?;
-        if opening == ChatOpening::InAppLink && self.open_chat_in_place(phone, text)? {
-            return Ok(ChatOpening::InAppLink);
+        // The in-place link checks the chat list itself (one round trip less per message).
+        if opening == ChatOpening::InAppLink {
+            if self.open_chat_in_place(phone, text)? {
+                return Ok(ChatOpening::InAppLink);
+            }
+        } else {
+            self.ensure_ready()?;
         }
         let mut url = format!("{}send?phone={}", base_url(&self.config.wa_url), phone.digits());
         if !text.is_empty() {
@@ -158,14 +170,36 @@ impl WaDriver {
             href.push_str(&script::percent_encode(text));
         }
         let link = script::open_chat_link(&self.config.selectors, &href);
+        let chat_opening = script::chat_opening(&self.config.selectors);
         let deadline = Instant::now() + self.config.timeouts.intercept;
         let mut taken = 0;
         let mut ignored = 0_u32;
         loop {
-            match self.eval_string(&link)?.as_deref() {
-                Some("TAKEN") => {
+            // The click and the wait for the chat in one round trip; the rest of the wait, if
+            // the chat is slow to open, below.
+            let open_by = Instant::now() + self.config.timeouts.open_chat;
+            let status =
+                self.step_then_await(&link, "TAKEN", &chat_opening, &["OPEN", "INVALID"], open_by)?;
+            match status.as_deref() {
+                // Not on the chat list (loading, a popup left over, or a lost session): wait for
+                // it, or learn why not, the long way.
+                Some("UNREADY") => self.ensure_ready()?,
+                // Not intercepted (yet), or the page is between documents.
+                Some("IGNORED") | None => ignored += 1,
+                Some(status) => {
                     taken += 1;
-                    if self.wait_chat_open(self.config.timeouts.open_chat)? {
+                    let open = match status {
+                        "OPEN" => true,
+                        "INVALID" => {
+                            self.dismiss_popup()?;
+                            return Err(DriverError::NotOnWhatsapp);
+                        }
+                        other => match lost_state(other) {
+                            Some(state) => return Err(DriverError::SessionLost { state }),
+                            None => self.wait_chat_open(open_by.saturating_duration_since(Instant::now()))?,
+                        },
+                    };
+                    if open {
                         if ignored > 0 {
                             tracing::debug!(ignored, "the app intercepted chat links after a wait");
                         }
@@ -177,8 +211,6 @@ impl WaDriver {
                     }
                     self.ensure_ready()?;
                 }
-                // Not intercepted (yet), or the page is between documents.
-                _ => ignored += 1,
             }
             if Instant::now() >= deadline {
                 tracing::warn!(to = %phone, ignored, "the app did not intercept chat links in time: loading /send instead");
@@ -191,8 +223,9 @@ impl WaDriver {
     /// Waits for the chat to open: true when open, false on timeout; errors for invalid/lost.
     pub(super) fn wait_chat_open(&self, timeout: Duration) -> Result<bool, DriverError> {
         let deadline = Instant::now() + timeout;
+        let chat_opening = script::chat_opening(&self.config.selectors);
         loop {
-            let status = self.eval_string(&script::chat_opening(&self.config.selectors))?;
+            let status = self.await_status(&chat_opening, &["OPEN", "INVALID"], deadline)?;
             match status.as_deref() {
                 Some("OPEN") => return Ok(true),
                 Some("INVALID") => {
@@ -209,7 +242,10 @@ impl WaDriver {
             if Instant::now() >= deadline {
                 return Ok(false);
             }
-            std::thread::sleep(self.send_poll());
+            // Between documents the evaluation fails at once: do not spin on it.
+            if status.is_none() {
+                std::thread::sleep(self.send_poll());
+            }
         }
     }
 
