@@ -57,8 +57,8 @@ test: ## everything CI checks: lint and all tests against the local AWS and Chro
 demo: ## deploy to the local AWS and run one campaign end to end
 	@scripts/demo.sh
 
-bench: local-up ## benchmarks, each reported as ratios against its baseline in the same run
-	rm -rf .local/bench-profile && mkdir -p .local
+bench: local-up build ## benchmarks, each a ratio against its baseline in the same run; one table at the end, also in .local/bench.json
+	rm -rf .local/bench-profile .local/bench-results.jsonl && mkdir -p .local
 	cargo run -q -p wa_driver --example real_profile -- .local/bench-profile
 	WACAMP_BENCH_PROFILE=$(CURDIR)/.local/bench-profile cargo bench -p session_store --bench profile --profile dev
 	cargo bench -p session_store --bench profile --profile dev
@@ -67,6 +67,9 @@ bench: local-up ## benchmarks, each reported as ratios against its baseline in t
 	cargo bench -p sender --bench cold_start --profile dev
 	cargo bench -p campaign_store --bench fanout --profile dev
 	cargo bench -p campaign_store --bench moves --profile dev
+	cargo bench -p e2e --bench accounts --profile dev
+	@echo
+	@cargo run -q -p measure --bin bench-table -- .local/bench.json
 
 fuzz: ## fuzz the profile archive unpacker for a bounded time (FUZZ_SECONDS, default 60)
 	shared/session_store/fuzz/run.sh $${FUZZ_SECONDS:-60}

@@ -15,6 +15,7 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::AttributeValue;
 use campaign_store::{CampaignStore, DynamoCampaignStore, NewCampaign, NewMessage};
 use domain::{AccountId, CampaignId, MessageSeq, PhoneNumber, QueuedMessage, Template};
+use measure::{Ratio, record};
 use message_queue::{MessageQueue, SqsMessageQueue};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -177,6 +178,15 @@ async fn main() {
         fast.as_secs_f64() / slow.as_secs_f64(),
         (fast_ddb + fast_sqs) as f64 / (slow_ddb + slow_sqs) as f64
     );
+    let b = "fanout";
+    record(&Ratio::new(b, "batched / one call per row: time", fast.as_secs_f64(), slow.as_secs_f64(), "s"));
+    record(&Ratio::new(
+        b,
+        "batched / one call per row: calls",
+        (fast_ddb + fast_sqs) as f64,
+        (slow_ddb + slow_sqs) as f64,
+        "calls",
+    ));
 
     let small = campaign(10);
     fan_out(&w, &small).await;
@@ -199,6 +209,20 @@ async fn main() {
         t_big.as_secs_f64() / t_small.as_secs_f64(),
         calls_big as f64 / calls_small as f64
     );
+    record(&Ratio::new(
+        b,
+        &format!("status poll, {rows} rows / 10 rows: time"),
+        t_big.as_secs_f64() * 1e3,
+        t_small.as_secs_f64() * 1e3,
+        "ms",
+    ));
+    record(&Ratio::new(
+        b,
+        &format!("status poll, {rows} rows / 10 rows: calls"),
+        calls_big as f64,
+        calls_small as f64,
+        "calls",
+    ));
 
     let _ = w.ddb.delete_table().table_name(&w.table).send().await;
     let _ = w.sqs.delete_queue().queue_url(&w.queue_url).send().await;

@@ -19,6 +19,7 @@ use campaign_store::{
 };
 use domain::{CampaignId, Counters, ErrorCode, MessageSeq, MessageStatus};
 use futures::StreamExt;
+use measure::{Ratio, record};
 use std::time::{Duration, Instant};
 
 /// What one path cost.
@@ -217,6 +218,10 @@ async fn main() {
             new.calls as f64 / old.calls.max(1) as f64,
             new.conflicts as f64 / old.conflicts.max(1) as f64
         );
+        let b = "moves";
+        let what = format!("{name}, batched / one row per transaction");
+        record(&Ratio::new(b, &format!("{what}: time"), new.time.as_secs_f64(), old.time.as_secs_f64(), "s"));
+        record(&Ratio::new(b, &format!("{what}: calls"), new.calls as f64, old.calls as f64, "calls"));
     }
 
     proxy.set_plan(FaultPlan::strict());

@@ -7,6 +7,7 @@
 //! otherwise a synthetic one is built: login trees of ~0.4 MB and ~19 MB of caches, like the
 //! profile measured in FACTS.md.
 
+use measure::{Ratio, record};
 use session_store::archive::{self, Limits};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -141,5 +142,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t_snap.as_secs_f64() / t_whole.as_secs_f64(),
         t_restore.as_secs_f64() / t_whole_restore.as_secs_f64()
     );
+    // Which profile: the real one `make bench` makes, or the synthetic fixture.
+    let bench = if std::env::var_os("WACAMP_BENCH_PROFILE").is_some() { "profile (real)" } else { "profile" };
+    let kib = |b: usize| b as f64 / 1024.0;
+    record(&Ratio::new(
+        bench,
+        "selective / whole dir: archive size",
+        kib(snap.archive.len()),
+        kib(whole.len()),
+        "KiB",
+    ));
+    record(&Ratio::new(bench, "selective / whole dir: snapshot", ms(t_snap), ms(t_whole), "ms"));
+    record(&Ratio::new(bench, "selective / whole dir: restore", ms(t_restore), ms(t_whole_restore), "ms"));
     Ok(())
 }

@@ -16,6 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use domain::PhoneNumber;
+use measure::{Ratio, record};
 use wa_driver::{ChatOpening, DriverConfig, Screen, WaDriver};
 use wa_sim::SimConfig;
 
@@ -51,6 +52,13 @@ fn main() {
         (now.in_place_share() - before.in_place_share()) * 100.0,
         now.loads_per_100() / before.loads_per_100().max(f64::EPSILON)
     );
+    record(&Ratio::new(
+        "opening",
+        "full loads per 100 messages, now / before",
+        now.loads_per_100(),
+        before.loads_per_100(),
+        "loads",
+    ));
 }
 
 /// What one way of opening chats did.

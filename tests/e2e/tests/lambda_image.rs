@@ -9,78 +9,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use base64::Engine as _;
-use serde_json::{Value, json};
+use serde_json::json;
 use session_store::{ProfileKey, ProfileStore};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 use test_support::lambda_sandbox::{self, Image};
+use test_support::queue::{delete_records, take_records};
 use test_support::runtime_api::{Outcome, RuntimeApi};
 use test_support::world::{SENDING, profiles, sealed_profiles};
-use test_support::{
-    World, delivered, eventually, function_configuration, link_account_sealed, numbered, wait_status,
-};
+use test_support::{World, delivered, function_configuration, link_account_sealed, numbered, wait_status};
 use wa_sim::SimConfig;
 
 const STACK: &str = "wacamp-image";
 const MIB: u64 = 1024 * 1024;
-
-/// The records `n` queued messages make in the SQS event Lambda's event source hands the
-/// function (this stack's event source is off, so the queue keeps them for the test).
-async fn take_records(queue_url: &str, n: usize) -> Vec<Value> {
-    let sqs = test_support::aws::sqs().await;
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
-        .unwrap();
-    let records = std::sync::Mutex::new(Vec::new());
-    eventually("the campaign's records in the queue", Duration::from_secs(60), || {
-        let (sqs, arn, records) = (&sqs, &arn, &records);
-        async move {
-            let got = sqs
-                .receive_message()
-                .queue_url(queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-                .send()
-                .await
-                .ok()?;
-            let mut records = records.lock().unwrap();
-            for m in got.messages() {
-                let attributes: BTreeMap<String, String> = m
-                    .attributes()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
-                    .collect();
-                records.push(json!({
-                    "messageId": m.message_id(),
-                    "receiptHandle": m.receipt_handle(),
-                    "body": m.body(),
-                    "attributes": attributes,
-                    "messageAttributes": {},
-                    "md5OfBody": m.md5_of_body(),
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": arn,
-                    "awsRegion": "us-east-1",
-                }));
-            }
-            (records.len() >= n).then_some(())
-        }
-    })
-    .await;
-    let records = records.into_inner().unwrap();
-    assert_eq!(records.len(), n, "exactly the campaign's records were queued");
-    records
-}
 
 /// A secret in the local AWS holding a fresh profile key, as an operator creates it; the key and
 /// the secret's ARN.
@@ -133,7 +75,7 @@ async fn the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_withi
     let generations_before = profiles(&world.stack).await.list(&account_id).await.unwrap().len();
     let accepted = test_support::start_campaign(&world.stack, &account, numbered(350_000, 3)).await;
     let campaign = accepted["campaign_id"].as_str().unwrap().to_owned();
-    let records = take_records(&world.stack.queue_url, 3).await;
+    let records = take_records(&world.stack.queue_url, &[campaign.as_str()], 3).await;
 
     // The environment: the image's, then the function's as the template resolved it, then Lambda's
     // own (the local AWS's Lambda also points the SDK at itself, as here).
@@ -157,7 +99,7 @@ async fn the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_withi
     let log = work.path().join("bootstrap.log");
     let rootfs_before = lambda_sandbox::manifest(&image.rootfs);
     let running = lambda_sandbox::start(&image, &env, &tmp, &log);
-    let outcome = api.invoke(json!({ "Records": records }), timeout).await;
+    let outcome = api.invoke(json!({ "Records": &records }), timeout).await;
     let peak = running.stop();
     let outcome = outcome.unwrap_or_else(|e| panic!("{e}\nbootstrap log:\n{}", tail(&log)));
     assert_eq!(
@@ -166,6 +108,7 @@ async fn the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_withi
         "the batch succeeded as a whole; bootstrap log:\n{}",
         tail(&log)
     );
+    delete_records(&world.stack.queue_url, &records).await;
 
     // Sent, each once, from the recipients' side; the rows agree.
     let counts = delivered(&world.sim, &account);

@@ -6,7 +6,7 @@
 //! `MemorySize`; cgroup limits are not writable on the machines the tests run on.
 
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -142,6 +142,27 @@ pub fn start(image: &Image, env: &BTreeMap<String, String>, tmp: &Path, log: &Pa
     bwrap.args(&image.command).stdin(Stdio::null()).stdout(log_file).stderr(err_file);
     let child =
         bwrap.spawn().unwrap_or_else(|e| panic!("bwrap could not run (apt-get install -y bubblewrap): {e}"));
+    sampled(child)
+}
+
+/// The same kind of process run straight on the host, not in an image (benchmarks that need no
+/// image): `binary` with exactly `env`, its output to `log`, its memory sampled the same way.
+pub fn start_on_host(binary: &Path, env: &BTreeMap<String, String>, log: &Path) -> Running {
+    let log_file = std::fs::File::create(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    let err_file = log_file.try_clone().expect("the log opens twice");
+    let child = Command::new(binary)
+        .env_clear()
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(log_file)
+        .stderr(err_file)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{} could not run (make build): {e}", binary.display()));
+    sampled(child)
+}
+
+/// `child` with a sampler of its process tree's memory beside it.
+fn sampled(child: Child) -> Running {
     let stop = Arc::new(AtomicBool::new(false));
     let peak = Arc::new(AtomicU64::new(0));
     let root = child.id();
@@ -149,7 +170,7 @@ pub fn start(image: &Image, env: &BTreeMap<String, String>, tmp: &Path, log: &Pa
         let (stop, peak) = (stop.clone(), peak.clone());
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                peak.fetch_max(tree_pss_bytes(root), Ordering::Relaxed);
+                peak.fetch_max(measure::tree_pss_bytes(root), Ordering::Relaxed);
                 // A sampling period, not a synchronisation: the peak is the largest sample.
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -182,33 +203,4 @@ impl Drop for Running {
         let _ = self.child.kill();
         self.stop.store(true, Ordering::Relaxed);
     }
-}
-
-/// The proportional set size of `root` and all its descendants now, in bytes.
-pub fn tree_pss_bytes(root: u32) -> u64 {
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
-        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else { continue };
-        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
-            children.entry(ppid).or_default().push(pid);
-        }
-    }
-    let mut total = 0;
-    let mut todo = vec![root];
-    while let Some(pid) = todo.pop() {
-        total += pss_bytes(pid);
-        todo.extend(children.get(&pid).into_iter().flatten());
-    }
-    total
-}
-
-fn pss_bytes(pid: u32) -> u64 {
-    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else { return 0 };
-    text.lines()
-        .find_map(|line| line.strip_prefix("Pss:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
 }

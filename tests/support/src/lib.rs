@@ -21,6 +21,7 @@ pub mod cli;
 pub mod fixtures;
 pub mod http;
 pub mod lambda_sandbox;
+pub mod queue;
 pub mod runtime_api;
 pub mod stack;
 pub mod wait;

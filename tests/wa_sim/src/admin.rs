@@ -36,6 +36,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_admin/unreachable", post(unreachable))
         .route("/_admin/not-on-whatsapp", post(not_on_whatsapp))
         .route("/_admin/latency", get(get_latency).post(set_latency))
+        .route("/_admin/fixed-delays", get(fixed_delays))
         .route("/_admin/fail-next", post(fail_next))
         .route("/_admin/faults", get(faults))
         .route("/_admin/hang-next-load", post(hang_next_load))
@@ -231,6 +232,10 @@ async fn earlier_message(
         std::time::Instant::now(),
     );
     reply(recorded.map(|()| json!({ "recorded": true })))
+}
+
+async fn fixed_delays(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.delays()).into_response()
 }
 
 async fn get_latency(State(shared): State<Arc<Shared>>) -> Response {

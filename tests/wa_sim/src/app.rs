@@ -18,8 +18,9 @@ use futures::StreamExt as _;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::delays::Step;
 use crate::server::Shared;
-use crate::world::{Fault, SendRefusal};
+use crate::world::{AuthOutcome, Fault, SendRefusal};
 
 const PAGE_HTML: &str = include_str!("../assets/app.html");
 const PAGE_JS: &str = include_str!("../assets/app.js");
@@ -73,6 +74,9 @@ async fn api_gate(State(shared): State<Arc<Shared>>, request: Request, next: Nex
         tracing::info!(status, path = %request.uri().path(), "wa_sim fault: API error");
         return (error_status(status), Json(json!({ "error": "injected" }))).into_response();
     }
+    if crate::delays::on_critical_path(request.uri().path()) {
+        shared.spent(Step::Api, latency);
+    }
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -106,6 +110,7 @@ async fn app_page(State(shared): State<Arc<Shared>>) -> Response {
         }
         _ => {}
     }
+    shared.spent(Step::PageLoad, latency);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -188,6 +193,10 @@ async fn login_poll(State(shared): State<Arc<Shared>>, Query(query): Query<Attem
 
 async fn auth(State(shared): State<Arc<Shared>>, Json(body): Json<AuthBody>) -> Response {
     let outcome = shared.world().authenticate(&body.device, body.generation, &body.key_a, &body.key_b);
+    if matches!(outcome, AuthOutcome::Ok { conflict: false, .. }) {
+        // The page shows "Loading your chats" for at least a millisecond (app.js).
+        shared.spent(Step::Sync, shared.page.sync.max(Duration::from_millis(1)));
+    }
     Json(outcome).into_response()
 }
 
@@ -261,6 +270,7 @@ async fn send(State(shared): State<Arc<Shared>>, Json(body): Json<SendBody>) -> 
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": "released" }))).into_response()
         }
         _ => {
+            shared.spent(Step::Ack, ack_delay);
             if !ack_delay.is_zero() {
                 tokio::time::sleep(ack_delay).await;
             }

@@ -67,6 +67,7 @@
 //! | `POST /_admin/not-on-whatsapp` | `{"phone"}` | that number shows the invalid popup: `{"phone": digits}` |
 //! | `GET /_admin/latency` | | `{"page_load","api","server_ack","delivery"}` in ms |
 //! | `POST /_admin/latency` | `{"page_load_ms"?, "api_ms"?, "server_ack_ms"?, "delivery_ms"?}` | changes the given delays; answers the new set |
+//! | `GET /_admin/fixed-delays` | | `{"page_loads","api_calls","acks","syncs","total"}`: the fixed delays spent so far on the way to sent messages (total in ms); two readings bound a measurement's floor |
 //! | `POST /_admin/fail-next` | a [`Fault`]: `{"fault": "page_error", "status": 503}`, `{"fault": "api_error", "status": 500}`, `{"fault": "hang_load"}`, `{"fault": "drop_before_delivery"}`, `{"fault": "drop_after_delivery"}`, `{"fault": "no_ack"}` | queues it for the next matching request: `{"queued": true}` |
 //! | `GET /_admin/faults` | | faults still queued: `{"faults": [...]}` |
 //! | `POST /_admin/hang-next-load` | | the next page load never answers: `{"queued": true}` |
@@ -84,12 +85,14 @@
 mod admin;
 mod app;
 pub mod config;
+pub mod delays;
 pub mod profile;
 pub mod selectors;
 mod server;
 pub mod world;
 
 pub use config::{Latency, SimConfig};
+pub use delays::FixedDelays;
 pub use profile::copy_profile;
 pub use selectors::{Css, Selectors};
 pub use server::{SimHandle, Simulator, percent_encode};

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::config::{Latency, SimConfig};
+use crate::delays::{FixedDelays, Step};
 use crate::selectors::{Css, Selectors};
 use crate::world::{Delivery, Fault, LinkedDevice, QrInfo, SessionInfo, SimError, World};
 
@@ -33,6 +34,7 @@ pub(crate) struct PageSettings {
 #[derive(Debug)]
 pub(crate) struct Shared {
     world: Mutex<World>,
+    delays: Mutex<FixedDelays>,
     pub(crate) page: PageSettings,
     release: watch::Sender<u64>,
     shutdown: watch::Sender<bool>,
@@ -42,6 +44,7 @@ impl Shared {
     fn new(config: &SimConfig) -> Self {
         Self {
             world: Mutex::new(World::new(config)),
+            delays: Mutex::new(FixedDelays::default()),
             page: PageSettings {
                 selectors: config.selectors.clone(),
                 sync: config.sync_duration,
@@ -56,6 +59,16 @@ impl Shared {
     /// Locks the world; a panic in another holder does not make the state unusable for the rest of a test.
     pub(crate) fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Tallies one fixed delay spent on the page's way to a sent message.
+    pub(crate) fn spent(&self, step: Step, delay: Duration) {
+        self.delays.lock().unwrap_or_else(PoisonError::into_inner).add(step, delay);
+    }
+
+    /// The fixed delays spent so far.
+    pub(crate) fn delays(&self) -> FixedDelays {
+        *self.delays.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Waits until the admin releases hung requests, the server shuts down, or [`MAX_HANG`] passes.
@@ -268,6 +281,12 @@ impl SimHandle {
     /// The delays in force.
     pub fn latency(&self) -> Latency {
         self.shared.world().latency()
+    }
+
+    /// The fixed delays spent so far on the page's way to sent messages (page loads, API calls,
+    /// acknowledgements, syncs): between two readings, the floor of what was measured.
+    pub fn fixed_delays(&self) -> FixedDelays {
+        self.shared.delays()
     }
 
     /// The next app page load never answers (until [`SimHandle::release_hangs`] or shutdown).
