@@ -41,9 +41,7 @@ impl WaDriver {
         done: &[&str],
         deadline: Instant,
     ) -> Result<Option<String>, DriverError> {
-        let within = deadline.saturating_duration_since(Instant::now()).min(AWAIT_SLICE);
-        let expression = script::then_awaiting(step, on, check, done, within);
-        Ok(self.eval_with(&expression, true)?.and_then(|v| v.as_str().map(str::to_owned)))
+        self.eval_awaited(deadline, |within| script::then_awaiting(step, on, check, done, within))
     }
 
     /// Waits in the page, until `deadline` but at most [`AWAIT_SLICE`], for the status script
@@ -56,9 +54,18 @@ impl WaDriver {
         done: &[&str],
         deadline: Instant,
     ) -> Result<Option<String>, DriverError> {
+        self.eval_awaited(deadline, |within| script::awaiting(check, done, within))
+    }
+
+    /// Evaluates the string-valued promise `expression(within)` builds, `within` being what is left
+    /// until `deadline` but at most [`AWAIT_SLICE`]; `None` while the page reloads.
+    fn eval_awaited(
+        &self,
+        deadline: Instant,
+        expression: impl FnOnce(Duration) -> String,
+    ) -> Result<Option<String>, DriverError> {
         let within = deadline.saturating_duration_since(Instant::now()).min(AWAIT_SLICE);
-        let expression = script::awaiting(check, done, within);
-        Ok(self.eval_with(&expression, true)?.and_then(|v| v.as_str().map(str::to_owned)))
+        Ok(self.eval_with(&expression(within), true)?.and_then(|v| v.as_str().map(str::to_owned)))
     }
 
     /// Evaluates a boolean script; `false` while the page reloads.
