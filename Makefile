@@ -68,6 +68,7 @@ bench: local-up build ## benchmarks, each a ratio against its baseline in the sa
 	cargo bench -p campaign_store --bench fanout --profile dev
 	cargo bench -p campaign_store --bench moves --profile dev
 	cargo bench -p e2e --bench accounts --profile dev
+	cargo bench -p e2e --bench export --profile dev
 	@echo
 	@cargo run -q -p measure --bin bench-table -- .local/bench.json
 

@@ -1,7 +1,7 @@
 //! The HTTP API as the CLI calls it: one client with the key as a sensitive header, answers read
 //! into the `api_types` bodies, and failures shown as the API's `{code, message, hint}`.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow};
 use api_types::Problem;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -30,6 +30,25 @@ impl Api {
         call(self.http.get(format!("{}{path}", self.base))).await
     }
 
+    /// The absolute URL of `path` on the API.
+    pub fn url(&self, path: &str) -> Result<reqwest::Url> {
+        reqwest::Url::parse(&format!("{}{path}", self.base))
+            .with_context(|| format!("'{}' is not a URL", self.base))
+    }
+
+    /// `GET url` of a page that is not JSON: its body and its `link` header, if any. A failure
+    /// becomes an error carrying the API's code, message and hint.
+    pub async fn get_page(&self, url: reqwest::Url) -> Result<(Vec<u8>, Option<String>)> {
+        let resp = self.http.get(url).send().await.context("the API did not answer")?;
+        let status = resp.status();
+        let link = resp.headers().get("link").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = resp.bytes().await.context("the API's answer was cut off")?;
+        if !status.is_success() {
+            return Err(problem(status, &bytes));
+        }
+        Ok((bytes.to_vec(), link))
+    }
+
     /// `POST {base}{path}` without a body.
     pub async fn post<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         call(self.http.post(format!("{}{path}", self.base))).await
@@ -48,14 +67,20 @@ pub async fn call<T: DeserializeOwned>(req: reqwest::RequestBuilder) -> Result<T
     let status = resp.status();
     let bytes = resp.bytes().await.context("the API's answer was cut off")?;
     if !status.is_success() {
-        match serde_json::from_slice::<Problem>(&bytes) {
-            Ok(p) => bail!("{} {}: {}\nhint: {}", status.as_u16(), p.code, p.message, p.hint),
-            Err(_) => bail!("{} from the API, with a body that is not its error shape", status.as_u16()),
-        }
+        return Err(problem(status, &bytes));
     }
     serde_json::from_slice(&bytes).with_context(|| {
         format!("the API answered {} with a body this version of wacamp does not understand", status.as_u16())
     })
+}
+
+/// The error for a failed call: the API's code, message and hint when the body is its error
+/// shape.
+fn problem(status: reqwest::StatusCode, body: &[u8]) -> anyhow::Error {
+    match serde_json::from_slice::<Problem>(body) {
+        Ok(p) => anyhow!("{} {}: {}\nhint: {}", status.as_u16(), p.code, p.message, p.hint),
+        Err(_) => anyhow!("{} from the API, with a body that is not its error shape", status.as_u16()),
+    }
 }
 
 /// Prints `body` as one line of JSON (the `--json` output: it parses into the same `api_types`).

@@ -3,6 +3,7 @@
 
 mod api;
 mod campaigns;
+mod export;
 mod keep;
 mod local;
 mod locate;
@@ -130,6 +131,18 @@ enum Command {
         status: Option<String>,
         /// Messages fetched per request (1 to 1000).
         #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        page_size: u32,
+    },
+    /// Write a campaign's report as CSV to stdout (row, phone, variables, status, code, attempts,
+    /// times), fetched page by page: `wacamp export <id> > report.csv`.
+    Export {
+        /// The campaign id.
+        campaign: String,
+        /// Only messages in this status.
+        #[arg(long, ignore_case = true, value_parser = ["QUEUED", "SENDING", "SENT", "FAILED", "PAUSED", "CANCELLED"])]
+        status: Option<String>,
+        /// Rows fetched per request (1 to 1000).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
         page_size: u32,
     },
     /// An account's stored WhatsApp Web session: generations, health, restoring an older one.
@@ -340,6 +353,14 @@ async fn main() -> Result<ExitCode> {
             let campaign = campaign_id(campaign)?;
             let status = status.as_deref().map(str::to_ascii_uppercase);
             messages::walk(&api, campaign.as_str(), status.as_deref(), *page_size, json).await?;
+        }
+        Command::Export { campaign, status, page_size } => {
+            let campaign = campaign_id(campaign)?;
+            let status = status.as_deref().map(str::to_ascii_uppercase);
+            let mut out = std::io::stdout().lock();
+            let rows =
+                export::export(&api, campaign.as_str(), status.as_deref(), *page_size, &mut out).await?;
+            eprintln!("{rows} message(s)");
         }
         Command::Resume { campaign, retry_failed } => {
             let campaign = campaign_id(campaign)?;

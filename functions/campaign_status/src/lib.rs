@@ -6,6 +6,8 @@
 //!   ([`campaigns`]).
 //! - `GET /campaigns/{id}/messages?status=&limit=&cursor=`: the campaign's rows, a page at a time
 //!   ([`messages`]).
+//! - `GET /campaigns/{id}/messages.csv?status=&limit=&cursor=`: the campaign's report as CSV, a
+//!   page at a time ([`report`]).
 //! - `GET /accounts/{account}/session`: the health of the account's WhatsApp Web session
 //!   ([`session`]).
 //!
@@ -16,6 +18,7 @@
 pub mod campaigns;
 pub mod messages;
 pub mod page;
+pub mod report;
 pub mod session;
 
 use api_types::CampaignStatusBody;
@@ -86,6 +89,9 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::co
         (&Method::GET, ["campaigns"]) => campaigns::list(deps, req.uri().query()).await,
         (&Method::GET, ["campaigns", id]) => status(deps, id).await,
         (&Method::GET, ["campaigns", id, "messages"]) => messages::list(deps, id, req.uri().query()).await,
+        (&Method::GET, ["campaigns", id, "messages.csv"]) => {
+            report::export(deps, id, req.uri().query()).await
+        }
         (&Method::GET, ["accounts", account, "session"]) => session::health(deps, account).await,
         _ => return Ok(http_api::routes::unrouted(req.method().as_str(), req.uri().path(), &segments)),
     };

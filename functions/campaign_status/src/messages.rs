@@ -9,7 +9,7 @@
 use crate::{Deps, existing_campaign};
 use api_types::{MessageItem, MessagesPage};
 use campaign_store::MessageEntry;
-use domain::{ErrorCode, MessageSeq, MessageStatus};
+use domain::{CampaignId, ErrorCode, MessageSeq, MessageStatus};
 use http_api::{ApiError, json_response};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::StatusCode;
@@ -47,6 +47,11 @@ pub struct PageRequest {
 impl PageRequest {
     /// Parses `status`, `limit` and `cursor`; the error names the parameter at fault.
     pub fn parse(query: Option<&str>) -> Result<Self, ApiError> {
+        Self::parse_with(query, DEFAULT_LIMIT)
+    }
+
+    /// [`PageRequest::parse`] with `default_limit` rows when `limit` is not given.
+    pub fn parse_with(query: Option<&str>, default_limit: u32) -> Result<Self, ApiError> {
         let query: QueryMap = query.unwrap_or_default().parse().unwrap_or_default();
         let bad = |m: String| ApiError::bad_request(ErrorCode::BadRequest, m);
         let status = match query.first("status").filter(|s| !s.is_empty()) {
@@ -56,7 +61,7 @@ impl PageRequest {
                 bad(format!("status: '{s}' is not one of {}", known.join(", ")))
             })?),
         };
-        let limit = http_api::page_limit(query.first("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
+        let limit = http_api::page_limit(query.first("limit"), default_limit, MAX_LIMIT)?;
         let after = http_api::parsed_param("cursor", query.first("cursor"), decode_cursor)?;
         Ok(Self { status, limit, after })
     }
@@ -66,20 +71,7 @@ impl PageRequest {
 pub(crate) async fn list(deps: &Deps, id: &str, query: Option<&str>) -> Result<Response<Body>, ApiError> {
     let page = PageRequest::parse(query)?;
     let campaign = existing_campaign(deps, id).await?;
-    // One row more than asked tells whether another page follows, so a walk never ends on an
-    // empty page.
-    let mut entries = deps
-        .store
-        .list_messages(&campaign.id, page.status, page.after, page.limit + 1)
-        .await
-        .map_err(|e| ApiError::internal("list messages", &e))?;
-    let more = entries.len() > page.limit as usize;
-    entries.truncate(page.limit as usize);
-    let next_cursor = match (more, entries.last()) {
-        (true, Some(last)) => Some(last.row.seq.0.to_string()),
-        _ => None,
-    };
-    tracing::debug!(campaign = %campaign.id, rows = entries.len(), more, "messages page served");
+    let (entries, next) = read_page(deps, &campaign.id, &page).await?;
     Ok(json_response(
         StatusCode::OK,
         &MessagesPage {
@@ -87,9 +79,28 @@ pub(crate) async fn list(deps: &Deps, id: &str, query: Option<&str>) -> Result<R
             status_filter: page.status,
             limit: page.limit,
             items: entries.iter().map(item).collect(),
-            next_cursor,
+            next_cursor: next.map(|seq| seq.0.to_string()),
         },
     ))
+}
+
+/// The rows of one page and, when another page follows, the cursor to it (the last row
+/// returned). It reads one row more than asked, so a walk never ends on an empty page.
+pub(crate) async fn read_page(
+    deps: &Deps,
+    campaign: &CampaignId,
+    page: &PageRequest,
+) -> Result<(Vec<MessageEntry>, Option<MessageSeq>), ApiError> {
+    let mut entries = deps
+        .store
+        .list_messages(campaign, page.status, page.after, page.limit + 1)
+        .await
+        .map_err(|e| ApiError::internal("list messages", &e))?;
+    let more = entries.len() > page.limit as usize;
+    entries.truncate(page.limit as usize);
+    let next = if more { entries.last().map(|last| last.row.seq) } else { None };
+    tracing::debug!(campaign = %campaign, rows = entries.len(), more, "messages page read");
+    Ok((entries, next))
 }
 
 /// One row as the API shows it.

@@ -211,3 +211,140 @@ async fn the_read_routes_refuse_a_request_without_the_api_key() {
         assert_eq!(body["code"], "UNAUTHORIZED");
     }
 }
+
+/// The report's event: the messages fixture on `messages.csv`, with `query`.
+fn report_event(query: &str) -> String {
+    messages_event(query).replace("/messages\"", "/messages.csv\"")
+}
+
+/// Calls the handler with a report request: the status, the headers asked for, and the body.
+async fn call_text(deps: &Deps, event: &str) -> (u16, lambda_http::http::HeaderMap, String) {
+    let resp = handle(deps, lambda_http::request::from_str(event).unwrap()).await.unwrap();
+    let body = match resp.body() {
+        Body::Text(t) => t.clone(),
+        other => String::from_utf8(other.as_ref().to_vec()).unwrap(),
+    };
+    (resp.status().as_u16(), resp.headers().clone(), body)
+}
+
+/// A campaign whose template uses `{{name}}`, of `names.len()` valid rows and one invalid
+/// number.
+async fn named_campaign(store: &InMemoryCampaignStore, names: &[&str]) {
+    let row = |i: usize, phone: Result<PhoneNumber, String>| NewMessage {
+        seq: MessageSeq(i as u32),
+        phone,
+        vars: [("name".to_owned(), names.get(i).copied().unwrap_or("").to_owned())].into(),
+    };
+    let mut messages: Vec<NewMessage> = (0..names.len())
+        .map(|i| row(i, PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string())))
+        .collect();
+    messages.push(row(names.len(), Err("12".into())));
+    store
+        .create_campaign(&NewCampaign {
+            id: CampaignId::parse(CAMPAIGN).unwrap(),
+            name: "fixture".into(),
+            account: AccountId::parse("shop").unwrap(),
+            template: Template::parse("Hi {{name}}").unwrap(),
+            messages,
+            created_at: "2026-11-29T14:36:36Z".into(),
+            paused: None,
+        })
+        .await
+        .unwrap();
+}
+
+/// The records of a CSV page.
+fn records(csv_text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv_text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_report_pages_concatenate_to_one_csv_with_the_header_once_and_a_link_to_each_next_page() {
+    let w = world();
+    named_campaign(&w.store, &["Ana", "Ben", "Cleo"]).await;
+    // Given four rows, when the report is walked two rows at a time
+    let (status, headers, first) = call_text(&w.deps, &report_event("limit=2")).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8; header=present");
+    assert_eq!(headers["content-disposition"], format!("attachment; filename=\"{CAMPAIGN}.csv\""));
+    assert!(first.ends_with("\r\n"), "lines end in CRLF: {first:?}");
+    let link = headers["link"].to_str().unwrap();
+    assert_eq!(link, "<messages.csv?cursor=1&limit=2>; rel=\"next\"");
+    let target = link.trim_start_matches('<').split('>').next().unwrap();
+    let (status, headers, second) =
+        call_text(&w.deps, &report_event(target.trim_start_matches("messages.csv?"))).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8; header=absent");
+    // then the last page has no link, and the pages in order are the whole report.
+    assert!(!headers.contains_key("link"), "{headers:?}");
+    let all = records(&format!("{first}{second}"));
+    assert_eq!(
+        all[0],
+        [
+            "row",
+            "phone",
+            "name",
+            "status",
+            "code",
+            "reason",
+            "attempts",
+            "updated_at",
+            "sent_at",
+            "delivered_at",
+            "read_at"
+        ]
+    );
+    let rows: Vec<(&str, &str, &str)> =
+        all[1..].iter().map(|r| (r[0].as_str(), r[2].as_str(), r[3].as_str())).collect();
+    assert_eq!(
+        rows,
+        [("0", "Ana", "QUEUED"), ("1", "Ben", "QUEUED"), ("2", "Cleo", "QUEUED"), ("3", "", "FAILED")]
+    );
+    assert_eq!(all[1][1], "+4915112345600", "an E.164 phone is written as it is");
+    let failed = &all[4];
+    assert_eq!((failed[1].as_str(), failed[4].as_str()), ("12", "INVALID_PHONE"));
+    assert!(!failed[5].is_empty(), "a failed row says why: {failed:?}");
+}
+
+#[tokio::test]
+async fn a_filtered_report_holds_only_that_status_and_its_link_keeps_the_filter() {
+    let w = world();
+    named_campaign(&w.store, &["Ana", "Ben", "Cleo"]).await;
+    let (status, headers, body) = call_text(&w.deps, &report_event("status=QUEUED&limit=2")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["link"], "<messages.csv?cursor=1&limit=2&status=QUEUED>; rel=\"next\"");
+    let (_, _, body) = call_text(&w.deps, &report_event("status=FAILED")).await;
+    let all = records(&body);
+    assert_eq!(all.len(), 2, "the header and the one failed row: {body}");
+    assert_eq!(all[1][3], "FAILED");
+}
+
+#[tokio::test]
+async fn a_variable_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
+    let w = world();
+    named_campaign(&w.store, &["=HYPERLINK(\"http://x\",\"y\")", "@SUM(A1)"]).await;
+    let (status, _, body) = call_text(&w.deps, &report_event("")).await;
+    assert_eq!(status, 200, "{body}");
+    let all = records(&body);
+    assert_eq!(all[1][2], "'=HYPERLINK(\"http://x\",\"y\")");
+    assert_eq!(all[2][2], "'@SUM(A1)");
+}
+
+#[tokio::test]
+async fn the_report_of_an_unknown_campaign_or_with_a_bad_parameter_is_a_json_error() {
+    let w = world();
+    let (status, body) = call(&w.deps, &report_event("")).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("NOT_FOUND")), "{body}");
+    named_campaign(&w.store, &["Ana"]).await;
+    let (status, body) = call(&w.deps, &report_event("limit=1001")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().starts_with("limit: "), "{body}");
+    let (status, body) =
+        call(&w.deps, &report_event("").replace("\"x-api-key\": \"fixture-key\",", "")).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHORIZED")), "{body}");
+}

@@ -11,7 +11,7 @@ use lambda_http::{Body, Response};
 pub fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
     match segments {
         ["campaigns"] => Some("GET, POST"),
-        ["campaigns", _] | ["campaigns", _, "messages" | "view"] => Some("GET"),
+        ["campaigns", _] | ["campaigns", _, "messages" | "messages.csv" | "view"] => Some("GET"),
         ["campaigns", _, "resume" | "cancel"] => Some("POST"),
         ["accounts", _, "session"] | ["view"] | ["assets", _] => Some("GET"),
         _ => None,

@@ -159,40 +159,33 @@ async fn ten_thousand_recipients_are_written_and_queued_once_and_a_retry_with_th
     assert_eq!(rows.len(), 10_000, "every row has a record");
     assert!(rows.values().all(|&n| n == 1), "no row was queued twice");
     assert_eq!(seen.len(), 1, "nothing else was queued: {:?}", seen.keys().collect::<Vec<_>>());
-    delete_campaign(&id, 10_000).await;
+    the_report_holds_every_row_once_in_order(&id);
+    test_support::delete_campaign(stack(), &id, 10_000).await;
+}
+
+/// `wacamp export` of the ten-thousand-row campaign: one header line, then every row once, in
+/// row order, with its phone, its variable and its status, fetched a page at a time.
+fn the_report_holds_every_row_once_in_order(id: &str) {
+    let (ok, report, stderr) = test_support::wacamp(stack(), &["export", id]);
+    assert!(ok, "wacamp export failed: {stderr}");
+    assert!(stderr.contains("10000 message(s)"), "{stderr}");
+    let mut reader = csv::ReaderBuilder::new().from_reader(report.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(&header[..4], ["row", "phone", "name", "status"], "{header:?}");
+    let mut rows = 0;
+    for (i, record) in reader.records().enumerate() {
+        let record = record.unwrap_or_else(|e| panic!("record {i}: {e}"));
+        assert_eq!(record.len(), header.len(), "record {i} has every column");
+        let expected =
+            [i.to_string(), format!("+49151{:08}", 10_000_000 + i), format!("R{i}"), "QUEUED".into()];
+        assert_eq!(&record.iter().take(4).collect::<Vec<_>>()[..], expected.each_ref().map(String::as_str));
+        rows += 1;
+    }
+    assert_eq!(rows, 10_000, "every row once");
 }
 
 fn campaign_id(id: &str) -> CampaignId {
     CampaignId::parse(id).unwrap()
-}
-
-/// Removes a campaign's rows, so the local AWS (which keeps its state between runs) does not
-/// grow by ten thousand rows per run.
-async fn delete_campaign(id: &str, rows: u32) {
-    use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk_config().await);
-    let id = campaign_id(id);
-    let key = |key: keys::Key| {
-        WriteRequest::builder()
-            .delete_request(DeleteRequest::builder().set_key(Some(key_item(&key))).build().unwrap())
-            .build()
-    };
-    let mut requests: Vec<WriteRequest> =
-        (0..rows).map(|i| key(keys::message(&id, domain::MessageSeq(i)))).collect();
-    requests.push(key(keys::campaign(&id)));
-    for chunk in requests.chunks(25) {
-        let mut pending = chunk.to_vec();
-        while !pending.is_empty() {
-            let out = ddb
-                .batch_write_item()
-                .request_items(stack().table_name.clone(), pending)
-                .send()
-                .await
-                .unwrap();
-            pending =
-                out.unprocessed_items.and_then(|mut m| m.remove(&stack().table_name)).unwrap_or_default();
-        }
-    }
 }
 
 #[tokio::test]

@@ -131,6 +131,29 @@ async fn a_campaign_started_read_resumed_and_cancelled_answers_as_documented() {
     conforms("get", "/campaigns/{id}/messages", status, &page);
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
 
+    // Its report, two rows a page, is CSV with the documented headers: a link to the next page,
+    // which ends the report.
+    let documented = &spec()["paths"]["/campaigns/{id}/messages.csv"]["get"]["responses"]["200"];
+    let resp =
+        http.get(format!("{}/campaigns/{id}/messages.csv?limit=2", st.http_base_url)).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let header = |name: &str| resp.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+    let content_type = header("content-type").unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default();
+    assert!(documented["content"].get(media).is_some(), "{content_type} is not documented");
+    for name in documented["headers"].as_object().unwrap().keys() {
+        assert!(header(name).is_some(), "the first of two pages has no {name} header");
+    }
+    let link = header("link").unwrap();
+    let target = link.strip_prefix('<').and_then(|l| l.split_once('>')).map(|(t, _)| t.to_owned()).unwrap();
+    let first = resp.text().await.unwrap();
+    assert!(first.starts_with("row,phone,name,status,code,reason,attempts,"), "{first}");
+    let resp = http.get(format!("{}/campaigns/{id}/{target}", st.http_base_url)).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.headers().get("link").is_none(), "the last page names no next page");
+    let last = resp.text().await.unwrap();
+    assert!(last.starts_with("2,12,Cy,FAILED,INVALID_PHONE,"), "{last}");
+
     let (status, body) = send(http.post(format!("{}/campaigns/{id}/resume", st.http_base_url))).await;
     conforms("post", "/campaigns/{id}/resume", status, &body);
     assert_eq!(status, 200);

@@ -65,3 +65,31 @@ pub fn delivered(sim: &SimHandle, account: &str) -> BTreeMap<String, usize> {
     }
     counts
 }
+
+/// Removes a campaign's `rows` rows and its campaign row, so the local AWS (which keeps its state
+/// between runs) does not grow by a large campaign per run.
+pub async fn delete_campaign(stack: &Stack, id: &str, rows: u32) {
+    use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+    use table_layout::{codec::key_item, keys};
+    let ddb = aws_sdk_dynamodb::Client::new(&crate::aws::sdk_config().await);
+    let id = domain::CampaignId::parse(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+    let key = |key: keys::Key| {
+        let delete = DeleteRequest::builder().set_key(Some(key_item(&key))).build();
+        WriteRequest::builder().delete_request(delete.unwrap_or_else(|e| panic!("{e}"))).build()
+    };
+    let mut requests: Vec<WriteRequest> =
+        (0..rows).map(|i| key(keys::message(&id, domain::MessageSeq(i)))).collect();
+    requests.push(key(keys::campaign(&id)));
+    for chunk in requests.chunks(25) {
+        let mut pending = chunk.to_vec();
+        while !pending.is_empty() {
+            let out = ddb
+                .batch_write_item()
+                .request_items(stack.table_name.clone(), pending)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("BatchWriteItem: {e}"));
+            pending = out.unprocessed_items.and_then(|mut m| m.remove(&stack.table_name)).unwrap_or_default();
+        }
+    }
+}

@@ -28,7 +28,7 @@ pub mod wait;
 pub mod world;
 
 pub use aws::{endpoint, fresh_bucket, fresh_table, s3, sdk_config, sdk_config_at, unique};
-pub use campaigns::{delivered, numbered, start_campaign, wait_status};
+pub use campaigns::{delete_campaign, delivered, numbered, start_campaign, wait_status};
 pub use cli::{wacamp, wacamp_command, wacamp_in_terminal};
 pub use http::{API_KEY, get_json, http, post_json};
 pub use stack::{Stack, deploy, function_configuration, invoke, root, stack, try_invoke};

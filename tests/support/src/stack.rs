@@ -31,6 +31,8 @@ pub struct Stack {
     pub profile_bucket_name: String,
     /// The sender function's name.
     pub sender_function_name: String,
+    /// The campaign_status function's name.
+    pub status_function_name: String,
     /// The reconciler function's name.
     pub reconciler_function_name: String,
     /// The session keeper function's name (empty on a stack that packages the sender as an image,
