@@ -104,8 +104,8 @@ enum Command {
         /// Do not resume the account's campaigns that paused because its session stopped working.
         #[arg(long)]
         no_resume: bool,
-        /// Where to write the QR code as a PNG as well (default: wacamp-qr-<account>.png in the
-        /// temp directory).
+        /// Where to write the QR code as a PNG as well, removed when setup ends (default:
+        /// wacamp-qr-<account>.png in the temp directory).
         #[arg(long)]
         qr_png: Option<PathBuf>,
     },

@@ -110,7 +110,10 @@ pub async fn run(args: SetupArgs) -> Result<()> {
         Ok(state)
     })
     .await
-    .context("the browser task failed")??;
+    .context("the browser task failed");
+    // A code links nothing once its browser is closed: none is left behind, linked or not.
+    remove_qr_png(&args.qr_png);
+    let linked = linked??;
     if linked != wa_driver::Screen::Ready {
         bail!("not linked: WhatsApp Web shows {linked} after {} s", timeout.as_secs());
     }
@@ -158,5 +161,14 @@ fn print_qr(payload: &str, png: &std::path::Path) {
     match crate::qr_png::write(payload, png) {
         Ok(()) => println!("the same code as an image: {}", png.display()),
         Err(e) => eprintln!("cannot write the QR code image: {e:#}"),
+    }
+}
+
+/// Removes the QR code image, if one was written.
+fn remove_qr_png(png: &std::path::Path) {
+    match std::fs::remove_file(png) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => eprintln!("cannot remove the QR code image {}: {e}", png.display()),
     }
 }

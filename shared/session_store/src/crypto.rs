@@ -51,12 +51,15 @@ impl std::fmt::Debug for ProfileKey {
 /// Why a key was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
-    /// Not valid base64.
-    #[error("{KEY_ENV} is not valid base64")]
-    NotBase64,
-    /// Decoded to the wrong length.
-    #[error("{KEY_ENV} must decode to 32 bytes, got {0}")]
-    WrongLength(usize),
+    /// No key at all: empty, or only commas and spaces.
+    #[error("{KEY_ENV} holds no key: give one or more base64 keys of 32 bytes, separated by commas")]
+    Empty,
+    /// The key at this position (1-based) is not valid base64.
+    #[error("{KEY_ENV}: key {0} is not valid base64")]
+    NotBase64(usize),
+    /// The key at this position (1-based) decoded to this many bytes, not 32.
+    #[error("{KEY_ENV}: key {0} must decode to 32 bytes, got {1}")]
+    WrongLength(usize, usize),
 }
 
 /// Why sealed bytes did not open.
@@ -98,16 +101,19 @@ impl ProfileKey {
     /// commas, the sealing key first.
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
         let mut keys = Vec::new();
-        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let raw =
-                base64::engine::general_purpose::STANDARD.decode(part).map_err(|_| KeyError::NotBase64)?;
-            let bytes: [u8; 32] = raw.as_slice().try_into().map_err(|_| KeyError::WrongLength(raw.len()))?;
+        for (i, part) in text.split(',').map(str::trim).filter(|p| !p.is_empty()).enumerate() {
+            let position = i + 1;
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(part)
+                .map_err(|_| KeyError::NotBase64(position))?;
+            let bytes: [u8; 32] =
+                raw.as_slice().try_into().map_err(|_| KeyError::WrongLength(position, raw.len()))?;
             if !keys.iter().any(|(_, k)| *k == bytes) {
                 keys.push((key_id(&bytes), bytes));
             }
         }
         if keys.is_empty() {
-            return Err(KeyError::WrongLength(0));
+            return Err(KeyError::Empty);
         }
         Ok(Self { keys })
     }
@@ -224,12 +230,16 @@ mod tests {
     fn keys_parse_from_base64_of_exactly_32_bytes() {
         let text = base64::engine::general_purpose::STANDARD.encode([1u8; 32]);
         assert!(ProfileKey::from_base64(&text).is_ok());
-        assert_eq!(ProfileKey::from_base64("!!").unwrap_err(), KeyError::NotBase64);
+        assert_eq!(ProfileKey::from_base64("!!").unwrap_err(), KeyError::NotBase64(1));
         let short = base64::engine::general_purpose::STANDARD.encode([1u8; 16]);
-        assert_eq!(ProfileKey::from_base64(&short).unwrap_err(), KeyError::WrongLength(16));
+        assert_eq!(
+            ProfileKey::from_base64(&format!("{text},{short}")).unwrap_err(),
+            KeyError::WrongLength(2, 16)
+        );
         let debug = format!("{:?}", ProfileKey::from_bytes([1; 32]));
         assert!(debug.starts_with("ProfileKey(<redacted>, ids ") && !debug.contains("AQEB"), "{debug}");
-        assert_eq!(ProfileKey::from_base64(" , ").unwrap_err(), KeyError::WrongLength(0));
+        assert_eq!(ProfileKey::from_base64(" , ").unwrap_err(), KeyError::Empty);
+        assert!(KeyError::Empty.to_string().contains("holds no key"));
     }
 
     #[test]

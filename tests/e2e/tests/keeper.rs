@@ -141,9 +141,23 @@ async fn a_revoked_session_is_alerted_by_the_keeper_before_any_campaign_and_setu
         async move { gone.then_some(()) }
     })
     .await;
+    let qr_dir = tempfile::tempdir().unwrap();
+    let qr_png = qr_dir.path().join("qr.png");
+    let qr_arg = qr_png.display().to_string();
     let mut setup = wacamp_command(
         &w.stack,
-        &["setup", "--account", &account, "--force", "--wa-url", &w.sim.base_url(), "--timeout", "120"],
+        &[
+            "setup",
+            "--account",
+            &account,
+            "--force",
+            "--wa-url",
+            &w.sim.base_url(),
+            "--timeout",
+            "120",
+            "--qr-png",
+            &qr_arg,
+        ],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -162,7 +176,8 @@ async fn a_revoked_session_is_alerted_by_the_keeper_before_any_campaign_and_setu
         })
     };
     eventually("setup to print its QR code and the phone to scan it", Duration::from_secs(60), || {
-        let shown = printed.lock().unwrap().contains("and scan:") && w.sim.current_qr().is_some();
+        let shown =
+            printed.lock().unwrap().contains("and scan:") && w.sim.current_qr().is_some() && qr_png.exists();
         let linked = shown && w.sim.link_current_qr(&account).is_ok();
         async move { linked.then_some(()) }
     })
@@ -171,6 +186,8 @@ async fn a_revoked_session_is_alerted_by_the_keeper_before_any_campaign_and_setu
     reader.join().unwrap();
     let stdout = printed.lock().unwrap().clone();
     assert!(out.status.success(), "setup failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("the same code as an image: {qr_arg}")), "{stdout}");
+    assert!(!qr_png.exists(), "the QR code image is removed once setup ends");
     // then setup resumed the campaign by itself, and every recipient got the message once.
     assert!(
         stdout.contains(&format!("resumed campaign {id} (paused for SESSION_EXPIRED): 4 messages")),
