@@ -43,12 +43,17 @@ async fn campaign(store: &InMemoryCampaignStore, valid: u32) {
         })
         .collect();
     messages.push(NewMessage { seq: MessageSeq(valid), phone: Err("12".into()), vars: Default::default() });
+    create(store, "Hi", messages).await;
+}
+
+/// Stores the fixture campaign of account `shop` with `template` and `messages`.
+async fn create(store: &InMemoryCampaignStore, template: &str, messages: Vec<NewMessage>) {
     store
         .create_campaign(&NewCampaign {
             id: CampaignId::parse(CAMPAIGN).unwrap(),
             name: "fixture".into(),
             account: AccountId::parse("shop").unwrap(),
-            template: Template::parse("Hi").unwrap(),
+            template: Template::parse(template).unwrap(),
             messages,
             created_at: "2026-11-29T14:36:36Z".into(),
             paused: None,
@@ -239,18 +244,7 @@ async fn named_campaign(store: &InMemoryCampaignStore, names: &[&str]) {
         .map(|i| row(i, PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string())))
         .collect();
     messages.push(row(names.len(), Err("12".into())));
-    store
-        .create_campaign(&NewCampaign {
-            id: CampaignId::parse(CAMPAIGN).unwrap(),
-            name: "fixture".into(),
-            account: AccountId::parse("shop").unwrap(),
-            template: Template::parse("Hi {{name}}").unwrap(),
-            messages,
-            created_at: "2026-11-29T14:36:36Z".into(),
-            paused: None,
-        })
-        .await
-        .unwrap();
+    create(store, "Hi {{name}}", messages).await;
 }
 
 /// The records of a CSV page.

@@ -124,12 +124,7 @@ async fn round(
     let mut runs = Vec::new();
     for (group, records) in groups {
         let api = RuntimeApi::start(function).await;
-        let mut env: BTreeMap<String, String> = config["Environment"]["Variables"]
-            .as_object()
-            .expect("the function's variables")
-            .iter()
-            .map(|(name, value)| (name.clone(), value.as_str().unwrap_or_default().to_owned()))
-            .collect();
+        let mut env = test_support::function_variables(&config);
         env.extend(api.lambda_environment(function, memory_mb));
         env.insert("PATH".to_owned(), "/usr/bin:/bin".to_owned());
         env.insert("HOME".to_owned(), logs.path().display().to_string());

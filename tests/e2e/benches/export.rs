@@ -10,7 +10,6 @@
 
 use measure::{Ratio, record};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::time::Duration;
 use test_support::lambda_sandbox;
 use test_support::runtime_api::{Outcome, RuntimeApi};
@@ -66,12 +65,7 @@ async fn walk(stack: &Stack, id: &str, rows: u32) -> Walk {
     let memory_mb = config["MemorySize"].as_u64().expect("MemorySize");
     let timeout = Duration::from_secs(config["Timeout"].as_u64().expect("Timeout"));
     let api = RuntimeApi::start(function).await;
-    let mut env: BTreeMap<String, String> = config["Environment"]["Variables"]
-        .as_object()
-        .expect("the function's variables")
-        .iter()
-        .map(|(name, value)| (name.clone(), value.as_str().unwrap_or_default().to_owned()))
-        .collect();
+    let mut env = test_support::function_variables(&config);
     env.extend(api.lambda_environment(function, memory_mb));
     env.insert("PATH".to_owned(), "/usr/bin:/bin".to_owned());
     // The local AWS gives the functions it runs its endpoint; this process runs outside it.

@@ -87,9 +87,7 @@ async fn the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_withi
     let ephemeral_mb = config["EphemeralStorage"]["Size"].as_u64().unwrap_or(512);
     let api = RuntimeApi::start(function).await;
     let mut env = image.env.clone();
-    for (name, value) in config["Environment"]["Variables"].as_object().expect("the function's variables") {
-        env.insert(name.clone(), value.as_str().unwrap_or_default().to_owned());
-    }
+    env.extend(test_support::function_variables(&config));
     assert_eq!(env.get("PROFILE_KEY_SECRET_ARN"), Some(&secret_arn), "the template passes the secret's ARN");
     env.extend(api.lambda_environment(function, memory_mb));
     env.insert("AWS_ENDPOINT_URL".to_owned(), test_support::endpoint());

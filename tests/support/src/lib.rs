@@ -31,6 +31,6 @@ pub use aws::{endpoint, fresh_bucket, fresh_table, s3, sdk_config, sdk_config_at
 pub use campaigns::{delete_campaign, delivered, numbered, start_campaign, wait_status};
 pub use cli::{wacamp, wacamp_command, wacamp_in_terminal};
 pub use http::{API_KEY, get_json, http, post_json};
-pub use stack::{Stack, deploy, function_configuration, invoke, root, stack, try_invoke};
+pub use stack::{Stack, deploy, function_configuration, function_variables, invoke, root, stack, try_invoke};
 pub use wait::eventually;
 pub use world::{World, link_account, link_account_sealed};

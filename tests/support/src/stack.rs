@@ -99,6 +99,17 @@ pub async fn function_configuration(function: &str) -> serde_json::Value {
     resp.json().await.unwrap_or_else(|e| panic!("{function}'s configuration is not JSON: {e}"))
 }
 
+/// The environment variables of a function's configuration (from [`function_configuration`]), as
+/// the template resolved them.
+pub fn function_variables(config: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    let variables = config["Environment"]["Variables"].as_object();
+    variables
+        .unwrap_or_else(|| panic!("the configuration has no variables: {config}"))
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
 /// The local AWS routes Lambda calls by the signature's service; it checks nothing else.
 const SIGNATURE: &str = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0";
 
