@@ -127,7 +127,7 @@ enum Command {
         /// The campaign id.
         campaign: String,
         /// Only messages in this status.
-        #[arg(long, ignore_case = true, value_parser = ["QUEUED", "SENDING", "SENT", "FAILED", "PAUSED", "CANCELLED"])]
+        #[arg(long, ignore_case = true, value_parser = message_status())]
         status: Option<String>,
         /// Messages fetched per request (1 to 1000).
         #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -139,7 +139,7 @@ enum Command {
         /// The campaign id.
         campaign: String,
         /// Only messages in this status.
-        #[arg(long, ignore_case = true, value_parser = ["QUEUED", "SENDING", "SENT", "FAILED", "PAUSED", "CANCELLED"])]
+        #[arg(long, ignore_case = true, value_parser = message_status())]
         status: Option<String>,
         /// Rows fetched per request (1 to 1000).
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -222,6 +222,11 @@ enum SessionCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// `--status`: one of the message statuses as the API names them (any case).
+fn message_status() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(domain::MessageStatus::ALL.iter().map(|s| s.as_str()))
 }
 
 #[tokio::main]
