@@ -11,6 +11,7 @@
   const LS_SECRET = 'WASecretBundle';
   const LS_WID = 'last-wid-md';
   const RETRY_MS = Math.max(200, CFG.status_poll_ms);
+  const RECEIPT_POLL_MS = 250;
   const POST_LOGOUT_KEY = S.post_logout_param.split('=')[0];
 
   const app = document.getElementById('app');
@@ -550,7 +551,7 @@
   }
 
   function ackLabel(which) {
-    return { pending: ' Pending ', sent: ' Sent ', delivered: ' Delivered ' }[which];
+    return { pending: ' Pending ', sent: ' Sent ', delivered: ' Delivered ', read: ' Read ' }[which];
   }
 
   function setAck(row, which) {
@@ -603,11 +604,11 @@
     const slot = app.querySelector('.main-slot');
     if (!slot) return;
     const conversation = el('div', { class: 'conversation', role: 'application' });
-    for (const m of messages) {
+    const earlier = messages.map((m) => {
       const row = bubble(phone, m.id, m.text, m.status, m.unix_ms);
       conversation.append(row);
-      if (m.status === 'sent') awaitReceipt(row, m.id);
-    }
+      return { row, m };
+    });
     const composer = el('div', {
       class: 'composer',
       contenteditable: 'true',
@@ -635,6 +636,7 @@
     send.addEventListener('click', () => { sendFromComposer(chat); });
     slot.replaceChildren(chat);
     state.chat = phone;
+    for (const { row, m } of earlier) followReceipts(row, m.id, m.status);
     conversation.scrollTop = conversation.scrollHeight;
     composer.focus();
     const range = document.createRange();
@@ -674,15 +676,23 @@
     }
     setAck(row, 'sent');
     refreshChats();
-    await awaitReceipt(row, id);
+    await followReceipts(row, id, 'sent');
   }
 
-  async function awaitReceipt(row, id) {
-    try {
-      const receipt = await api('GET', '/api/delivered?page=' + enc(state.page) + '&id=' + enc(id));
-      if (receipt.ok) setAck(row, 'delivered');
-    } catch (error) {
-      // no receipt: keep one check
+  // While the bubble is on screen it shows the receipts the server has for it, as WhatsApp Web
+  // updates the checks of an open chat (two checks, then blue ones).
+  async function followReceipts(row, id, shown) {
+    while (row.isConnected && !state.ended) {
+      try {
+        const receipt = await api('GET', '/api/receipt?page=' + enc(state.page) + '&id=' + enc(id));
+        if (receipt.ok && receipt.data.ack !== shown) {
+          shown = receipt.data.ack;
+          setAck(row, shown);
+        }
+      } catch (error) {
+        // no answer: keep what it shows
+      }
+      await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
     }
   }
 

@@ -43,6 +43,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_admin/release-hangs", post(release_hangs))
         .route("/_admin/never-ack", post(never_ack))
         .route("/_admin/deliveries", get(deliveries))
+        .route("/_admin/read", post(read))
+        .route("/_admin/read-after", post(read_after))
+        .route("/_admin/read-receipts", post(read_receipts))
+        .route("/_admin/show-ack", post(show_ack))
         .route("/_admin/earlier-message", post(earlier_message))
         .route("/_admin/sessions", get(sessions))
         .route("/_admin/selectors", get(selectors))
@@ -212,6 +216,43 @@ async fn not_on_whatsapp(State(shared): State<Arc<Shared>>, Json(body): Json<Pho
 }
 
 /// A message an account sent before (an earlier campaign's).
+#[derive(Debug, Deserialize)]
+struct ReadAfterBody {
+    after_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReadReceiptsBody {
+    phone: String,
+    enabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShowAckBody {
+    id: String,
+    ack: crate::world::Ack,
+}
+
+async fn read(State(shared): State<Arc<Shared>>, Json(body): Json<PhoneBody>) -> Response {
+    let read = shared.world().read_chat(&body.phone, std::time::Instant::now());
+    reply(read.map(|read| json!({ "read": read })))
+}
+
+async fn read_after(State(shared): State<Arc<Shared>>, Json(body): Json<ReadAfterBody>) -> Response {
+    shared.world().set_read_after(body.after_ms.map(Duration::from_millis));
+    Json(json!({ "after_ms": body.after_ms })).into_response()
+}
+
+async fn read_receipts(State(shared): State<Arc<Shared>>, Json(body): Json<ReadReceiptsBody>) -> Response {
+    let set = shared.world().set_read_receipts(&body.phone, body.enabled);
+    reply(set.map(|phone| json!({ "phone": phone, "enabled": body.enabled })))
+}
+
+async fn show_ack(State(shared): State<Arc<Shared>>, Json(body): Json<ShowAckBody>) -> Response {
+    let shown = shared.world().show_ack(&body.id, body.ack);
+    reply(shown.map(|()| json!({ "id": body.id, "ack": body.ack })))
+}
+
 #[derive(Debug, serde::Deserialize)]
 struct EarlierMessageBody {
     account: String,

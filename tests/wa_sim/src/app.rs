@@ -41,6 +41,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/chat", get(chat))
         .route("/api/send", post(send))
         .route("/api/delivered", get(delivered))
+        .route("/api/receipt", get(receipt))
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), api_gate));
     Router::new()
         .route("/", get(app_page))
@@ -289,4 +290,12 @@ async fn delivered(State(shared): State<Arc<Shared>>, Query(query): Query<Messag
         tokio::time::sleep(wait).await;
     }
     Json(json!({ "id": query.id, "delivered": true })).into_response()
+}
+
+/// The receipt a message shows now (the page asks again while the bubble is on screen).
+async fn receipt(State(shared): State<Arc<Shared>>, Query(query): Query<MessageQuery>) -> Response {
+    match shared.world().ack(&query.page, &query.id, Instant::now()) {
+        Some(ack) => Json(json!({ "id": query.id, "ack": ack })).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({ "error": "unknown message" }))).into_response(),
+    }
 }

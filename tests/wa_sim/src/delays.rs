@@ -68,7 +68,7 @@ impl FixedDelays {
 /// Whether a page API path is on the way to a sent message (the status, receipt and QR polls run
 /// beside it and are not).
 pub(crate) fn on_critical_path(path: &str) -> bool {
-    !matches!(path, "/api/status" | "/api/delivered" | "/api/login/poll")
+    !matches!(path, "/api/status" | "/api/delivered" | "/api/receipt" | "/api/login/poll")
 }
 
 #[cfg(test)]

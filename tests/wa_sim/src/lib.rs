@@ -74,12 +74,16 @@
 //! | `POST /_admin/release-hangs` | | hung loads and unacknowledged sends finish: `{"released": true}` |
 //! | `POST /_admin/never-ack` | `{"enabled"}` | no send is acknowledged (still delivered): `{"never_ack"}` |
 //! | `GET /_admin/deliveries` | `?to=<digits>&account=<a>` (both optional) | `{"deliveries": [...]}`, each a [`Delivery`] |
+//! | `POST /_admin/read-after` | `{"after_ms": n \| null}` | recipients read each message sent from now on that long after it reached them, or only when told (`null`, the default) |
+//! | `POST /_admin/read` | `{"phone"}` | that recipient opens its chats now: what reached it shows read (blue checks): `{"read": n}` |
+//! | `POST /_admin/read-receipts` | `{"phone", "enabled"}` | that recipient turns read receipts off (never read, whatever it opens) or on: `{"phone", "enabled"}` |
+//! | `POST /_admin/show-ack` | `{"id", "ack": "sent" \| "delivered" \| "read"}` | the message shows that receipt from now on (one arriving out of order or twice): `{"id", "ack"}` |
 //! | `POST /_admin/earlier-message` | `{"account": "...", "phone": "...", "text": "...", "unix_ms": n}` | `{"recorded": true}`: a message the account sent before (an earlier campaign's), shown in that chat |
 //! | `GET /_admin/sessions` | | `{"sessions": [...]}`, each a [`SessionInfo`] |
 //! | `GET /_admin/selectors` | | `{"selectors": ..., "css": ...}`: the [`Selectors`] in force and their [`Css`] |
 //!
 //! The page's own API (`/api/login/start`, `/api/login/poll`, `/api/auth`, `/api/status`,
-//! `/api/takeover`, `/api/chats`, `/api/chat`, `/api/send`, `/api/delivered`) is internal to the page
+//! `/api/takeover`, `/api/chats`, `/api/chat`, `/api/send`, `/api/delivered`, `/api/receipt`) is internal to the page
 //! script and may change.
 
 mod admin;
@@ -96,4 +100,4 @@ pub use delays::FixedDelays;
 pub use profile::copy_profile;
 pub use selectors::{Css, Selectors};
 pub use server::{SimHandle, Simulator, percent_encode};
-pub use world::{Delivery, Fault, LinkedDevice, QrInfo, SessionInfo, SimError};
+pub use world::{Ack, Delivery, Fault, LinkedDevice, QrInfo, SessionInfo, SimError};

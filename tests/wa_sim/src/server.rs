@@ -374,6 +374,26 @@ impl SimHandle {
         self.shared.world().record_earlier(account, phone, text, unix_ms, Instant::now())
     }
 
+    /// Recipients read each message sent from now on `after` it reached them (only when told, `None`).
+    pub fn set_read_after(&self, after: Option<Duration>) {
+        self.shared.world().set_read_after(after);
+    }
+
+    /// Recipient `phone` opens its chats now: what reached it shows read. Answers how many messages.
+    pub fn read_chat(&self, phone: &str) -> Result<usize, SimError> {
+        self.shared.world().read_chat(phone, Instant::now())
+    }
+
+    /// Recipient `phone` turns read receipts off (`false`) or on.
+    pub fn set_read_receipts(&self, phone: &str, enabled: bool) -> Result<String, SimError> {
+        self.shared.world().set_read_receipts(phone, enabled)
+    }
+
+    /// Message `id` shows `ack` from now on (a receipt out of order or twice).
+    pub fn show_ack(&self, id: &str, ack: crate::world::Ack) -> Result<(), SimError> {
+        self.shared.world().show_ack(id, ack)
+    }
+
     /// The messages delivered to one phone (digits).
     pub fn deliveries_to(&self, phone: &str) -> Vec<Delivery> {
         self.deliveries().into_iter().filter(|d| d.to == phone).collect()

@@ -253,6 +253,51 @@ fn a_message_sent_from_the_send_url_is_delivered_once_with_acks_in_order() {
 }
 
 #[test]
+fn an_open_chat_shows_blue_checks_once_the_recipient_reads_it_but_never_for_one_with_read_receipts_off() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let css = world.sim.css();
+    let chrome = world.launch("main");
+    let tab = chrome.tab();
+    world.open_and_link(&tab, ACCOUNT);
+    let (reader, private) = ("15551230011", "15551230012");
+    world.sim.set_read_receipts(private, false).unwrap();
+    let bubble_with = |ack: &str| format!("{} {}", css.outgoing_message, ack);
+
+    for phone in [reader, private] {
+        // Given a message delivered to the recipient, shown with two grey checks in the open chat
+        tab.navigate_to(&world.sim.send_url(phone, "Your order shipped")).unwrap();
+        wait_for(&tab, &css.composer);
+        record_acks_of_next_bubble(&tab, &css.outgoing_message);
+        click(&tab, &css.send_button);
+        wait_for(&tab, &bubble_with(&css.ack_delivered));
+
+        // When the recipient opens the chat on the phone
+        let read = world.sim.read_chat(phone).unwrap();
+
+        if phone == reader {
+            // Then the open chat turns the checks blue, after the grey ones
+            assert_eq!(read, 1);
+            wait_for(&tab, &bubble_with(&css.ack_read));
+            assert_eq!(recorded_acks(&tab), ["msg-time", "msg-check", "msg-dblcheck", "msg-dblcheck-ack"]);
+        } else {
+            // Then nothing is shown of it: read receipts are off
+            assert_eq!(read, 0);
+            assert_eq!(recorded_acks(&tab), ["msg-time", "msg-check", "msg-dblcheck"]);
+        }
+    }
+
+    // And a receipt the server sends again or out of order shows as it comes, in an open chat
+    // and when the chat is opened again
+    let id = world.sim.deliveries_to(reader)[0].id.clone();
+    world.sim.show_ack(&id, wa_sim::Ack::Delivered).unwrap();
+    tab.navigate_to(&world.sim.send_url(reader, "")).unwrap();
+    wait_for(&tab, &bubble_with(&css.ack_delivered));
+    world.sim.show_ack(&id, wa_sim::Ack::Read).unwrap();
+    wait_for(&tab, &bubble_with(&css.ack_read));
+}
+
+#[test]
 fn a_wa_me_link_clicked_inside_the_app_opens_the_chat_in_place_and_sends_once() {
     let _serial = serial();
     let world = TestWorld::new();

@@ -54,6 +54,8 @@ impl World {
                 unix_ms,
             },
             delivered_at: now,
+            read_at: None,
+            shown: None,
         });
         Ok(())
     }
@@ -69,7 +71,7 @@ impl World {
             .map(|s| HistoryMessage {
                 id: s.delivery.id.clone(),
                 text: s.delivery.text.clone(),
-                status: if now >= s.delivered_at { "delivered" } else { "sent" },
+                status: s.ack(now).as_str(),
                 unix_ms: s.delivery.unix_ms,
             })
             .collect()
@@ -113,6 +115,8 @@ impl World {
         if fault == Some(Fault::DropBeforeDelivery) {
             return Ok(SendAccepted { id, fault, delivered: false });
         }
+        let delivered_at = now + self.latency.server_ack + self.latency.delivery;
+        let read_at = self.read_after.filter(|_| !self.read_receipts_off.contains(&phone)).map(|after| delivered_at + after);
         self.messages.push(Stored {
             delivery: Delivery {
                 id: id.clone(),
@@ -124,7 +128,9 @@ impl World {
                 clock_ms: millis(self.clock),
                 unix_ms: unix_ms_now(),
             },
-            delivered_at: now + self.latency.server_ack + self.latency.delivery,
+            delivered_at,
+            read_at,
+            shown: None,
         });
         Ok(SendAccepted { id, fault, delivered: true })
     }
@@ -136,5 +142,74 @@ impl World {
             .iter()
             .find(|s| s.delivery.id == id && s.delivery.account == account)
             .map(|s| s.delivered_at)
+    }
+
+    /// The receipt the page shows on message `id` (sent from `page_id`'s account) at `now`.
+    pub fn ack(&self, page_id: &str, id: &str, now: Instant) -> Option<Ack> {
+        let (account, _, _) = self.page_account(page_id)?;
+        self.messages.iter().find(|s| s.delivery.id == id && s.delivery.account == account).map(|s| s.ack(now))
+    }
+
+    /// The recipient `phone` opens the chats with it now: every message that reached it shows as
+    /// read from then on, unless it turned read receipts off. Answers how many messages are read.
+    pub fn read_chat(&mut self, phone: &str, now: Instant) -> Result<usize, SimError> {
+        let to = normalise_phone(phone)
+            .ok_or_else(|| SimError::BadRequest(format!("not a phone number: {phone}")))?;
+        if self.read_receipts_off.contains(&to) {
+            return Ok(0);
+        }
+        let mut read = 0;
+        for stored in self.messages.iter_mut().filter(|s| s.delivery.to == to && s.delivered_at <= now) {
+            stored.read_at = Some(stored.read_at.map_or(now, |at| at.min(now)));
+            read += 1;
+        }
+        Ok(read)
+    }
+
+    /// Message `id` shows `ack` from now on, whatever it showed before (a receipt that arrives out
+    /// of order or twice).
+    pub fn show_ack(&mut self, id: &str, ack: Ack) -> Result<(), SimError> {
+        let stored = self
+            .messages
+            .iter_mut()
+            .find(|s| s.delivery.id == id)
+            .ok_or_else(|| SimError::BadRequest(format!("no message {id}")))?;
+        stored.shown = Some(ack);
+        Ok(())
+    }
+
+    /// Recipient `phone` turns read receipts off (`enabled` false) or on again.
+    pub fn set_read_receipts(&mut self, phone: &str, enabled: bool) -> Result<String, SimError> {
+        let to = normalise_phone(phone)
+            .ok_or_else(|| SimError::BadRequest(format!("not a phone number: {phone}")))?;
+        if enabled {
+            self.read_receipts_off.remove(&to);
+        } else {
+            self.read_receipts_off.insert(to.clone());
+            for stored in self.messages.iter_mut().filter(|s| s.delivery.to == to) {
+                stored.read_at = None;
+            }
+        }
+        Ok(to)
+    }
+
+    /// Recipients read each message `after` it reached them (messages sent from now on), or only
+    /// when told (`None`).
+    pub fn set_read_after(&mut self, after: Option<Duration>) {
+        self.read_after = after;
+    }
+}
+
+impl Stored {
+    /// What the page shows at `now`: a forced receipt, else the furthest one due.
+    fn ack(&self, now: Instant) -> Ack {
+        if let Some(shown) = self.shown {
+            return shown;
+        }
+        match self.read_at {
+            Some(at) if now >= at && now >= self.delivered_at => Ack::Read,
+            _ if now >= self.delivered_at => Ack::Delivered,
+            _ => Ack::Sent,
+        }
     }
 }

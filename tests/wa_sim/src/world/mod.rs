@@ -87,6 +87,33 @@ struct Page {
 struct Stored {
     delivery: Delivery,
     delivered_at: Instant,
+    /// When the recipient reads it (never while unset).
+    read_at: Option<Instant>,
+    /// A receipt the page shows from now on whatever the timing says (an out-of-order or repeated one).
+    shown: Option<Ack>,
+}
+
+/// The acknowledgement a page shows on an outgoing message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ack {
+    /// One check: the server has it.
+    Sent,
+    /// Two checks: it reached the recipient's phone.
+    Delivered,
+    /// Two blue checks: the recipient opened it.
+    Read,
+}
+
+impl Ack {
+    /// The name the page script uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+        }
+    }
 }
 
 /// The whole simulated server state.
@@ -110,6 +137,10 @@ pub struct World {
     messages: Vec<Stored>,
     faults: Vec<Fault>,
     never_ack: bool,
+    /// Recipients read a message this long after it reached them (never when unset).
+    read_after: Option<Duration>,
+    /// Recipients (digits) who turned read receipts off: their reads never show.
+    read_receipts_off: BTreeSet<String>,
     outdated: bool,
     unreachable: bool,
 }
@@ -170,6 +201,8 @@ impl World {
             messages: Vec::new(),
             faults: Vec::new(),
             never_ack: false,
+            read_after: None,
+            read_receipts_off: BTreeSet::new(),
             outdated: false,
             unreachable: false,
         }

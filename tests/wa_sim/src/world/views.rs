@@ -254,7 +254,7 @@ pub struct HistoryMessage {
     pub id: String,
     /// Text.
     pub text: String,
-    /// `sent` or `delivered`.
+    /// `sent`, `delivered` or `read`.
     pub status: &'static str,
     /// Wall-clock Unix milliseconds.
     pub unix_ms: u64,
