@@ -17,11 +17,11 @@ pub use gate::{AccountGate, DynamoAccountGate, InMemoryAccountGate, LeaseGrant, 
 pub use memory::InMemoryCampaignStore;
 pub use model::{
     CampaignPosition, CampaignView, Census, Claim, Idempotency, IdempotencyClaim, Lease, MessageEntry,
-    MessageRow, NewCampaign, NewMessage, PauseReason,
+    MessageRow, NewCampaign, NewMessage, PauseReason, SentLink,
 };
 
 use async_trait::async_trait;
-use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, QueuedMessage};
+use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, QueuedMessage, Receipt, WaMessageId};
 
 /// A failure of the campaign store, with the SDK error kept as the source.
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +153,25 @@ pub trait CampaignStore: Send + Sync {
         seq: MessageSeq,
         attempt: u32,
         finish: &Finish,
+        at: &str,
+    ) -> Result<Transition, StoreError>;
+    /// Remembers which row the message WhatsApp knows as `link.wa_id` is, until Unix second
+    /// `expires_at`, so a later look at its chat can record its receipts.
+    async fn link_sent(&self, link: &SentLink, expires_at: i64) -> Result<(), StoreError>;
+    /// The links of those of `wa_ids` (sent from `account`) that are remembered.
+    async fn sent_links(
+        &self,
+        account: &AccountId,
+        wa_ids: &[WaMessageId],
+    ) -> Result<Vec<SentLink>, StoreError>;
+    /// Records that the linked SENT message reached `receipt`, seen at `at`, with the campaign's
+    /// `delivered` and `read` counters in the same write. Only ever forward: a read message
+    /// counts as delivered too (at `at` when that was never seen), and a receipt at or behind
+    /// what is recorded changes nothing (`NotApplicable`), so one seen late or twice is harmless.
+    async fn record_receipt(
+        &self,
+        link: &SentLink,
+        receipt: Receipt,
         at: &str,
     ) -> Result<Transition, StoreError>;
     /// Notes something on the campaign that needed no action (e.g. a session restored from a backup).

@@ -4,7 +4,7 @@ use domain::lifecycle::campaign::Opening;
 use domain::lifecycle::{Move, RowState};
 use domain::{
     AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber,
-    Template, Vars,
+    Receipt, Template, Vars, WaMessageId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -187,6 +187,38 @@ pub struct MessageEntry {
     pub updated_at: Option<String>,
     /// When WhatsApp acknowledged it, RFC 3339 (SENT rows only).
     pub sent_at: Option<String>,
+    /// When its delivery to the recipient's phone was seen, RFC 3339 (a read message's is no
+    /// later than its read).
+    pub delivered_at: Option<String>,
+    /// When its read receipt was seen, RFC 3339.
+    pub read_at: Option<String>,
+}
+
+impl MessageEntry {
+    /// The furthest receipt recorded.
+    pub fn receipt(&self) -> Option<Receipt> {
+        if self.read_at.is_some() {
+            Some(Receipt::Read)
+        } else {
+            self.delivered_at.as_ref().map(|_| Receipt::Delivered)
+        }
+    }
+}
+
+/// A sent message as WhatsApp knows it (its id in the chat) and the row it is, so a later look
+/// at the chat can record its receipts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentLink {
+    /// The account that sent it.
+    pub account: AccountId,
+    /// Its id in the chat.
+    pub wa_id: WaMessageId,
+    /// Its campaign.
+    pub campaign: CampaignId,
+    /// Its row.
+    pub seq: MessageSeq,
+    /// The furthest receipt recorded for it.
+    pub receipt: Option<Receipt>,
 }
 
 /// A claim's time window.

@@ -37,7 +37,9 @@ fn lease(now: i64) -> Lease {
 /// The counters as the rows say they should be.
 async fn counted(store: &DynamoCampaignStore, id: &CampaignId) -> Counters {
     let rows = store.list_messages(id, None, None, 10_000).await.unwrap();
-    Counters::of_rows(rows.into_iter().map(|e| e.row.status))
+    let mut counts = Counters::of_rows(rows.iter().map(|e| e.row.status));
+    rows.iter().for_each(|e| counts.add_receipt(e.receipt()));
+    counts
 }
 
 fn pause(at: &str) -> PauseReason {
@@ -189,4 +191,57 @@ async fn many_rows_move_in_few_transactions_and_a_row_that_moved_meanwhile_is_le
     let view = store.campaign(&id).await.unwrap().unwrap();
     assert_eq!((view.counts.cancelled, view.counts.sending), (249, 1));
     assert_eq!(view.counts, counted(&store, &id).await);
+}
+
+#[tokio::test]
+async fn receipts_seen_under_conflicts_lost_replies_and_twice_are_each_counted_once() {
+    let (store, proxy) = through_proxy(1).await;
+    let id = campaign(&store, 12).await;
+    let account = domain::AccountId::parse("shop").unwrap();
+    let wa_id = |i: u32| domain::WaMessageId::parse(&format!("true_{i}@c.us_3EB0{i:04}")).unwrap();
+    for i in 0..12u32 {
+        let Claim::Fresh(row) = store.claim_message(&id, MessageSeq(i), &lease(100)).await.unwrap() else {
+            panic!()
+        };
+        store.finish_message(&id, MessageSeq(i), row.attempts, &Finish::Sent, "t").await.unwrap();
+        let link = campaign_store::SentLink {
+            account: account.clone(),
+            wa_id: wa_id(i),
+            campaign: id.clone(),
+            seq: MessageSeq(i),
+            receipt: None,
+        };
+        store.link_sent(&link, 4_000_000_000).await.unwrap();
+    }
+    // Given transactions cancelled by conflicts, throttled, and applied with their reply lost,
+    proxy.set_plan(FaultPlan::with_rules(
+        vec![
+            Rule::new(FaultKind::TransactionConflict, 0.3).on(&["TransactWriteItems"]),
+            Rule::new(FaultKind::ReplyLost, 0.2).on(&["TransactWriteItems"]),
+            Rule::new(FaultKind::Throttling, 0.1),
+        ],
+        17,
+    ));
+    // when every message's receipts arrive out of order and twice, from two senders at once
+    // (a read first for half of them, then deliveries and reads again),
+    let work = (0..12u32).flat_map(|i| {
+        let first = if i % 2 == 0 { domain::Receipt::Read } else { domain::Receipt::Delivered };
+        [first, domain::Receipt::Delivered, domain::Receipt::Read, first].map(|r| (i, r))
+    });
+    let writes = work.map(|(i, receipt)| {
+        let (store, account, wa_id) = (&store, &account, &wa_id);
+        async move {
+            let links = store.sent_links(account, &[wa_id(i)]).await.unwrap();
+            store.record_receipt(&links[0], receipt, "t2").await.unwrap();
+        }
+    });
+    futures::stream::iter(writes).buffer_unordered(2).collect::<Vec<()>>().await;
+    // then each row was delivered and read once and the counters equal the rows.
+    proxy.set_plan(FaultPlan::strict());
+    let view = store.campaign(&id).await.unwrap().unwrap();
+    assert_eq!((view.counts.sent, view.counts.delivered, view.counts.read), (12, 12, 12));
+    assert_eq!(view.counts, counted(&store, &id).await);
+    let stats = proxy.stats();
+    assert!(stats.injected(FaultKind::ReplyLost) >= 1, "{}", stats.table());
+    assert!(stats.injected(FaultKind::TransactionConflict) >= 1, "{}", stats.table());
 }

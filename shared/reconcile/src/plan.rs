@@ -131,6 +131,8 @@ mod tests {
             },
             updated_at: Some("2027-01-15T08:00:00Z".into()),
             sent_at: None,
+            delivered_at: None,
+            read_at: None,
         }
     }
 

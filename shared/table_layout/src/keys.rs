@@ -8,6 +8,7 @@
 //! | one stored profile generation | `ACCOUNT#<account>` | `GEN#<generation id>` |
 //! | the account's browser lease | `ACCOUNT#<account>` | `LEASE` |
 //! | sends counted in an hour / a day | `ACCOUNT#<account>` | `SENDS#H#<start>` / `SENDS#D#<start>` |
+//! | a sent message's WhatsApp id, naming its row (for receipts; expires) | `ACCOUNT#<account>` | `WAMSG#<WhatsApp message id>` |
 //! | an `Idempotency-Key` of a start | `IDEMPOTENCY#<key hash>` | `IDEMPOTENCY` |
 //! | a campaign not yet over (for the reconciler) | `OPEN` | `CAMPAIGN#<id>` |
 //!
@@ -15,7 +16,7 @@
 //! `GSI1SK = <seq, 8 digits>`; and an account's campaigns by age, from their campaign rows:
 //! `GSI1PK = ACCOUNT#<account>#CAMPAIGNS`, `GSI1SK = <creation, Unix nanoseconds, 20 digits>#<id>`.
 
-use domain::{AccountId, CampaignId, MessageSeq, MessageStatus};
+use domain::{AccountId, CampaignId, MessageSeq, MessageStatus, WaMessageId};
 
 /// The partition key attribute.
 pub const PK: &str = "PK";
@@ -70,6 +71,11 @@ pub fn message_sk(seq: MessageSeq) -> String {
 /// A message row.
 pub fn message(id: &CampaignId, seq: MessageSeq) -> Key {
     Key::new(campaign_partition(id), message_sk(seq))
+}
+
+/// The item naming the row of the message WhatsApp knows as `wa_id`, sent from `account`.
+pub fn sent_message(account: &AccountId, wa_id: &WaMessageId) -> Key {
+    Key::new(account_partition(account), format!("WAMSG#{wa_id}"))
 }
 
 /// The row number of a message row's sort key, if it is one.

@@ -1,8 +1,8 @@
 //! Campaign and message rows to and from DynamoDB items.
 
 use crate::StoreError;
-use crate::model::{CampaignView, MessageEntry, MessageRow, NewCampaign, NewMessage};
-use domain::{AccountId, CampaignId, Counters, ErrorCode};
+use crate::model::{CampaignView, MessageEntry, MessageRow, NewCampaign, NewMessage, SentLink};
+use domain::{AccountId, CampaignId, Counters, ErrorCode, MessageSeq, Receipt, WaMessageId};
 use table_layout::codec::{Fields, Item, n, s};
 use table_layout::keys;
 
@@ -37,6 +37,31 @@ pub(super) fn entry_from_item(id: &CampaignId, item: &Item) -> Result<MessageEnt
         row: row_from_item(id, item)?,
         updated_at: f.opt_string("updated_at").map(str::to_owned),
         sent_at: f.opt_string("sent_at").map(str::to_owned),
+        delivered_at: f.opt_string("delivered_at").map(str::to_owned),
+        read_at: f.opt_string("read_at").map(str::to_owned),
+    })
+}
+
+/// A sent message's link to its row, read from its item.
+pub(super) fn link_from_item(account: &AccountId, item: &Item) -> Result<SentLink, StoreError> {
+    let f = Fields::of(item);
+    let sk = f.string(keys::SK)?;
+    let wa_id = sk
+        .strip_prefix("WAMSG#")
+        .and_then(|id| WaMessageId::parse(id).ok())
+        .ok_or_else(|| f.malformed("sort key is not WAMSG#<id>"))?;
+    let seq = u32::try_from(f.count("seq")?).map_err(|_| f.malformed("field 'seq' is not a row"))?;
+    Ok(SentLink {
+        account: account.clone(),
+        wa_id,
+        campaign: CampaignId::parse(f.string("campaign")?).map_err(|e| f.malformed(e.to_string()))?,
+        seq: MessageSeq(seq),
+        receipt: match f.opt_string("receipt") {
+            None => None,
+            Some(raw) => Some(
+                Receipt::from_wire(raw).ok_or_else(|| f.malformed("field 'receipt' has an unknown value"))?,
+            ),
+        },
     })
 }
 
@@ -56,6 +81,8 @@ pub(super) fn view_from_item(id: &CampaignId, item: &Item) -> Result<CampaignVie
             failed: f.count("failed")?,
             paused: f.count("paused")?,
             cancelled: f.count("cancelled")?,
+            delivered: f.count("delivered")?,
+            read: f.count("read")?,
         },
         reason: f.opt_string("reason").and_then(ErrorCode::from_wire),
         hint: f.opt_string("hint").map(str::to_owned),

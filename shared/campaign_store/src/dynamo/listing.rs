@@ -118,7 +118,7 @@ impl DynamoCampaignStore {
 
     /// A transaction whose failed condition is `NotApplicable`, tried again on conflicts,
     /// throttling and lost replies.
-    async fn conditional_transaction(
+    pub(super) async fn conditional_transaction(
         &self,
         what: &str,
         items: Vec<TransactWriteItem>,
@@ -179,12 +179,14 @@ impl DynamoCampaignStore {
             .expression_attribute_values(":hi", s(high))
             .consistent_read(true);
         let mut statuses = Vec::new();
+        let mut receipts = Vec::new();
         let mut open_rows = Vec::new();
         loop {
             let out = retry::call(|| query.clone().send()).await.map_err(StoreError::unavailable)?;
             for item in out.items() {
                 let entry = entry_from_item(id, item)?;
                 statuses.push(entry.row.status);
+                receipts.push(entry.receipt());
                 if !entry.row.status.is_final() {
                     open_rows.push(entry);
                 }
@@ -196,14 +198,9 @@ impl DynamoCampaignStore {
         }
         // Every move writes the campaign row: unchanged across the count, nothing moved during it.
         let moving = self.read_campaign(id).await?.is_none_or(|after| after.updated_at != view.updated_at);
-        Ok(Some(Census {
-            counted: Counters::of_rows(statuses),
-            view,
-            open_rows,
-            issuing_since,
-            handed_off_from,
-            moving,
-        }))
+        let mut counted = Counters::of_rows(statuses);
+        receipts.into_iter().for_each(|r| counted.add_receipt(r));
+        Ok(Some(Census { counted, view, open_rows, issuing_since, handed_off_from, moving }))
     }
 
     pub(super) async fn repair(
@@ -219,12 +216,17 @@ impl DynamoCampaignStore {
             set.push(format!("{field} = :{field}"));
             values.insert(format!(":{field}"), n(counted.of(*status)));
         }
+        set.push("delivered = :delivered".into());
+        values.insert(":delivered".into(), n(counted.delivered));
+        set.push("#read = :read".into());
+        values.insert(":read".into(), n(counted.read));
         values.insert(":seen".into(), s(seen.updated_at.clone()));
         values.insert(":at".into(), s(at));
         let request = self
             .update(&keys::campaign(&seen.id))
             .update_expression(format!("SET {}, updated_at = :at", set.join(", ")))
             .condition_expression("updated_at = :seen")
+            .expression_attribute_names("#read", "read")
             .set_expression_attribute_values(Some(values));
         conditional(retry::call(|| request.clone().send()).await)
     }

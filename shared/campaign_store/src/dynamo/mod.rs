@@ -6,6 +6,7 @@
 //!   transactions of rows and their campaign row; [`retry`]: trying again on conflicts and throttling.
 //! - [`campaigns`]: creating, reading and moving campaigns (resume, cancel, completion, notices).
 //! - [`messages`]: reading rows and moving them (claim, finish, pause, requeue, cancel).
+//! - [`receipts`]: the link from a sent message's WhatsApp id to its row, and its receipts.
 //! - [`idempotency`]: the `Idempotency-Key` claims of campaign starts.
 //! - [`listing`]: the open campaigns and the census of a campaign's rows, for the reconciler.
 //!
@@ -18,17 +19,20 @@ mod idempotency;
 mod listing;
 mod messages;
 mod moves;
+mod receipts;
 pub(crate) mod retry;
 
 use crate::Finish;
 use crate::model::{
     CampaignPosition, CampaignView, Census, Claim, Idempotency, IdempotencyClaim, Lease, MessageEntry,
-    MessageRow, NewCampaign, PauseReason,
+    MessageRow, NewCampaign, PauseReason, SentLink,
 };
 use crate::{CampaignStore, StoreError, Transition};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, MessageStatus, QueuedMessage};
+use domain::{
+    AccountId, CampaignId, ErrorCode, MessageSeq, MessageStatus, QueuedMessage, Receipt, WaMessageId,
+};
 use table_layout::Key;
 use table_layout::codec::{Item, key_item};
 
@@ -116,6 +120,27 @@ impl CampaignStore for DynamoCampaignStore {
 
     async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
         self.settle(id, at).await
+    }
+
+    async fn link_sent(&self, link: &SentLink, expires_at: i64) -> Result<(), StoreError> {
+        self.link(link, expires_at).await
+    }
+
+    async fn sent_links(
+        &self,
+        account: &AccountId,
+        wa_ids: &[WaMessageId],
+    ) -> Result<Vec<SentLink>, StoreError> {
+        self.links(account, wa_ids).await
+    }
+
+    async fn record_receipt(
+        &self,
+        link: &SentLink,
+        receipt: Receipt,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        self.receipt(link, receipt, at).await
     }
 
     async fn messages_in_status(

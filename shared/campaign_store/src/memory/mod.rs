@@ -7,7 +7,7 @@
 
 use crate::model::{
     CampaignPosition, CampaignView, Census, Idempotency, IdempotencyClaim, MessageEntry, MessageRow,
-    NewCampaign, PauseReason,
+    NewCampaign, PauseReason, SentLink,
 };
 use crate::{CampaignStore, Claim, Finish, Lease, StoreError, Transition};
 use async_trait::async_trait;
@@ -15,6 +15,7 @@ use domain::lifecycle::campaign;
 use domain::lifecycle::message::{self, ClaimDecision, ClaimKind, ClaimWindow};
 use domain::{
     AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, QueuedMessage,
+    Receipt, WaMessageId,
 };
 use std::sync::Mutex;
 
@@ -191,10 +192,16 @@ impl CampaignStore for InMemoryCampaignStore {
             .filter(|r| {
                 &r.campaign == id && status.is_none_or(|s| r.status == s) && after.is_none_or(|a| r.seq > a)
             })
-            .map(|r| MessageEntry {
-                row: r.clone(),
-                updated_at: m.moved_at.get(&(id.clone(), r.seq)).cloned(),
-                sent_at: None,
+            .map(|r| {
+                let (delivered_at, read_at) =
+                    m.receipts.get(&(id.clone(), r.seq)).cloned().unwrap_or_default();
+                MessageEntry {
+                    row: r.clone(),
+                    updated_at: m.moved_at.get(&(id.clone(), r.seq)).cloned(),
+                    sent_at: None,
+                    delivered_at,
+                    read_at,
+                }
             })
             .collect();
         rows.sort_by_key(|e| e.row.seq);
@@ -276,6 +283,68 @@ impl CampaignStore for InMemoryCampaignStore {
             m.complete_if_done(id, at);
         }
         Ok(Transition::Applied)
+    }
+
+    async fn link_sent(&self, link: &SentLink, _expires_at: i64) -> Result<(), StoreError> {
+        self.lock().links.insert(
+            (link.account.clone(), link.wa_id.clone()),
+            (link.campaign.clone(), link.seq, link.receipt),
+        );
+        Ok(())
+    }
+
+    async fn sent_links(
+        &self,
+        account: &AccountId,
+        wa_ids: &[WaMessageId],
+    ) -> Result<Vec<SentLink>, StoreError> {
+        let m = self.lock();
+        Ok(wa_ids
+            .iter()
+            .filter_map(|wa_id| {
+                let (campaign, seq, receipt) = m.links.get(&(account.clone(), wa_id.clone()))?;
+                Some(SentLink {
+                    account: account.clone(),
+                    wa_id: wa_id.clone(),
+                    campaign: campaign.clone(),
+                    seq: *seq,
+                    receipt: *receipt,
+                })
+            })
+            .collect())
+    }
+
+    async fn record_receipt(
+        &self,
+        link: &SentLink,
+        receipt: Receipt,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        let row = (link.campaign.clone(), link.seq);
+        if m.messages.get(&row).is_none_or(|r| r.status != MessageStatus::Sent) {
+            return Ok(Transition::NotApplicable);
+        }
+        let times = m.receipts.entry(row).or_default();
+        let mut added = (false, false);
+        if times.0.is_none() {
+            times.0 = Some(at.to_owned());
+            added.0 = true;
+        }
+        if receipt == Receipt::Read && times.1.is_none() {
+            times.1 = Some(at.to_owned());
+            added.1 = true;
+        }
+        let furthest = if times.1.is_some() { Receipt::Read } else { Receipt::Delivered };
+        if let Some(l) = m.links.get_mut(&(link.account.clone(), link.wa_id.clone())) {
+            l.2 = Some(furthest);
+        }
+        if let Some(c) = m.campaigns.get_mut(&link.campaign) {
+            c.counts.delivered += u64::from(added.0);
+            c.counts.read += u64::from(added.1);
+            c.updated_at = at.to_owned();
+        }
+        Ok(if added.0 || added.1 { Transition::Applied } else { Transition::NotApplicable })
     }
 
     async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError> {
@@ -371,8 +440,10 @@ impl CampaignStore for InMemoryCampaignStore {
         let rows = self.list_messages(id, None, None, u32::MAX).await?;
         let m = self.lock();
         let Some(view) = m.campaigns.get(id).cloned() else { return Ok(None) };
+        let mut counted = Counters::of_rows(rows.iter().map(|e| e.row.status));
+        rows.iter().for_each(|e| counted.add_receipt(e.receipt()));
         Ok(Some(Census {
-            counted: Counters::of_rows(rows.iter().map(|e| e.row.status)),
+            counted,
             open_rows: rows.into_iter().filter(|e| !e.row.status.is_final()).collect(),
             issuing_since: m.issuing.get(id).copied(),
             handed_off_from: m.handed_off.get(id).copied(),

@@ -4,7 +4,7 @@
 use crate::Transition;
 use crate::model::{CampaignView, Idempotency, IdempotencyClaim, MessageRow};
 use domain::lifecycle::{Move, campaign};
-use domain::{CampaignId, CampaignStatus, ErrorCode, MessageSeq};
+use domain::{AccountId, CampaignId, CampaignStatus, ErrorCode, MessageSeq, Receipt, WaMessageId};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Default)]
@@ -19,6 +19,10 @@ pub(super) struct Memory {
     pub(super) open: BTreeMap<CampaignId, String>,
     /// Campaigns whose records a start or resume has not finished queueing, since when.
     pub(super) issuing: HashMap<CampaignId, i64>,
+    /// Each row's receipt times: delivered, read.
+    pub(super) receipts: HashMap<(CampaignId, MessageSeq), (Option<String>, Option<String>)>,
+    /// Sent messages' WhatsApp ids → their rows (campaign, row, furthest receipt).
+    pub(super) links: HashMap<(AccountId, WaMessageId), (CampaignId, MessageSeq, Option<Receipt>)>,
     /// Campaigns whose start handed the queueing of its rows from this one on to the reconciler.
     pub(super) handed_off: HashMap<CampaignId, MessageSeq>,
 }

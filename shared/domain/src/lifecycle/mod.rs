@@ -38,6 +38,13 @@ pub struct Counters {
     pub paused: u64,
     /// Stopped by a cancel.
     pub cancelled: u64,
+    /// Of the sent ones, how many reached the recipient's phone (read ones included). Receipts
+    /// come after SENT and only ever add: no status move changes them.
+    #[serde(default)]
+    pub delivered: u64,
+    /// Of the sent ones, how many the recipient read.
+    #[serde(default)]
+    pub read: u64,
 }
 
 impl Counters {
@@ -76,6 +83,16 @@ impl Counters {
             MessageStatus::Cancelled => &mut self.cancelled,
         };
         *c = c.saturating_add_signed(delta);
+    }
+
+    /// Counts one row's receipt (none, delivered or read) in `delivered` and `read`.
+    pub fn add_receipt(&mut self, receipt: Option<crate::Receipt>) {
+        if receipt.is_some() {
+            self.delivered += 1;
+        }
+        if receipt == Some(crate::Receipt::Read) {
+            self.read += 1;
+        }
     }
 
     /// Rows that still need something to happen (queued, being sent, or paused).

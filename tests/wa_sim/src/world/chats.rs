@@ -116,7 +116,10 @@ impl World {
             return Ok(SendAccepted { id, fault, delivered: false });
         }
         let delivered_at = now + self.latency.server_ack + self.latency.delivery;
-        let read_at = self.read_after.filter(|_| !self.read_receipts_off.contains(&phone)).map(|after| delivered_at + after);
+        let read_at = self
+            .read_after
+            .filter(|_| !self.read_receipts_off.contains(&phone))
+            .map(|after| delivered_at + after);
         self.messages.push(Stored {
             delivery: Delivery {
                 id: id.clone(),
@@ -147,7 +150,10 @@ impl World {
     /// The receipt the page shows on message `id` (sent from `page_id`'s account) at `now`.
     pub fn ack(&self, page_id: &str, id: &str, now: Instant) -> Option<Ack> {
         let (account, _, _) = self.page_account(page_id)?;
-        self.messages.iter().find(|s| s.delivery.id == id && s.delivery.account == account).map(|s| s.ack(now))
+        self.messages
+            .iter()
+            .find(|s| s.delivery.id == id && s.delivery.account == account)
+            .map(|s| s.ack(now))
     }
 
     /// The recipient `phone` opens the chats with it now: every message that reached it shows as

@@ -1,0 +1,136 @@
+//! Receipts: the link from a sent message's WhatsApp id to its row, and the delivered and read
+//! times of the row with the campaign's counters, written forward only.
+
+use super::DynamoCampaignStore;
+use super::codec::link_from_item;
+use crate::model::SentLink;
+use crate::{StoreError, Transition};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem, Update};
+use domain::{AccountId, MessageStatus, Receipt, WaMessageId};
+use table_layout::codec::{Item, key_item, n, s};
+use table_layout::keys;
+
+/// DynamoDB's limit on the keys of one `BatchGetItem`.
+const BATCH_GET: usize = 100;
+
+impl DynamoCampaignStore {
+    pub(super) async fn link(&self, link: &SentLink, expires_at: i64) -> Result<(), StoreError> {
+        let mut item = key_item(&keys::sent_message(&link.account, &link.wa_id));
+        item.insert("campaign".into(), s(link.campaign.as_str()));
+        item.insert("seq".into(), n(link.seq.0));
+        item.insert("expires_at".into(), n(expires_at));
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        super::retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
+        Ok(())
+    }
+
+    pub(super) async fn links(
+        &self,
+        account: &AccountId,
+        wa_ids: &[WaMessageId],
+    ) -> Result<Vec<SentLink>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in wa_ids.chunks(BATCH_GET) {
+            let mut pending: Vec<Item> =
+                chunk.iter().map(|id| key_item(&keys::sent_message(account, id))).collect();
+            pending.dedup();
+            // Keys DynamoDB left unprocessed (throttling) are asked again, with the backoff of
+            // any other passing refusal.
+            for attempt in 1..=platform::retry::TRIES {
+                if pending.is_empty() {
+                    break;
+                }
+                let asked = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(StoreError::unavailable)?;
+                let request = self.client.batch_get_item().request_items(&self.table, asked);
+                let out =
+                    super::retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
+                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    found.push(link_from_item(account, &item)?);
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+                if !pending.is_empty() && attempt < platform::retry::TRIES {
+                    tokio::time::sleep(platform::retry::backoff(attempt)).await;
+                }
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Contended(format!(
+                    "{} sent-message links still unprocessed",
+                    pending.len()
+                )));
+            }
+        }
+        Ok(found)
+    }
+
+    pub(super) async fn receipt(
+        &self,
+        link: &SentLink,
+        receipt: Receipt,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        let mut moved = false;
+        // A read is a delivery too: that step first when it is not recorded (its condition
+        // makes it a no-op when it was, whatever the link said).
+        if link.receipt.is_none() {
+            moved |= self.receipt_step(link, Receipt::Delivered, at).await? == Transition::Applied;
+        }
+        if receipt == Receipt::Read && link.receipt != Some(Receipt::Read) {
+            moved |= self.receipt_step(link, Receipt::Read, at).await? == Transition::Applied;
+        }
+        Ok(if moved { Transition::Applied } else { Transition::NotApplicable })
+    }
+
+    /// One receipt in one transaction: the row's time (only on a SENT row that lacks it), the
+    /// campaign's counter and the link's furthest receipt.
+    async fn receipt_step(
+        &self,
+        link: &SentLink,
+        receipt: Receipt,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        let (field, counter, before) = match receipt {
+            Receipt::Delivered => ("delivered_at", "delivered", "attribute_not_exists(delivered_at)"),
+            Receipt::Read => {
+                ("read_at", "read", "attribute_exists(delivered_at) AND attribute_not_exists(read_at)")
+            }
+        };
+        let row = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&keys::message(&link.campaign, link.seq))))
+            .update_expression(format!("SET {field} = :at"))
+            .condition_expression(format!("#status = :sent AND {before}"))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":sent", s(MessageStatus::Sent.as_str()))
+            .expression_attribute_values(":at", s(at))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let campaign = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&keys::campaign(&link.campaign))))
+            .update_expression("ADD #counter :one SET updated_at = :at")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#counter", counter)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":at", s(at))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let linked = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&keys::sent_message(&link.account, &link.wa_id))))
+            .update_expression("SET receipt = :receipt")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":receipt", s(receipt.as_str()))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let items = [row, campaign, linked].map(|u| TransactWriteItem::builder().update(u).build()).to_vec();
+        self.conditional_transaction(&format!("{receipt} receipt"), items).await
+    }
+}
