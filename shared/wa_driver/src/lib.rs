@@ -11,6 +11,9 @@
 //! - **Send** ([`WaDriver::send`]): opens the chat in place through a document-attached `wa.me` link (as
 //!   browser extensions do), falls back to a `/send?phone=` load, clicks send and waits for the server
 //!   ack; [`WaDriver::already_sent`] checks a chat before a resend.
+//! - **Receipts** ([`WaDriver::receipts`], [`WaDriver::chat_receipts`]): what the open chat's outgoing
+//!   messages show (one check, two, blue), by WhatsApp's message id, after a bounded wait for the
+//!   message just sent to be read.
 //! - **Close with flush** ([`WaDriver::close`]): CDP `Browser.close` and a bounded wait for every
 //!   Chromium process to exit. Dropping the driver kills Chromium and loses localStorage: archive a
 //!   profile only after `close` returned `Ok`.
@@ -28,7 +31,7 @@ mod script;
 mod selectors;
 
 pub use config::{DEFAULT_CHROMIUM, DEFAULT_WA_URL, DriverConfig, Timeouts};
-pub use driver::{ChatOpening, Earlier, SentMessage, WaDriver};
+pub use driver::{Ack, ChatOpening, ChatReceipts, Earlier, SeenMessage, SentMessage, WaDriver};
 pub use error::DriverError;
 pub use screen::Screen;
 pub use selectors::{Css, DEFAULT_SELECTORS_TOML, SELECTORS_FILE_ENV, Selectors, Texts};

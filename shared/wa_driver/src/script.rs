@@ -102,6 +102,8 @@ pub(crate) fn open_chat_link(selectors: &Selectors, href: &str) -> String {
             // Only a ready chat list with no popup left over takes the click.
             if (screen() !== 'READY' || invalidPopup()) return 'UNREADY';
             window.__wacampPrevMain = q(C.main) || null;
+            // Another chat: the bubble of the last send is no longer the open chat's.
+            window.__wacampMain = null;
             const a = document.createElement('a');
             a.href = {href};
             a.style.display = 'none';
@@ -240,6 +242,51 @@ pub(crate) fn ack_state(selectors: &Selectors) -> String {
             if (!row) return 'NO_BUBBLE';
             const acked = [C.ack_sent, C.ack_delivered, C.ack_read].some((sel) => !!q(sel, row));
             return acked ? 'ACK' : 'PENDING';
+        }})()"#,
+        prelude = prelude(selectors)
+    )
+}
+
+/// The receipt the bubble of the last send shows: READ, DELIVERED, SENT, PENDING, or NO_BUBBLE
+/// when its chat is no longer open.
+pub(crate) fn sent_receipt(selectors: &Selectors) -> String {
+    format!(
+        r#"(() => {{ {prelude}
+            const main = window.__wacampMain;
+            if (!main || !main.isConnected) return 'NO_BUBBLE';
+            const row = qa(C.outgoing_message, main)[window.__wacampBase];
+            if (!row) return 'NO_BUBBLE';
+            if (q(C.ack_read, row)) return 'READ';
+            if (q(C.ack_delivered, row)) return 'DELIVERED';
+            if (q(C.ack_sent, row)) return 'SENT';
+            return 'PENDING';
+        }})()"#,
+        prelude = prelude(selectors)
+    )
+}
+
+/// JSON `{"just_sent": {"id", "ack"} | null, "messages": [{"id", "ack"}, …]}`: the receipts of
+/// the open chat's last `max` outgoing bubbles that carry an id, oldest first (`ack` one of
+/// `pending`, `sent`, `delivered`, `read`), and the bubble of the last send when its chat is the
+/// open one.
+pub(crate) fn chat_receipts(selectors: &Selectors, max: usize) -> String {
+    format!(
+        r#"(() => {{ {prelude}
+            const main = q(C.main);
+            if (!main) return JSON.stringify({{ just_sent: null, messages: [] }});
+            const holder = '[' + C.message_id_attribute + ']';
+            const idOf = (row) => {{
+                const el = row.closest(holder) || q(holder, row);
+                return el ? el.getAttribute(C.message_id_attribute) : null;
+            }};
+            const ackOf = (row) => q(C.ack_read, row) ? 'read' : q(C.ack_delivered, row) ? 'delivered'
+                : q(C.ack_sent, row) ? 'sent' : 'pending';
+            const seen = (row) => ({{ id: idOf(row), ack: ackOf(row) }});
+            const rows = qa(C.outgoing_message, main);
+            const messages = rows.slice(-{max}).map(seen).filter((m) => !!m.id);
+            const mine = window.__wacampMain === main ? rows[window.__wacampBase] : null;
+            const just = mine ? seen(mine) : null;
+            return JSON.stringify({{ just_sent: just && just.id ? just : null, messages }});
         }})()"#,
         prelude = prelude(selectors)
     )

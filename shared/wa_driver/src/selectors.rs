@@ -61,6 +61,9 @@ pub struct Css {
     pub outgoing_meta: String,
     /// The attribute of [`Css::outgoing_meta`] holding `[time, date] sender: `.
     pub outgoing_meta_attribute: String,
+    /// The attribute, on an outgoing bubble or the nearest element around it, holding WhatsApp's
+    /// id of the message.
+    pub message_id_attribute: String,
     /// Clock icon: not yet acknowledged by the server.
     pub ack_pending: String,
     /// One check: the server acknowledged the message.
@@ -166,6 +169,7 @@ impl Selectors {
                 outgoing_text: String::new(),
                 outgoing_meta: String::new(),
                 outgoing_meta_attribute: String::new(),
+                message_id_attribute: String::new(),
                 ack_pending: String::new(),
                 ack_sent: String::new(),
                 ack_delivered: String::new(),

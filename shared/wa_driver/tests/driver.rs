@@ -9,7 +9,7 @@ mod helpers;
 use std::time::{Duration, Instant};
 
 use helpers::{ACCOUNT, KEPT_PARTS, TestWorld, copy_profile, page_bool, phone, serial};
-use wa_driver::{ChatOpening, DriverError, Earlier, Screen, Timeouts, WaDriver};
+use wa_driver::{Ack, ChatOpening, DriverError, Earlier, Screen, Timeouts, WaDriver};
 use wa_sim::{SimConfig, percent_encode};
 
 #[test]
@@ -122,6 +122,51 @@ fn an_identical_message_sent_before_the_claim_is_no_proof_of_an_earlier_attempt(
     // and once this claim's message is out, the check finds it.
     driver.send(&to, text).unwrap();
     assert_eq!(driver.already_sent(&to, text, Some(now)).unwrap(), Earlier::Delivered);
+}
+
+#[test]
+fn receipts_follow_a_sent_message_to_read_and_a_later_look_at_the_chat_sees_older_ones() {
+    let _serial = serial();
+    let world = TestWorld::new();
+    let driver = world.launch("main");
+    world.link(&driver);
+    let (reader, private) = (phone(11), phone(12));
+    world.sim.set_read_receipts(private.digits(), false).unwrap();
+
+    // Given recipients who read what reaches them at once,
+    world.sim.set_read_after(Some(Duration::ZERO));
+    // when a message is sent and its receipts awaited, the wait ends as it shows read;
+    driver.send(&reader, "Your order shipped").unwrap();
+    let seen = driver.receipts(Duration::from_secs(10)).unwrap();
+    let id = world.sim.deliveries_to(reader.digits())[0].id.clone();
+    let just = seen.just_sent.clone().expect("the message just sent is on screen");
+    assert!(just.id.ends_with(&id), "{} is the bubble's id of {id}", just.id);
+    assert_eq!(just.ack, Ack::Read);
+    assert_eq!(seen.messages, [just.clone()]);
+
+    // and for a recipient who turned read receipts off the wait runs out at delivered.
+    let started = Instant::now();
+    driver.send(&private, "Your order shipped").unwrap();
+    let seen = driver.receipts(Duration::from_millis(1500)).unwrap();
+    assert_eq!(seen.just_sent.map(|m| m.ack), Some(Ack::Delivered));
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+
+    // Given a message not read while its chat was open,
+    world.sim.set_read_after(None);
+    driver.send(&reader, "It arrives tomorrow").unwrap();
+    let seen = driver.receipts(Duration::ZERO).unwrap();
+    let second = seen.just_sent.unwrap();
+    assert!(second.ack < Ack::Read, "{second:?}");
+    // when the recipient reads it later and the chat is looked at again,
+    world.sim.read_chat(reader.digits()).unwrap();
+    let later = driver.chat_receipts(&reader).unwrap();
+    // then both messages show read, and none is taken for one just sent from this look.
+    assert_eq!(later.just_sent, None);
+    let acks: Vec<(String, Ack)> = later.messages.into_iter().map(|m| (m.id, m.ack)).collect();
+    assert_eq!(acks, [(just.id, Ack::Read), (second.id, Ack::Read)]);
+    // A number not on WhatsApp shows nothing.
+    world.sim.mark_not_on_whatsapp(phone(13).digits()).unwrap();
+    assert_eq!(driver.chat_receipts(&phone(13)).unwrap(), Default::default());
 }
 
 #[test]

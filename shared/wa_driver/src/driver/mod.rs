@@ -17,8 +17,11 @@ use crate::screen::Screen;
 use crate::script;
 
 mod page;
+mod receipts;
 mod send;
 mod session;
+
+pub use receipts::{Ack, ChatReceipts, SeenMessage};
 
 /// How often "Use here" is clicked again while a take-over has not taken.
 const TAKE_OVER_RETRY: Duration = Duration::from_secs(2);
