@@ -40,12 +40,17 @@ pub async fn walk(api: &Api, campaign: &str, status: Option<&str>, page_size: u3
 
 fn line(item: &MessageItem) -> String {
     format!(
-        "{:>6}  {:<9}  {:<16}  {:<26}  attempts {}  {}",
+        "{:>6}  {:<9}  {:<16}  {:<26}  attempts {}  {:<9}  {}",
         item.row,
         item.status.as_str(),
         item.phone,
         item.code.map_or("-", |c| c.as_str()),
         item.attempts,
+        match (&item.read_at, &item.delivered_at) {
+            (Some(_), _) => "read",
+            (None, Some(_)) => "delivered",
+            (None, None) => "-",
+        },
         item.sent_at.as_deref().or(item.updated_at.as_deref()).unwrap_or("")
     )
 }

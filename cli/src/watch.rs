@@ -31,8 +31,18 @@ pub struct WatchArgs {
 pub fn line(s: &CampaignStatusBody) -> String {
     let c = &s.counts;
     format!(
-        "{} [{}] {}%  sent {}  failed {}  paused {}  queued {}  sending {}  of {}",
-        s.campaign_id, s.status, s.percent, c.sent, c.failed, c.paused, c.queued, c.sending, c.total
+        "{} [{}] {}%  sent {} (delivered {}, read {})  failed {}  paused {}  queued {}  sending {}  of {}",
+        s.campaign_id,
+        s.status,
+        s.percent,
+        c.sent,
+        c.delivered,
+        c.read,
+        c.failed,
+        c.paused,
+        c.queued,
+        c.sending,
+        c.total
     )
 }
 

@@ -142,7 +142,7 @@ function campaignPage() {
     text("notice", "The session did not log in; an older backup did and the campaign went on from it.");
     const counts = $("counts").tBodies[0];
     counts.replaceChildren();
-    for (const k of ["queued", "sending", "sent", "failed", "paused", "cancelled", "total"]) {
+    for (const k of ["queued", "sending", "sent", "delivered", "read", "failed", "paused", "cancelled", "total"]) {
       counts.appendChild(row([k, c[k]]));
     }
     return c.failed;

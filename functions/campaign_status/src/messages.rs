@@ -115,6 +115,8 @@ pub fn item(e: &MessageEntry) -> MessageItem {
         attempts: r.attempts,
         updated_at: e.updated_at.clone(),
         sent_at: e.sent_at.clone(),
+        delivered_at: e.delivered_at.clone(),
+        read_at: e.read_at.clone(),
     }
 }
 

@@ -10,8 +10,8 @@
 //!
 //! Columns: `row`, `phone`, one per template variable (in order of first use), `status`, `code`,
 //! `reason`, `attempts`, `updated_at`, `sent_at`, `delivered_at`, `read_at`. A variable named like
-//! one of the other columns is headed `var:{name}`. `delivered_at` and `read_at` are empty while
-//! no receipt is recorded for the row.
+//! one of the other columns is headed `var:{name}`. `delivered_at` and `read_at` are empty until
+//! that receipt is seen for the row.
 //!
 //! A cell a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a
 //! carriage return) is written with a leading `'`; a phone in E.164 (`+` and digits) is written
@@ -72,8 +72,8 @@ impl Columns {
             Cow::Owned(r.attempts.to_string()),
             text(entry.updated_at.as_deref()),
             text(entry.sent_at.as_deref()),
-            Cow::Borrowed(""),
-            Cow::Borrowed(""),
+            text(entry.delivered_at.as_deref()),
+            text(entry.read_at.as_deref()),
         ]);
         cells
     }

@@ -7,10 +7,9 @@ use crate::Deps;
 use crate::browser::Browser;
 use crate::deadline::Deadline;
 use crate::delivery::{self, CampaignInfo, Disposition, Done, wait_until};
-use crate::pacing::pace;
 use crate::relaunch::Relaunch;
-use crate::session;
 use crate::tally::Tally;
+use crate::{pacing, receipts, session};
 use campaign_store::{LeaseGrant, PauseReason, Transition};
 use domain::{
     AccountId, CampaignId, CampaignStatus, ErrorCode, QueuedMessage, SessionHealth, Template, rfc3339,
@@ -160,7 +159,15 @@ async fn with_browser(
         browser = delivered.browser;
         if delivered.disposition == Disposition::Ack(Done::Sent) {
             tally.send_ms += sending_started.elapsed().as_millis();
-            pace(deps.config.pace).await;
+            // The pause between messages begins by watching the receipts of this one.
+            let gap = pacing::gap(deps.config.pace);
+            let looking = Instant::now();
+            if delivered.just_sent {
+                let (b, recorded) = receipts::look(deps, browser, m, gap.min(deps.config.receipt_wait)).await;
+                browser = b;
+                tally.receipts += recorded;
+            }
+            pacing::rest_of(gap, looking.elapsed()).await;
         }
         // FIFO: once a record goes back, the later ones of the group must not overtake it.
         let given_back = delivered.disposition.gives_back();

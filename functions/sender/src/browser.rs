@@ -2,7 +2,7 @@
 //! synchronous; the sender calls it on blocking threads), and its adapter on the WhatsApp Web
 //! driver. Unit tests of the batch logic use a scripted fake; end-to-end tests use real Chromium.
 
-use domain::{ErrorCode, PhoneNumber};
+use domain::{ErrorCode, PhoneNumber, Receipt, WaMessageId};
 use std::path::Path;
 use time::OffsetDateTime;
 
@@ -44,6 +44,25 @@ pub enum Earlier {
     Absent,
 }
 
+/// One outgoing message a chat shows, by WhatsApp's id of it, and its furthest receipt (none
+/// while it shows the clock or one check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// WhatsApp's id of the message.
+    pub id: WaMessageId,
+    /// Delivered or read, if it shows either.
+    pub receipt: Option<Receipt>,
+}
+
+/// What the open chat shows of sent messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChatReceipts {
+    /// The message sent last, while its chat is the open one.
+    pub just_sent: Option<Seen>,
+    /// The chat's newest outgoing messages, oldest first (the one just sent among them).
+    pub messages: Vec<Seen>,
+}
+
 /// One live browser on one restored profile.
 pub trait Browser: Send {
     /// Opens WhatsApp Web and classifies the session.
@@ -58,6 +77,9 @@ pub trait Browser: Send {
         text: &str,
         since: Option<OffsetDateTime>,
     ) -> Result<Earlier, String>;
+    /// The receipts the open chat shows, after waiting up to `wait` for the message just sent to
+    /// show it was read.
+    fn receipts(&mut self, wait: std::time::Duration) -> Result<ChatReceipts, String>;
     /// How many times this browser loaded the whole app (each load also rewrites WhatsApp Web's
     /// keys): its first load and every chat that could not be opened in place.
     fn full_loads(&self) -> u32;
@@ -135,6 +157,14 @@ impl Browser for ChromiumBrowser {
         }
     }
 
+    fn receipts(&mut self, wait: std::time::Duration) -> Result<ChatReceipts, String> {
+        let shown = self.driver.receipts(wait).map_err(|e| format!("{}: {e}", e.code()))?;
+        Ok(ChatReceipts {
+            just_sent: shown.just_sent.and_then(seen),
+            messages: shown.messages.into_iter().filter_map(seen).collect(),
+        })
+    }
+
     fn full_loads(&self) -> u32 {
         self.driver.full_loads()
     }
@@ -142,6 +172,16 @@ impl Browser for ChromiumBrowser {
     fn close(self: Box<Self>) -> Result<(), String> {
         self.driver.close().map_err(|e| format!("{}: {e}", e.code()))
     }
+}
+
+/// A message as the driver saw it, when its id is one a key can hold.
+fn seen(message: wa_driver::SeenMessage) -> Option<Seen> {
+    let receipt = match message.ack {
+        wa_driver::Ack::Read => Some(Receipt::Read),
+        wa_driver::Ack::Delivered => Some(Receipt::Delivered),
+        wa_driver::Ack::Sent | wa_driver::Ack::Pending => None,
+    };
+    Some(Seen { id: WaMessageId::parse(&message.id).ok()?, receipt })
 }
 
 /// Stands in for a browser whose thread died or that could not be relaunched: every call fails,
@@ -161,6 +201,9 @@ impl Browser for GoneBrowser {
         _: &str,
         _: Option<OffsetDateTime>,
     ) -> Result<Earlier, String> {
+        Err("browser gone".into())
+    }
+    fn receipts(&mut self, _: std::time::Duration) -> Result<ChatReceipts, String> {
         Err("browser gone".into())
     }
     fn full_loads(&self) -> u32 {

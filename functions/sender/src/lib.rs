@@ -14,6 +14,8 @@
 //! - [`account`]: one account's run — preflight, the browser lease, the session, close and backup.
 //! - [`delivery`]: one message — send slot, claim, check or send, settle — with a typed
 //!   [`Disposition`].
+//! - [`receipts`]: after a send, the message's delivered and read receipts (and those of the
+//!   chat's earlier messages), watched within the pause between messages.
 //! - [`relaunch`], [`deadline`], [`pacing`], [`tally`]: the one relaunch a batch may spend, the
 //!   invocation deadline on the injected clock, the pause between messages, the metric line.
 //! - [`browser`], [`session`], [`crash`]: the browser port and its Chromium adapter, opening a
@@ -26,6 +28,7 @@ pub mod crash;
 pub mod deadline;
 pub mod delivery;
 pub mod pacing;
+pub mod receipts;
 pub mod relaunch;
 pub mod session;
 pub mod tally;
@@ -59,6 +62,8 @@ pub struct Config {
     pub max_fallback: usize,
     /// Random pause between two messages, lower and upper bound.
     pub pace: (Duration, Duration),
+    /// The longest wait, within that pause, for a message just sent to show it was read.
+    pub receipt_wait: Duration,
     /// Time kept free at the end of an invocation to close the browser and back up.
     pub deadline_reserve: Duration,
     /// Sends allowed per account per hour and per day.
@@ -76,7 +81,7 @@ pub struct Config {
 impl Config {
     /// Reads `TABLE_NAME`, `QUEUE_URL`, `RETRY_DELAY_SECONDS` (30), `CLAIM_LEASE_SECONDS` (120),
     /// `MAX_SEND_ATTEMPTS` (3), `MAX_BACKUP_FALLBACK` (3), `PACE_MIN_MS` (2000), `PACE_MAX_MS`
-    /// (6000), `DEADLINE_RESERVE_SECONDS` (25), `CAP_PER_HOUR` and `CAP_PER_DAY` (0 or unset: no
+    /// (6000), `RECEIPT_WAIT_MS` (6000, within the pause), `DEADLINE_RESERVE_SECONDS` (25), `CAP_PER_HOUR` and `CAP_PER_DAY` (0 or unset: no
     /// cap), `BACKUP_MIN_INTERVAL_SECONDS` (0: after every batch),
     /// `TAKE_OVER_CONFLICT` (false) and `MAX_RECEIVE_COUNT` (5, the queue's redrive setting).
     pub fn from_env() -> Result<Self, platform::ConfigError> {
@@ -90,6 +95,7 @@ impl Config {
             max_attempts: platform::optional("MAX_SEND_ATTEMPTS", 3u32)?,
             max_fallback: platform::optional("MAX_BACKUP_FALLBACK", 3usize)?,
             pace: (min, max.max(min)),
+            receipt_wait: Duration::from_millis(platform::optional("RECEIPT_WAIT_MS", 6000u64)?),
             deadline_reserve: platform::seconds("DEADLINE_RESERVE_SECONDS", 25)?,
             caps: SendCaps::from_limits(
                 platform::optional("CAP_PER_HOUR", 0u32)?,

@@ -36,6 +36,8 @@ pub struct Tally {
     pub launch_ms: u128,
     /// Sending, from the claim to the recorded SENT.
     pub send_ms: u128,
+    /// Receipts recorded (delivered or read), of messages just sent and earlier ones.
+    pub receipts: u32,
 }
 
 fn ms(v: u128) -> u64 {
@@ -58,6 +60,7 @@ impl Tally {
             restored_from_backup = self.restored_from_backup,
             session_expired = self.session_expired,
             full_loads = self.full_loads,
+            receipts = self.receipts,
             open_ms = ms(self.open_ms),
             restore_ms = ms(self.restore_ms),
             launch_ms = ms(self.launch_ms),
@@ -79,6 +82,7 @@ impl Tally {
             count("relaunched", self.relaunched),
             count("restored_from_backup", self.restored_from_backup),
             count("session_expired", self.session_expired),
+            count("receipts", self.receipts),
             Metric { name: "open_ms", value: ms(self.open_ms) as f64, unit: Unit::Milliseconds },
         ];
         if self.sent > 0 {

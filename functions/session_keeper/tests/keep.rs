@@ -51,6 +51,9 @@ impl Browser for FakeBrowser {
     ) -> Result<Earlier, String> {
         panic!("the keeper never checks a chat")
     }
+    fn receipts(&mut self, _: std::time::Duration) -> Result<sender::browser::ChatReceipts, String> {
+        panic!("the keeper never sends, so it never awaits a receipt")
+    }
     fn full_loads(&self) -> u32 {
         1
     }

@@ -37,4 +37,10 @@ pub struct MessageItem {
     pub updated_at: Option<String>,
     /// When WhatsApp took it, RFC 3339.
     pub sent_at: Option<String>,
+    /// When it was seen delivered to the recipient's phone, RFC 3339.
+    #[serde(default)]
+    pub delivered_at: Option<String>,
+    /// When it was seen read, RFC 3339.
+    #[serde(default)]
+    pub read_at: Option<String>,
 }

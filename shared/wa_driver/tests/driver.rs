@@ -142,7 +142,7 @@ fn receipts_follow_a_sent_message_to_read_and_a_later_look_at_the_chat_sees_olde
     let just = seen.just_sent.clone().expect("the message just sent is on screen");
     assert!(just.id.ends_with(&id), "{} is the bubble's id of {id}", just.id);
     assert_eq!(just.ack, Ack::Read);
-    assert_eq!(seen.messages, [just.clone()]);
+    assert_eq!(seen.messages, std::slice::from_ref(&just));
 
     // and for a recipient who turned read receipts off the wait runs out at delivered.
     let started = Instant::now();

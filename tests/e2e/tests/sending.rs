@@ -357,3 +357,64 @@ async fn an_account_at_its_hourly_cap_keeps_the_rest_queued_for_the_next_hour_in
     assert_eq!(counts.len(), 2, "{counts:?}");
     assert!(counts.values().all(|&c| c == 1), "{counts:?}");
 }
+
+/// The rows of campaign `id` (at most 1,000).
+async fn rows(stack: &Stack, id: &str) -> Vec<Value> {
+    let page =
+        test_support::get_json(format!("{}/campaigns/{id}/messages?limit=1000", stack.http_base_url)).await;
+    page["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn receipts_move_messages_to_delivered_and_read_and_a_late_or_repeated_one_never_moves_one_back() {
+    let _serial = serial().await;
+    let w = world();
+    // A paced sender: the pause between messages is where it watches receipts.
+    let stack =
+        variant(w, "wacamp-receipts", &["SenderTimeoutSeconds=120", "PaceMinMs=1500", "PaceMaxMs=1500"]);
+    let account = account();
+    link_new_generation_in(w, &stack, &account).await;
+    let people = numbered(350_000, 4);
+    let digits = |i: usize| people[i]["phone"].as_str().unwrap().trim_start_matches('+').to_owned();
+
+    // Given recipients who read what reaches them at once, the last of whom turned read receipts off,
+    w.sim.set_read_after(Some(Duration::ZERO));
+    w.sim.set_read_receipts(&digits(3), false).unwrap();
+    // when a campaign goes to them,
+    let first = start(&stack, &account, people.clone()).await;
+    let status = wait_status(&stack, &first, "the campaign sent, its receipts seen", |s| {
+        s["status"] == "COMPLETED" && s["counts"]["delivered"] == 4 && s["counts"]["read"] == 3
+    })
+    .await;
+    // then three rows are read and the fourth delivered only, as the counters say.
+    assert_eq!(status["counts"]["sent"], 4, "{status}");
+    let before = rows(&stack, &first).await;
+    for (i, row) in before.iter().enumerate() {
+        assert!(row["delivered_at"].is_string(), "{row}");
+        assert_eq!(row["read_at"].is_string(), i < 3, "{row}");
+    }
+
+    // Given the fourth recipient reads the chat later with read receipts on again, and the first
+    // one's message shows delivered again (a receipt late or out of order),
+    w.sim.set_read_receipts(&digits(3), true).unwrap();
+    assert_eq!(w.sim.read_chat(&digits(3)).unwrap(), 1);
+    let first_message = w.sim.deliveries_to(&digits(0))[0].id.clone();
+    w.sim.show_ack(&first_message, wa_sim::Ack::Delivered).unwrap();
+    // when the next campaign sends to both of them (a later visit to their chats),
+    let next = start(&stack, &account, vec![people[3].clone(), people[0].clone()]).await;
+    wait_status(&stack, &next, "the next campaign to complete", |s| s["status"] == "COMPLETED").await;
+    // then the earlier campaign's fourth row is read now, and the first keeps its read.
+    let status = wait_status(&stack, &first, "the later read recorded", |s| s["counts"]["read"] == 4).await;
+    assert_eq!(
+        (status["counts"]["delivered"].as_u64(), status["counts"]["sent"].as_u64()),
+        (Some(4), Some(4))
+    );
+    let after = rows(&stack, &first).await;
+    assert!(after[3]["read_at"].is_string(), "{}", after[3]);
+    assert_eq!(after[0]["read_at"], before[0]["read_at"], "a late receipt moved nothing");
+    assert_eq!(after[0]["delivered_at"], before[0]["delivered_at"]);
+    // And every message went out once.
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.values().copied().collect::<Vec<_>>(), [2, 1, 1, 2], "{counts:?}");
+    w.sim.set_read_after(None);
+}

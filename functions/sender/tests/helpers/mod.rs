@@ -9,10 +9,12 @@ use campaign_store::{
     AccountGate, CampaignStore, InMemoryAccountGate, InMemoryCampaignStore, LeaseGrant, NewCampaign,
     NewMessage, SendCaps,
 };
-use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, QueuedMessage, Template};
+use domain::{
+    AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, QueuedMessage, Receipt, Template, WaMessageId,
+};
 use lambda_runtime::LambdaEvent;
 use message_queue::InMemoryMessageQueue;
-use sender::browser::{Browser, Check, Earlier, Launcher, SendOutcome};
+use sender::browser::{Browser, ChatReceipts, Check, Earlier, Launcher, Seen, SendOutcome};
 use sender::{Config, Deps, handle};
 use session_store::{GenerationState, InMemoryProfileStore, ProfileStore, StoreConfig};
 use std::collections::VecDeque;
@@ -31,6 +33,12 @@ pub struct Script {
     pub delivered: Vec<(String, String)>,
     /// Messages a chat shows with the clock (not out yet), as (phone, text).
     pub pending: Vec<(String, String)>,
+    /// The receipt a message sent shows while its chat is open (none: one check).
+    pub receipt_on_send: Option<Receipt>,
+    /// Earlier messages every chat shows, with their receipts (a later look at a chat).
+    pub shown: Vec<Seen>,
+    /// Waits the sender asked for after its sends.
+    pub receipt_waits: Vec<Duration>,
     /// Outcomes to play for the next sends (then `Sent`).
     pub next: VecDeque<SendOutcome>,
     /// Browsers launched.
@@ -52,6 +60,13 @@ pub struct FakeLauncher(pub Arc<Mutex<Script>>);
 struct FakeBrowser {
     ready: bool,
     script: Arc<Mutex<Script>>,
+    /// The id of the message sent last, while its chat is open.
+    last_sent: Option<WaMessageId>,
+}
+
+/// The WhatsApp id the fake gives the `n`-th message delivered.
+pub fn wa_id(n: usize) -> WaMessageId {
+    WaMessageId::parse(&format!("true_fake@c.us_{n:04}")).unwrap()
 }
 
 impl Launcher for FakeLauncher {
@@ -72,7 +87,7 @@ impl Launcher for FakeLauncher {
         let lease = s.gate.as_ref().and_then(|g| g.lease_of(&shop()));
         s.leases_seen.push(lease);
         drop(s);
-        Ok(Box::new(FakeBrowser { ready: marker == "good", script: self.0.clone() }))
+        Ok(Box::new(FakeBrowser { ready: marker == "good", script: self.0.clone(), last_sent: None }))
     }
 }
 
@@ -96,8 +111,10 @@ impl Browser for FakeBrowser {
             assert_eq!(taken.unwrap(), LeaseGrant::Acquired);
         }
         let outcome = s.next.pop_front().unwrap_or(SendOutcome::Sent);
+        self.last_sent = None;
         if matches!(outcome, SendOutcome::Sent | SendOutcome::Uncertain(ErrorCode::SendTimeout)) {
             s.delivered.push((phone.e164().to_owned(), text.to_owned()));
+            self.last_sent = Some(wa_id(s.delivered.len() - 1));
         }
         outcome
     }
@@ -107,6 +124,7 @@ impl Browser for FakeBrowser {
         text: &str,
         _since: Option<OffsetDateTime>,
     ) -> Result<Earlier, String> {
+        self.last_sent = None;
         let s = self.script.lock().unwrap();
         if s.delivered.iter().any(|(p, t)| p == phone.e164() && t == text) {
             Ok(Earlier::Delivered)
@@ -115,6 +133,13 @@ impl Browser for FakeBrowser {
         } else {
             Ok(Earlier::Absent)
         }
+    }
+    fn receipts(&mut self, wait: Duration) -> Result<ChatReceipts, String> {
+        let mut s = self.script.lock().unwrap();
+        s.receipt_waits.push(wait);
+        let just_sent = self.last_sent.clone().map(|id| Seen { id, receipt: s.receipt_on_send });
+        let messages = s.shown.iter().cloned().chain(just_sent.clone()).collect();
+        Ok(ChatReceipts { just_sent, messages })
     }
     fn full_loads(&self) -> u32 {
         1
@@ -153,6 +178,7 @@ pub fn world() -> World {
             max_attempts: 3,
             max_fallback: 3,
             pace: (Duration::ZERO, Duration::ZERO),
+            receipt_wait: Duration::from_secs(6),
             deadline_reserve: Duration::ZERO,
             caps: SendCaps::default(),
             backup_every: Duration::ZERO,
