@@ -162,8 +162,9 @@ async fn with_browser(
             // The pause between messages begins by watching the receipts of this one.
             let gap = pacing::gap(deps.config.pace);
             let looking = Instant::now();
-            if delivered.just_sent {
-                let (b, recorded) = receipts::look(deps, browser, m, gap.min(deps.config.receipt_wait)).await;
+            if let Some(phone) = &delivered.sent_to {
+                let (b, recorded) =
+                    receipts::look(deps, browser, m, phone, gap.min(deps.config.receipt_wait)).await;
                 browser = b;
                 tally.receipts += recorded;
             }

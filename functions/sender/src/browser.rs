@@ -80,6 +80,9 @@ pub trait Browser: Send {
     /// The receipts the open chat shows, after waiting up to `wait` for the message just sent to
     /// show it was read.
     fn receipts(&mut self, wait: std::time::Duration) -> Result<ChatReceipts, String>;
+    /// Opens the chat with `phone` and reads what it shows of sent messages (a later look; a
+    /// number not on WhatsApp shows none).
+    fn chat_receipts(&mut self, phone: &PhoneNumber) -> Result<ChatReceipts, String>;
     /// How many times this browser loaded the whole app (each load also rewrites WhatsApp Web's
     /// keys): its first load and every chat that could not be opened in place.
     fn full_loads(&self) -> u32;
@@ -159,10 +162,12 @@ impl Browser for ChromiumBrowser {
 
     fn receipts(&mut self, wait: std::time::Duration) -> Result<ChatReceipts, String> {
         let shown = self.driver.receipts(wait).map_err(|e| format!("{}: {e}", e.code()))?;
-        Ok(ChatReceipts {
-            just_sent: shown.just_sent.and_then(seen),
-            messages: shown.messages.into_iter().filter_map(seen).collect(),
-        })
+        Ok(chat(shown))
+    }
+
+    fn chat_receipts(&mut self, phone: &PhoneNumber) -> Result<ChatReceipts, String> {
+        let shown = self.driver.chat_receipts(phone).map_err(|e| format!("{}: {e}", e.code()))?;
+        Ok(chat(shown))
     }
 
     fn full_loads(&self) -> u32 {
@@ -171,6 +176,14 @@ impl Browser for ChromiumBrowser {
 
     fn close(self: Box<Self>) -> Result<(), String> {
         self.driver.close().map_err(|e| format!("{}: {e}", e.code()))
+    }
+}
+
+/// A chat's receipts as the driver read them.
+fn chat(shown: wa_driver::ChatReceipts) -> ChatReceipts {
+    ChatReceipts {
+        just_sent: shown.just_sent.and_then(seen),
+        messages: shown.messages.into_iter().filter_map(seen).collect(),
     }
 }
 
@@ -204,6 +217,9 @@ impl Browser for GoneBrowser {
         Err("browser gone".into())
     }
     fn receipts(&mut self, _: std::time::Duration) -> Result<ChatReceipts, String> {
+        Err("browser gone".into())
+    }
+    fn chat_receipts(&mut self, _: &PhoneNumber) -> Result<ChatReceipts, String> {
         Err("browser gone".into())
     }
     fn full_loads(&self) -> u32 {

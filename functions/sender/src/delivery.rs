@@ -95,18 +95,18 @@ pub struct Delivered {
     /// Set when the session stopped being usable mid-send (the page logged out, was taken
     /// elsewhere, banned): the profile must not be backed up as a working one.
     pub session_stopped: Option<ErrorCode>,
-    /// The message went out in this delivery and its chat is still open (not found from an
-    /// earlier attempt): its receipts can be watched.
-    pub just_sent: bool,
+    /// The recipient (E.164) when the message went out in this delivery and its chat is still
+    /// open (not found from an earlier attempt): its receipts can be watched.
+    pub sent_to: Option<String>,
 }
 
 impl Delivered {
     fn new(browser: Box<dyn Browser>, disposition: Disposition) -> Self {
-        Self { browser, disposition, stop: None, session_stopped: None, just_sent: false }
+        Self { browser, disposition, stop: None, session_stopped: None, sent_to: None }
     }
 
     fn stopping(browser: Box<dyn Browser>, disposition: Disposition, why: String) -> Self {
-        Self { browser, disposition, stop: Some(why), session_stopped: None, just_sent: false }
+        Self { browser, disposition, stop: Some(why), session_stopped: None, sent_to: None }
     }
 }
 
@@ -295,7 +295,7 @@ pub async fn deliver(
                 tally.sent += 1;
                 let written = finish(Finish::Sent).await;
                 crash::hit(crash::RECORDED, m, row.attempts);
-                Delivered { just_sent: true, ..settle(written, browser, Done::Sent) }
+                Delivered { sent_to: Some(phone.e164().to_owned()), ..settle(written, browser, Done::Sent) }
             }
             SendOutcome::NotOnWhatsapp => {
                 tally.failed += 1;

@@ -7,8 +7,8 @@
 //! receipt that cannot be read or written now is seen again on a later visit.
 
 use crate::Deps;
-use crate::browser::{Browser, ChatReceipts, GoneBrowser};
-use campaign_store::{SentLink, Transition};
+use crate::browser::{Browser, ChatReceipts, GoneBrowser, Seen};
+use campaign_store::{CampaignStore, SentLink, Transition};
 use domain::{QueuedMessage, Receipt, rfc3339};
 use std::time::Duration;
 
@@ -16,12 +16,14 @@ use std::time::Duration;
 /// recorded (the table expires the link).
 pub const LINK_KEPT: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// Watches the chat of `m`, just sent, for up to `wait` and records its receipts and those of
-/// the chat's earlier messages. Answers the browser and how many receipts were recorded.
+/// Watches the chat of `m`, just sent to `phone` (E.164), for up to `wait` and records its
+/// receipts and those of the chat's earlier messages. Answers the browser and how many receipts
+/// were recorded.
 pub async fn look(
     deps: &Deps,
     browser: Box<dyn Browser>,
     m: &QueuedMessage,
+    phone: &str,
     wait: Duration,
 ) -> (Box<dyn Browser>, u32) {
     let read = tokio::task::spawn_blocking(move || {
@@ -41,12 +43,12 @@ pub async fn look(
             return (Box::new(GoneBrowser), 0);
         }
     };
-    (browser, record(deps, m, &shown).await)
+    (browser, record(deps, m, phone, &shown).await)
 }
 
 /// Links the message just sent to its row and records every receipt `shown` says more of than
 /// is recorded. Store failures are logged and left for a later visit.
-async fn record(deps: &Deps, m: &QueuedMessage, shown: &ChatReceipts) -> u32 {
+async fn record(deps: &Deps, m: &QueuedMessage, phone: &str, shown: &ChatReceipts) -> u32 {
     let at = rfc3339(deps.clock.now());
     let mut recorded = 0;
     let mut just_sent = None;
@@ -56,13 +58,15 @@ async fn record(deps: &Deps, m: &QueuedMessage, shown: &ChatReceipts) -> u32 {
             wa_id: seen.id.clone(),
             campaign: m.campaign_id.clone(),
             seq: m.seq,
+            phone: phone.to_owned(),
+            sent_at: deps.clock.unix(),
             receipt: None,
         };
         let expires = deps.clock.unix() + i64::try_from(LINK_KEPT.as_secs()).unwrap_or(i64::MAX);
         match deps.store.link_sent(&link, expires).await {
             Ok(()) => {
                 if let Some(receipt) = seen.receipt {
-                    recorded += write(deps, &link, receipt, &at).await;
+                    recorded += write(deps.store.as_ref(), &link, receipt, &at).await;
                 }
             }
             Err(e) => {
@@ -71,21 +75,14 @@ async fn record(deps: &Deps, m: &QueuedMessage, shown: &ChatReceipts) -> u32 {
         }
         just_sent = Some(&seen.id);
     }
-    let earlier: Vec<_> =
-        shown.messages.iter().filter(|s| s.receipt.is_some() && Some(&s.id) != just_sent).collect();
+    let earlier: Vec<Seen> =
+        shown.messages.iter().filter(|s| s.receipt.is_some() && Some(&s.id) != just_sent).cloned().collect();
     if earlier.is_empty() {
         return recorded;
     }
     let ids: Vec<_> = earlier.iter().map(|s| s.id.clone()).collect();
     match deps.store.sent_links(&m.account, &ids).await {
-        Ok(links) => {
-            for link in links {
-                let shown = earlier.iter().find(|s| s.id == link.wa_id).and_then(|s| s.receipt);
-                if let Some(receipt) = shown.filter(|r| r.advances(link.receipt)) {
-                    recorded += write(deps, &link, receipt, &at).await;
-                }
-            }
-        }
+        Ok(links) => recorded += record_shown(deps.store.as_ref(), &links, &earlier, &at).await,
         Err(e) => {
             tracing::warn!(account = %m.account, error = %e, "could not look up earlier messages of the chat")
         }
@@ -93,9 +90,23 @@ async fn record(deps: &Deps, m: &QueuedMessage, shown: &ChatReceipts) -> u32 {
     recorded
 }
 
+/// Records, at `at`, every receipt a chat `shown` of a message linked in `links` that says more
+/// than the link has recorded: how many moved a row. Messages that are not wacamp's (no link)
+/// are left alone.
+pub async fn record_shown(store: &dyn CampaignStore, links: &[SentLink], shown: &[Seen], at: &str) -> u32 {
+    let mut recorded = 0;
+    for link in links {
+        let seen = shown.iter().find(|s| s.id == link.wa_id).and_then(|s| s.receipt);
+        if let Some(receipt) = seen.filter(|r| r.advances(link.receipt)) {
+            recorded += write(store, link, receipt, at).await;
+        }
+    }
+    recorded
+}
+
 /// Records one receipt: 1 when it moved the row.
-async fn write(deps: &Deps, link: &SentLink, receipt: Receipt, at: &str) -> u32 {
-    match deps.store.record_receipt(link, receipt, at).await {
+async fn write(store: &dyn CampaignStore, link: &SentLink, receipt: Receipt, at: &str) -> u32 {
+    match store.record_receipt(link, receipt, at).await {
         Ok(Transition::Applied) => {
             tracing::debug!(campaign = %link.campaign, seq = %link.seq, %receipt, "receipt recorded");
             1

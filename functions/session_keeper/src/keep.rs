@@ -128,6 +128,11 @@ async fn under_lease(
             Err(NotOpened::Transient(why)) => return Kept::Unknown { why },
         };
     let session::Opened { browser, profile, from_backup, .. } = opened;
+    // Logged in anyway: the chats of recent messages show receipts the sender did not see.
+    let (browser, receipts) = crate::sweep::sweep(deps, browser, account).await;
+    if receipts > 0 {
+        tracing::info!(%account, receipts, "receipts recorded from recent chats");
+    }
     let closed = tokio::task::spawn_blocking(move || browser.close()).await;
     let stored = match closed {
         Ok(Ok(())) => match deps.gate.renew_browser(account, holder, until).await {

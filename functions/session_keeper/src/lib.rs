@@ -2,11 +2,13 @@
 //! `wacamp session keep --account A`), it keeps every linked account's WhatsApp Web session
 //! from going stale before a campaign needs it: for each account whose browser lease is free it
 //! restores and checks the session and stores a fresh generation ([`keep`]), alerts on sessions
-//! that stopped working ([`alert`]), and writes one metric line per account and one log line per
+//! that stopped working ([`alert`]), looks at the chats of recent messages for receipts the
+//! sender did not see ([`sweep`]), and writes one metric line per account and one log line per
 //! run. It never runs a browser beside a sender: both take the account's browser lease.
 
 pub mod alert;
 pub mod keep;
+pub mod sweep;
 
 pub use keep::Kept;
 

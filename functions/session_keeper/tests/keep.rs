@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use campaign_store::{AccountGate, CampaignStore, InMemoryAccountGate, InMemoryCampaignStore, PauseReason};
 use domain::{AccountId, CampaignStatus, ErrorCode, ManualClock, PhoneNumber, SessionHealth};
 use message_queue::InMemoryMessageQueue;
-use sender::browser::{Browser, Check, Earlier, Launcher, SendOutcome};
+use sender::browser::{Browser, Check, Earlier, Launcher, Seen, SendOutcome};
 use session_keeper::alert::{Alert, Alerts};
 use session_keeper::{Deps, Kept, Scope};
 use session_store::{GenerationState, InMemoryProfileStore, ProfileStore, SessionPointers, StoreConfig};
@@ -22,6 +22,10 @@ use time::OffsetDateTime;
 struct Script {
     checks: VecDeque<Check>,
     launches: u32,
+    /// What every chat shows of sent messages.
+    shown: Vec<Seen>,
+    /// The chats looked at, in order.
+    chats_opened: Vec<String>,
 }
 
 struct FakeLauncher(Arc<Mutex<Script>>);
@@ -30,11 +34,11 @@ impl Launcher for FakeLauncher {
     fn launch(&self, _profile_dir: &Path) -> Result<Box<dyn Browser>, String> {
         let mut s = self.0.lock().unwrap();
         s.launches += 1;
-        Ok(Box::new(FakeBrowser(s.checks.pop_front().unwrap_or(Check::Ready))))
+        Ok(Box::new(FakeBrowser(s.checks.pop_front().unwrap_or(Check::Ready), self.0.clone())))
     }
 }
 
-struct FakeBrowser(Check);
+struct FakeBrowser(Check, Arc<Mutex<Script>>);
 
 impl Browser for FakeBrowser {
     fn check(&mut self) -> Check {
@@ -53,6 +57,11 @@ impl Browser for FakeBrowser {
     }
     fn receipts(&mut self, _: std::time::Duration) -> Result<sender::browser::ChatReceipts, String> {
         panic!("the keeper never sends, so it never awaits a receipt")
+    }
+    fn chat_receipts(&mut self, phone: &PhoneNumber) -> Result<sender::browser::ChatReceipts, String> {
+        let mut s = self.1.lock().unwrap();
+        s.chats_opened.push(phone.e164().to_owned());
+        Ok(sender::browser::ChatReceipts { just_sent: None, messages: s.shown.clone() })
     }
     fn full_loads(&self) -> u32 {
         1
@@ -303,4 +312,47 @@ fn an_event_names_one_account_or_none_and_a_bad_one_is_refused_with_the_field() 
         let error = session_keeper::scope(&bad).unwrap_err();
         assert!(error.starts_with("account:"), "{error}");
     }
+}
+
+#[tokio::test]
+async fn a_keep_records_the_receipts_recent_chats_show_and_leaves_read_and_old_messages_alone() {
+    let w = world();
+    w.linked(&shop()).await;
+    // Given three sent messages: one sent a minute ago, one a week ago, one already seen read,
+    let c = test_support::fixtures::campaign(3);
+    w.store.create_campaign(&c).await.unwrap();
+    let wa_id = |i: u32| domain::WaMessageId::parse(&format!("true_{i}@c.us_3EB0{i}")).unwrap();
+    for (i, sent_at) in [(0, NOW - 60), (1, NOW - 7 * 24 * 3600), (2, NOW - 60)] {
+        let lease = campaign_store::Lease { now: NOW, until: NOW + 60, at: "t".into() };
+        let campaign_store::Claim::Fresh(row) =
+            w.store.claim_message(&c.id, domain::MessageSeq(i), &lease).await.unwrap()
+        else {
+            panic!()
+        };
+        let sent = campaign_store::Finish::Sent;
+        w.store.finish_message(&c.id, domain::MessageSeq(i), row.attempts, &sent, "t").await.unwrap();
+        let link = campaign_store::SentLink {
+            account: shop(),
+            wa_id: wa_id(i),
+            campaign: c.id.clone(),
+            seq: domain::MessageSeq(i),
+            phone: format!("+4915112{i:06}"),
+            sent_at,
+            receipt: None,
+        };
+        w.store.link_sent(&link, NOW + 86_400).await.unwrap();
+        if i == 2 {
+            w.store.record_receipt(&link, domain::Receipt::Read, "t").await.unwrap();
+        }
+    }
+    // and every chat showing them read,
+    w.script.lock().unwrap().shown =
+        (0..3).map(|i| Seen { id: wa_id(i), receipt: Some(domain::Receipt::Read) }).collect();
+    // when the keeper keeps the session,
+    let kept = w.run().await;
+    assert!(matches!(&kept[..], [(_, Kept::Refreshed { .. })]), "{kept:?}");
+    // then only the recent unread message's chat was looked at, and that message is read now.
+    assert_eq!(w.script.lock().unwrap().chats_opened, ["+4915112000000"]);
+    let counts = w.store.campaign(&c.id).await.unwrap().unwrap().counts;
+    assert_eq!((counts.sent, counts.delivered, counts.read), (3, 2, 2));
 }

@@ -164,6 +164,14 @@ pub trait CampaignStore: Send + Sync {
         account: &AccountId,
         wa_ids: &[WaMessageId],
     ) -> Result<Vec<SentLink>, StoreError>;
+    /// Up to `max` links of `account`'s messages sent at or after Unix second `since` that are
+    /// not yet seen read (what a sweep of recent chats looks at), in no particular order.
+    async fn unread_links(
+        &self,
+        account: &AccountId,
+        since: i64,
+        max: usize,
+    ) -> Result<Vec<SentLink>, StoreError>;
     /// Records that the linked SENT message reached `receipt`, seen at `at`, with the campaign's
     /// `delivered` and `read` counters in the same write. Only ever forward: a read message
     /// counts as delivered too (at `at` when that was never seen), and a receipt at or behind

@@ -217,6 +217,10 @@ pub struct SentLink {
     pub campaign: CampaignId,
     /// Its row.
     pub seq: MessageSeq,
+    /// Its recipient, E.164 (whose chat to look at).
+    pub phone: String,
+    /// When it was sent, Unix seconds.
+    pub sent_at: i64,
     /// The furthest receipt recorded for it.
     pub receipt: Option<Receipt>,
 }

@@ -209,6 +209,8 @@ async fn receipts_seen_under_conflicts_lost_replies_and_twice_are_each_counted_o
             wa_id: wa_id(i),
             campaign: id.clone(),
             seq: MessageSeq(i),
+            phone: format!("+4915112{i:06}"),
+            sent_at: 1_000,
             receipt: None,
         };
         store.link_sent(&link, 4_000_000_000).await.unwrap();

@@ -35,6 +35,8 @@ fn link(id: &CampaignId, i: u32) -> SentLink {
         wa_id: wa_id(i),
         campaign: id.clone(),
         seq: MessageSeq(i),
+        phone: format!("+4915112{i:06}"),
+        sent_at: 1_000,
         receipt: None,
     }
 }

@@ -31,6 +31,8 @@ pub const STATUS_INDEX_SK: &str = "GSI1SK";
 
 const MESSAGE_PREFIX: &str = "MSG#";
 const GENERATION_PREFIX: &str = "GEN#";
+/// The sort-key prefix of a sent message's link to its row.
+pub const SENT_MESSAGE_PREFIX: &str = "WAMSG#";
 
 /// One item's primary key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -75,7 +77,7 @@ pub fn message(id: &CampaignId, seq: MessageSeq) -> Key {
 
 /// The item naming the row of the message WhatsApp knows as `wa_id`, sent from `account`.
 pub fn sent_message(account: &AccountId, wa_id: &WaMessageId) -> Key {
-    Key::new(account_partition(account), format!("WAMSG#{wa_id}"))
+    Key::new(account_partition(account), format!("{SENT_MESSAGE_PREFIX}{wa_id}"))
 }
 
 /// The row number of a message row's sort key, if it is one.

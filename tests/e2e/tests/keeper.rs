@@ -270,3 +270,31 @@ async fn with_keys_rewritten_on_every_load_a_refused_newest_key_is_survived_from
     assert_eq!(counts.len(), 6);
     assert!(counts.values().all(|&c| c == 1), "{counts:?}");
 }
+
+#[tokio::test]
+async fn the_keeper_records_receipts_that_came_after_the_sender_moved_on() {
+    let _serial = serial().await;
+    let w = world();
+    let account = account();
+    link_account(&w.sim, &w.stack, &account).await;
+    // Given a campaign sent without pacing (the sender saw no read while the chats were open),
+    let people = numbered(530_000, 3);
+    let id =
+        start_campaign(&w.stack, &account, people.clone()).await["campaign_id"].as_str().unwrap().to_owned();
+    let done = wait_status(&w.stack, &id, "the campaign to complete", |s| s["status"] == "COMPLETED").await;
+    assert_eq!(done["counts"]["read"], 0, "{done}");
+    // when the recipients read it afterwards and the keeper keeps the session,
+    for p in &people {
+        let digits = p["phone"].as_str().unwrap().trim_start_matches('+');
+        assert_eq!(w.sim.read_chat(digits).unwrap(), 1);
+    }
+    assert_eq!(keep(&w.stack, &account).await["outcome"], "REFRESHED");
+    // then its sweep of the recent chats recorded every read, and sent nothing.
+    let status = wait_status(&w.stack, &id, "the reads recorded", |s| s["counts"]["read"] == 3).await;
+    assert_eq!(
+        (status["counts"]["delivered"].as_u64(), status["counts"]["sent"].as_u64()),
+        (Some(3), Some(3))
+    );
+    let counts = delivered(&w.sim, &account);
+    assert!(counts.len() == 3 && counts.values().all(|&c| c == 1), "{counts:?}");
+}

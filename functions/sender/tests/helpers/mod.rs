@@ -141,6 +141,10 @@ impl Browser for FakeBrowser {
         let messages = s.shown.iter().cloned().chain(just_sent.clone()).collect();
         Ok(ChatReceipts { just_sent, messages })
     }
+    fn chat_receipts(&mut self, _: &PhoneNumber) -> Result<ChatReceipts, String> {
+        let s = self.script.lock().unwrap();
+        Ok(ChatReceipts { just_sent: None, messages: s.shown.clone() })
+    }
     fn full_loads(&self) -> u32 {
         1
     }

@@ -47,7 +47,7 @@ pub(super) fn link_from_item(account: &AccountId, item: &Item) -> Result<SentLin
     let f = Fields::of(item);
     let sk = f.string(keys::SK)?;
     let wa_id = sk
-        .strip_prefix("WAMSG#")
+        .strip_prefix(keys::SENT_MESSAGE_PREFIX)
         .and_then(|id| WaMessageId::parse(id).ok())
         .ok_or_else(|| f.malformed("sort key is not WAMSG#<id>"))?;
     let seq = u32::try_from(f.count("seq")?).map_err(|_| f.malformed("field 'seq' is not a row"))?;
@@ -56,6 +56,8 @@ pub(super) fn link_from_item(account: &AccountId, item: &Item) -> Result<SentLin
         wa_id,
         campaign: CampaignId::parse(f.string("campaign")?).map_err(|e| f.malformed(e.to_string()))?,
         seq: MessageSeq(seq),
+        phone: f.string("phone")?.to_owned(),
+        sent_at: f.number("sent_at")?,
         receipt: match f.opt_string("receipt") {
             None => None,
             Some(raw) => Some(

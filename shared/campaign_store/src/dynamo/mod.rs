@@ -134,6 +134,15 @@ impl CampaignStore for DynamoCampaignStore {
         self.links(account, wa_ids).await
     }
 
+    async fn unread_links(
+        &self,
+        account: &AccountId,
+        since: i64,
+        max: usize,
+    ) -> Result<Vec<SentLink>, StoreError> {
+        self.unread(account, since, max).await
+    }
+
     async fn record_receipt(
         &self,
         link: &SentLink,

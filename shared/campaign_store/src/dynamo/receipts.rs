@@ -12,12 +12,16 @@ use table_layout::keys;
 
 /// DynamoDB's limit on the keys of one `BatchGetItem`.
 const BATCH_GET: usize = 100;
+/// The most pages (1 MB each) a listing of unread links reads.
+const MAX_PAGES: usize = 8;
 
 impl DynamoCampaignStore {
     pub(super) async fn link(&self, link: &SentLink, expires_at: i64) -> Result<(), StoreError> {
         let mut item = key_item(&keys::sent_message(&link.account, &link.wa_id));
         item.insert("campaign".into(), s(link.campaign.as_str()));
         item.insert("seq".into(), n(link.seq.0));
+        item.insert("phone".into(), s(link.phone.as_str()));
+        item.insert("sent_at".into(), n(link.sent_at));
         item.insert("expires_at".into(), n(expires_at));
         let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
         super::retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
@@ -65,6 +69,41 @@ impl DynamoCampaignStore {
                     "{} sent-message links still unprocessed",
                     pending.len()
                 )));
+            }
+        }
+        Ok(found)
+    }
+
+    pub(super) async fn unread(
+        &self,
+        account: &AccountId,
+        since: i64,
+        max: usize,
+    ) -> Result<Vec<SentLink>, StoreError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :links)")
+            .filter_expression("sent_at >= :since AND (attribute_not_exists(receipt) OR receipt <> :read)")
+            .expression_attribute_values(":pk", s(keys::account_partition(account)))
+            .expression_attribute_values(":links", s(keys::SENT_MESSAGE_PREFIX))
+            .expression_attribute_values(":since", n(since))
+            .expression_attribute_values(":read", s(Receipt::Read.as_str()));
+        let mut found = Vec::new();
+        // Bounded: the filter reads every link of the account, so at most this many pages.
+        for _ in 0..MAX_PAGES {
+            let out = super::retry::call(|| query.clone().send()).await.map_err(StoreError::unavailable)?;
+            for item in out.items() {
+                if found.len() < max {
+                    found.push(link_from_item(account, item)?);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() && found.len() < max => {
+                    query = query.set_exclusive_start_key(Some(k))
+                }
+                _ => break,
             }
         }
         Ok(found)

@@ -286,10 +286,7 @@ impl CampaignStore for InMemoryCampaignStore {
     }
 
     async fn link_sent(&self, link: &SentLink, _expires_at: i64) -> Result<(), StoreError> {
-        self.lock().links.insert(
-            (link.account.clone(), link.wa_id.clone()),
-            (link.campaign.clone(), link.seq, link.receipt),
-        );
+        self.lock().links.insert((link.account.clone(), link.wa_id.clone()), link.clone());
         Ok(())
     }
 
@@ -301,16 +298,22 @@ impl CampaignStore for InMemoryCampaignStore {
         let m = self.lock();
         Ok(wa_ids
             .iter()
-            .filter_map(|wa_id| {
-                let (campaign, seq, receipt) = m.links.get(&(account.clone(), wa_id.clone()))?;
-                Some(SentLink {
-                    account: account.clone(),
-                    wa_id: wa_id.clone(),
-                    campaign: campaign.clone(),
-                    seq: *seq,
-                    receipt: *receipt,
-                })
-            })
+            .filter_map(|wa_id| m.links.get(&(account.clone(), wa_id.clone())).cloned())
+            .collect())
+    }
+
+    async fn unread_links(
+        &self,
+        account: &AccountId,
+        since: i64,
+        max: usize,
+    ) -> Result<Vec<SentLink>, StoreError> {
+        let m = self.lock();
+        Ok(m.links
+            .values()
+            .filter(|l| &l.account == account && l.sent_at >= since && l.receipt != Some(Receipt::Read))
+            .take(max)
+            .cloned()
             .collect())
     }
 
@@ -337,7 +340,7 @@ impl CampaignStore for InMemoryCampaignStore {
         }
         let furthest = if times.1.is_some() { Receipt::Read } else { Receipt::Delivered };
         if let Some(l) = m.links.get_mut(&(link.account.clone(), link.wa_id.clone())) {
-            l.2 = Some(furthest);
+            l.receipt = Some(furthest);
         }
         if let Some(c) = m.campaigns.get_mut(&link.campaign) {
             c.counts.delivered += u64::from(added.0);

@@ -2,9 +2,9 @@
 //! row and the campaign's counters together, refused when the row or the campaign moved.
 
 use crate::Transition;
-use crate::model::{CampaignView, Idempotency, IdempotencyClaim, MessageRow};
+use crate::model::{CampaignView, Idempotency, IdempotencyClaim, MessageRow, SentLink};
 use domain::lifecycle::{Move, campaign};
-use domain::{AccountId, CampaignId, CampaignStatus, ErrorCode, MessageSeq, Receipt, WaMessageId};
+use domain::{AccountId, CampaignId, CampaignStatus, ErrorCode, MessageSeq, WaMessageId};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Default)]
@@ -21,8 +21,8 @@ pub(super) struct Memory {
     pub(super) issuing: HashMap<CampaignId, i64>,
     /// Each row's receipt times: delivered, read.
     pub(super) receipts: HashMap<(CampaignId, MessageSeq), (Option<String>, Option<String>)>,
-    /// Sent messages' WhatsApp ids → their rows (campaign, row, furthest receipt).
-    pub(super) links: HashMap<(AccountId, WaMessageId), (CampaignId, MessageSeq, Option<Receipt>)>,
+    /// Sent messages' links to their rows, by account and WhatsApp id.
+    pub(super) links: HashMap<(AccountId, WaMessageId), SentLink>,
     /// Campaigns whose start handed the queueing of its rows from this one on to the reconciler.
     pub(super) handed_off: HashMap<CampaignId, MessageSeq>,
 }
