@@ -374,7 +374,7 @@ async fn receipts_move_messages_to_delivered_and_read_and_a_late_or_repeated_one
         variant(w, "wacamp-receipts", &["SenderTimeoutSeconds=120", "PaceMinMs=1500", "PaceMaxMs=1500"]);
     let account = account();
     link_new_generation_in(w, &stack, &account).await;
-    let people = numbered(350_000, 4);
+    let people = numbered(395_000, 4);
     let digits = |i: usize| people[i]["phone"].as_str().unwrap().trim_start_matches('+').to_owned();
 
     // Given recipients who read what reaches them at once, the last of whom turned read receipts off,
