@@ -44,7 +44,9 @@ async fn without_a_session_every_message_is_paused_with_the_setup_hint() {
     assert_eq!(view.reason, Some(ErrorCode::SessionExpired));
     assert_eq!(
         view.hint.as_deref(),
-        Some("Run `wacamp setup --account shop --force`, then `wacamp resume c-1`.")
+        Some(
+            "Run `wacamp setup --account shop --force`; campaign c-1 then resumes by itself (after `--no-resume`: `wacamp resume c-1`)."
+        )
     );
     assert_eq!(w.script.lock().unwrap().launches, 0, "no browser without a session");
 }

@@ -34,7 +34,9 @@ async fn losing_the_session_on_the_last_try_pauses_the_row_with_the_fixing_comma
     assert_eq!(view.status, CampaignStatus::Paused);
     assert_eq!(
         view.hint.as_deref(),
-        Some("Run `wacamp setup --account shop --force`, then `wacamp resume c-1`.")
+        Some(
+            "Run `wacamp setup --account shop --force`; campaign c-1 then resumes by itself (after `--no-resume`: `wacamp resume c-1`)."
+        )
     );
     // and the rest of the group is not sent with a session known lost.
     assert_eq!(given_back, vec!["r1".to_string()]);

@@ -62,7 +62,7 @@ catalogue! {
     /// No stored session generation logs in any more.
     SessionExpired = "SESSION_EXPIRED", 409, retryable: false,
         "The WhatsApp Web session expired and no stored backup logs in.",
-        "Run `wacamp setup --account {account} --force`, then `wacamp resume {campaign}`.";
+        "Run `wacamp setup --account {account} --force`; campaign {campaign} then resumes by itself (after `--no-resume`: `wacamp resume {campaign}`).";
     /// An older generation was restored after the current one stopped working (informational).
     SessionRestoredFromBackup = "SESSION_RESTORED_FROM_BACKUP", 200, retryable: false,
         "The current session stopped working; an older backup was restored and is now current.",
@@ -253,9 +253,12 @@ mod tests {
     }
 
     #[test]
-    fn expired_hint_names_the_setup_and_resume_commands() {
+    fn expired_hint_names_the_setup_command_and_the_resume_for_a_setup_that_does_not_resume() {
         let hint = ErrorCode::SessionExpired.hint_for("shop", "c-1");
-        assert_eq!(hint, "Run `wacamp setup --account shop --force`, then `wacamp resume c-1`.");
+        assert_eq!(
+            hint,
+            "Run `wacamp setup --account shop --force`; campaign c-1 then resumes by itself (after `--no-resume`: `wacamp resume c-1`)."
+        );
     }
 
     #[test]

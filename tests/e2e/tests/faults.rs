@@ -143,7 +143,9 @@ fn sweeping(
 }
 
 /// The rows of a campaign by status, read from the table directly.
-async fn rows(stack: &Stack, id: &str) -> Vec<(u32, MessageStatus, Option<String>)> {
+/// Every row of campaign `id` as the table holds it: row number, status, error code and the
+/// furthest receipt recorded.
+async fn rows(stack: &Stack, id: &str) -> Vec<(u32, MessageStatus, Option<String>, Option<domain::Receipt>)> {
     let ddb = aws_sdk_dynamodb::Client::new(&sdk_config().await);
     let campaign = domain::CampaignId::parse(id).unwrap();
     let mut out = Vec::new();
@@ -168,7 +170,12 @@ async fn rows(stack: &Stack, id: &str) -> Vec<(u32, MessageStatus, Option<String
             let seq = table_layout::keys::parse_message_sk(sk).unwrap().0;
             let status: MessageStatus = item["status"].as_s().unwrap().parse().unwrap();
             let code = item.get("error_code").and_then(|v| v.as_s().ok()).cloned();
-            out.push((seq, status, code));
+            let receipt = if item.contains_key("read_at") {
+                Some(domain::Receipt::Read)
+            } else {
+                item.contains_key("delivered_at").then_some(domain::Receipt::Delivered)
+            };
+            out.push((seq, status, code, receipt));
         }
         match page.last_evaluated_key {
             Some(k) if !k.is_empty() => start = Some(k),
@@ -205,10 +212,11 @@ async fn two_campaigns_under_every_aws_fault_with_crashes_a_relink_a_resume_and_
     let (a, b) = (account("a"), account("b"));
     link_account(sim, stack, &a).await;
     link_account(sim, stack, &b).await;
-    // Given AWS at its harshest, and two campaigns of two hundred,
+    // Given AWS at its harshest, and two campaigns of two hundred whose template holds choices
+    // (a retry that picked another alternative would not find its message and send it twice),
     proxy.reset_stats();
     proxy.set_plan(harsh());
-    let body = |account: &str, first: u32| json!({"name": "faults", "account": account, "template": "Hello #{{n}}", "recipients": recipients(first)});
+    let body = |account: &str, first: u32| json!({"name": "faults", "account": account, "template": "{Hello|Hi|Hey} #{{n}}", "recipients": recipients(first)});
     let key_a = format!("start-{a}");
     let key_b = format!("start-{b}");
     let id_a = call(stack, reqwest::Method::POST, "/campaigns", Some(body(&a, 0)), Some(&key_a)).await["campaign_id"].as_str().unwrap().to_owned();
@@ -275,7 +283,9 @@ async fn two_campaigns_under_every_aws_fault_with_crashes_a_relink_a_resume_and_
         let rows = rows(stack, id).await;
         assert_eq!(rows.len() as u32, PER_CAMPAIGN);
         let mut statuses = Vec::new();
-        for (seq, status, code) in rows {
+        let mut receipts = Vec::new();
+        for (seq, status, code, receipt) in rows {
+            receipts.push(receipt);
             assert!(
                 !matches!(status, MessageStatus::Queued | MessageStatus::Sending),
                 "row {seq} of {id} is still {status}"
@@ -295,7 +305,8 @@ async fn two_campaigns_under_every_aws_fault_with_crashes_a_relink_a_resume_and_
             *outcome.entry((id.clone(), status.as_str())).or_insert(0u32) += 1;
         }
         let view = status(stack, id).await;
-        let counted = Counters::of_rows(statuses);
+        let mut counted = Counters::of_rows(statuses);
+        receipts.into_iter().for_each(|r| counted.add_receipt(r));
         let stored: Counters = serde_json::from_value(view["counts"].clone()).unwrap();
         assert_eq!(stored, counted, "the counters of {id} equal its rows");
     }

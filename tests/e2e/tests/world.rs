@@ -121,7 +121,9 @@ async fn a_campaign_started_over_http_reaches_the_sender_and_pauses_without_a_se
     assert_eq!(status["counts"]["queued"], 0);
     assert_eq!(
         status["hint"].as_str().unwrap(),
-        format!("Run `wacamp setup --account {account} --force`, then `wacamp resume {id}`.")
+        format!(
+            "Run `wacamp setup --account {account} --force`; campaign {id} then resumes by itself (after `--no-resume`: `wacamp resume {id}`)."
+        )
     );
     let paused_at = status["updated_at"].as_str().unwrap().to_owned();
 
