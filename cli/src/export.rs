@@ -23,10 +23,13 @@ pub async fn export(
     let mut url = api.url(&path)?;
     let mut rows = 0u64;
     let mut first = true;
+    // The columns the first page's header names: every row of every page has as many.
+    let mut width = None;
     // A campaign holds at most 10,000 rows: more pages than that means the API loops.
     for _ in 0..=10_000 {
         let (body, link) = api.get_page(url.clone()).await?;
-        rows += records(&body, first).with_context(|| format!("the page at {url} is not CSV"))?;
+        rows += records(&body, first, &mut width)
+            .with_context(|| format!("the page at {url} is not the report's CSV"))?;
         out.write_all(&body).context("writing the report")?;
         out.flush().context("writing the report")?;
         match link.as_deref().and_then(next_target) {
@@ -38,13 +41,20 @@ pub async fn export(
     bail!("the API kept naming a next page after 10,000 pages")
 }
 
-/// The rows in one page (its header line, when it has one, not counted).
-fn records(page: &[u8], header: bool) -> Result<u64> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(header).flexible(false).from_reader(page);
+/// The rows in one page (its header line, when it has one, not counted), each checked to have
+/// `width` columns; the first line read sets `width` when it is not known yet.
+fn records(page: &[u8], header: bool, width: &mut Option<usize>) -> Result<u64> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(page);
     let mut n = 0;
-    for record in reader.records() {
-        record?;
-        n += 1;
+    for (line, record) in reader.records().enumerate() {
+        let record = record?;
+        let expected = *width.get_or_insert(record.len());
+        if record.len() != expected {
+            bail!("record {} has {} columns, the report {expected}", line + 1, record.len());
+        }
+        if !(header && line == 0) {
+            n += 1;
+        }
     }
     Ok(n)
 }
@@ -79,9 +89,19 @@ mod tests {
 
     #[test]
     fn a_pages_rows_are_counted_without_its_header_and_with_quoted_line_breaks() {
+        let mut width = None;
         let page = b"row,name\r\n1,\"two\r\nlines\"\r\n2,b\r\n";
-        assert_eq!(records(page, true).unwrap(), 2);
-        assert_eq!(records(b"3,c\r\n", false).unwrap(), 1);
-        assert!(records(b"1,a\r\n2\r\n", false).is_err(), "a short row is not the report");
+        assert_eq!(records(page, true, &mut width).unwrap(), 2);
+        assert_eq!(width, Some(2));
+        assert_eq!(records(b"3,c\r\n", false, &mut width).unwrap(), 1);
+        assert!(records(b"1,a\r\n2\r\n", false, &mut width).is_err(), "a short row is not the report");
+    }
+
+    #[test]
+    fn a_later_page_with_other_columns_than_the_header_is_refused() {
+        let mut width = None;
+        assert_eq!(records(b"row,name\r\n1,a\r\n", true, &mut width).unwrap(), 1);
+        let error = records(b"2,b,extra\r\n", false, &mut width).unwrap_err();
+        assert_eq!(error.to_string(), "record 1 has 3 columns, the report 2");
     }
 }

@@ -99,8 +99,9 @@ pub fn render(columns: &Columns, header: bool, entries: &[MessageEntry]) -> Resu
         out.write_record(columns.cells(entry).iter().map(|c| c.as_ref()))?;
     }
     let bytes = out.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
-    // Every cell was a `str`, so the bytes are UTF-8.
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    // Every cell was a `str`, so the bytes are UTF-8; were they not, that is an error, not a
+    // report with replacement characters in it.
+    String::from_utf8(bytes).map_err(|e| csv::Error::from(std::io::Error::other(e)))
 }
 
 /// The `Link` target of the page after `last`, relative to the page being served.
