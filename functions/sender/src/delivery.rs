@@ -180,7 +180,8 @@ pub async fn deliver(
         let at = lease.at.clone();
         async move { deps.store.finish_message(&m.campaign_id, m.seq, row.attempts, &f, &at).await }
     };
-    let text = match campaign.template.as_ref().map(|t| t.render(&row.vars)) {
+    // The same text on every attempt of the row: a choice picks from the campaign and the row.
+    let text = match campaign.template.as_ref().map(|t| t.render_for(&row.vars, &m.campaign_id, m.seq)) {
         Some(Ok(text)) => text,
         _ => {
             tally.failed += 1;

@@ -115,6 +115,31 @@ async fn an_unconfirmed_send_is_verified_in_the_chat_before_any_second_send() {
 }
 
 #[tokio::test]
+async fn a_message_with_choices_is_checked_in_the_chat_with_the_text_it_was_sent_with_and_never_sent_again() {
+    let w = world();
+    w.generation("good").await;
+    let template = "{Hi|Hello|Hey|Good day} {{name}}, {see you|bye}";
+    let id = w.campaign_with(2, template).await;
+    // Given the first send goes out without an ack,
+    w.script.lock().unwrap().next.push_back(SendOutcome::Uncertain(ErrorCode::SendTimeout));
+    assert_eq!(w.run(records(&id, 2)).await, vec!["r0".to_string(), "r1".to_string()]);
+    // when its claim lapses and the record comes back,
+    *w.now.lock().unwrap() += 61;
+    assert!(w.run(records(&id, 2)).await.is_empty());
+    // then the chat check looked for the same alternatives and found them: nothing went twice,
+    // and each row got the text its campaign and row pick.
+    let t = domain::Template::parse(template).unwrap();
+    let expected: Vec<String> = (0..2)
+        .map(|i| {
+            let vars = [("name".to_string(), format!("R{i}"))].into();
+            t.render_for(&vars, &id, MessageSeq(i)).unwrap()
+        })
+        .collect();
+    let texts: Vec<String> = w.delivered().into_iter().map(|(_, text)| text).collect();
+    assert_eq!(texts, expected);
+}
+
+#[tokio::test]
 async fn a_number_not_on_whatsapp_fails_with_its_code_and_the_rest_is_sent() {
     let w = world();
     w.generation("good").await;

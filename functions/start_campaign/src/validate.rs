@@ -41,7 +41,7 @@ fn check_recipient(row: usize, r: &crate::RecipientRequest, template: &Template)
             return Err(bad(format!("vars.{name}: longer than {MAX_VARIABLE_VALUE} characters")));
         }
     }
-    if let Ok(text) = template.render(&r.vars)
+    if let Ok(text) = template.render_longest(&r.vars)
         && text.chars().count() > MAX_MESSAGE_CHARS
     {
         return Err(bad(format!(

@@ -301,6 +301,38 @@ async fn requests_that_would_break_aws_limits_are_refused_at_the_door_naming_the
 }
 
 #[tokio::test]
+async fn a_template_with_an_empty_alternative_is_refused_naming_the_template_and_choices_count_at_their_longest()
+ {
+    let (deps, store, queue) = deps();
+    let body = |template: String, name: &str| {
+        serde_json::json!({
+            "name": "variants", "account": "shop", "template": template,
+            "recipients": [{ "phone": "+4915112345678", "vars": { "name": name } }],
+        })
+        .to_string()
+    };
+    let resp = handle(&deps, event("POST", "/campaigns", &body("{Hi||Hello} {{name}}".into(), "Ana"), &[]))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        body_json(resp.body())["message"],
+        "template: template has an empty alternative in the choice at character 0"
+    );
+    // A message fits only when it fits with the longest alternative of each choice.
+    let template = format!("{{Hi|{}}} {{{{name}}}}", "z".repeat(3_500));
+    let resp =
+        handle(&deps, event("POST", "/campaigns", &body(template, &"w".repeat(1_000)), &[])).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        body_json(resp.body())["message"],
+        "recipients[0]: the message is 4501 characters; the limit is 4096"
+    );
+    assert!(queue.queued.lock().unwrap().is_empty(), "nothing was queued");
+    let _ = store;
+}
+
+#[tokio::test]
 async fn a_start_out_of_time_hands_its_rows_to_the_reconciler_which_queues_each_once_as_the_start_would() {
     use lambda_http::RequestExt;
     let (deps, store, queue) = deps();

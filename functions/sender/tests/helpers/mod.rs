@@ -222,6 +222,11 @@ pub fn shop() -> AccountId {
 impl World {
     /// Campaign `c-1` of account `shop` with `n` recipients.
     pub async fn campaign(&self, n: u32) -> CampaignId {
+        self.campaign_with(n, "Hi {{name}}").await
+    }
+
+    /// [`World::campaign`] with another template.
+    pub async fn campaign_with(&self, n: u32, template: &str) -> CampaignId {
         let id = CampaignId::parse("c-1").unwrap();
         let messages = (0..n)
             .map(|i| NewMessage {
@@ -235,7 +240,7 @@ impl World {
                 id: id.clone(),
                 name: "n".into(),
                 account: shop(),
-                template: Template::parse("Hi {{name}}").unwrap(),
+                template: Template::parse(template).unwrap(),
                 messages,
                 created_at: "2026-11-29T00:00:00Z".into(),
                 paused: None,
