@@ -73,6 +73,16 @@ async fn keep(stack: &Stack, account: &str) -> Value {
     outcome
 }
 
+/// Runs the keeper for `account` until it finds the account's browser free (a sender that just
+/// finished may still be closing its browser and backing up); returns that outcome.
+async fn keep_when_free(stack: &Stack, account: &str) -> Value {
+    eventually("the keeper to find the account's browser free", Duration::from_secs(60), || async {
+        let outcome = keep(stack, account).await;
+        (outcome["outcome"] != "BUSY").then_some(outcome)
+    })
+    .await
+}
+
 /// A queue subscribed to the stack's alert topic (raw delivery off: each body is SNS's envelope).
 async fn alert_queue(stack: &Stack) -> (aws_sdk_sqs::Client, String) {
     let config = test_support::sdk_config().await;
@@ -246,12 +256,7 @@ async fn with_keys_rewritten_on_every_load_a_refused_newest_key_is_survived_from
         .to_owned();
     wait_status(&w.stack, &first, "the first campaign to complete", |s| s["status"] == "COMPLETED").await;
     // (the sender may still be closing its browser and backing up: the keeper waits its turn)
-    let kept =
-        eventually("the keeper to find the account's browser free", Duration::from_secs(60), || async {
-            let outcome = keep(&w.stack, &account).await;
-            (outcome["outcome"] != "BUSY").then_some(outcome)
-        })
-        .await;
+    let kept = keep_when_free(&w.stack, &account).await;
     assert_eq!(kept["outcome"], "REFRESHED", "{kept}");
     // when WhatsApp refuses the newest key,
     let newest = w.sim.latest_generation(&account).unwrap();
@@ -289,12 +294,7 @@ async fn the_keeper_records_receipts_that_came_after_the_sender_moved_on() {
         assert_eq!(w.sim.read_chat(digits).unwrap(), 1);
     }
     // (the sender may still be closing its browser and backing up: the keeper waits its turn)
-    let kept =
-        eventually("the keeper to find the account's browser free", Duration::from_secs(60), || async {
-            let outcome = keep(&w.stack, &account).await;
-            (outcome["outcome"] != "BUSY").then_some(outcome)
-        })
-        .await;
+    let kept = keep_when_free(&w.stack, &account).await;
     assert_eq!(kept["outcome"], "REFRESHED", "{kept}");
     // then its sweep of the recent chats recorded every read, and sent nothing.
     let status = wait_status(&w.stack, &id, "the reads recorded", |s| s["counts"]["read"] == 3).await;
