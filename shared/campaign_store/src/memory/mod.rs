@@ -3,7 +3,7 @@
 //! for every transition and only carries out the move decided, so the two cannot diverge.
 //!
 //! One file holds the whole `CampaignStore` impl (one thin method per port method); the state
-//! and its one way of moving a row live in `state`.
+//! and its one way of moving a row live in `state`, the links and receipts in `receipts`.
 
 use crate::model::{
     CampaignPosition, CampaignView, Census, Idempotency, IdempotencyClaim, MessageEntry, MessageRow,
@@ -19,6 +19,7 @@ use domain::{
 };
 use std::sync::Mutex;
 
+mod receipts;
 mod state;
 
 use state::{Applied, Memory};
@@ -286,7 +287,7 @@ impl CampaignStore for InMemoryCampaignStore {
     }
 
     async fn link_sent(&self, link: &SentLink, _expires_at: i64) -> Result<(), StoreError> {
-        self.lock().links.insert((link.account.clone(), link.wa_id.clone()), link.clone());
+        self.lock().link(link);
         Ok(())
     }
 
@@ -295,11 +296,7 @@ impl CampaignStore for InMemoryCampaignStore {
         account: &AccountId,
         wa_ids: &[WaMessageId],
     ) -> Result<Vec<SentLink>, StoreError> {
-        let m = self.lock();
-        Ok(wa_ids
-            .iter()
-            .filter_map(|wa_id| m.links.get(&(account.clone(), wa_id.clone())).cloned())
-            .collect())
+        Ok(self.lock().links_of(account, wa_ids))
     }
 
     async fn unread_links(
@@ -308,13 +305,7 @@ impl CampaignStore for InMemoryCampaignStore {
         since: i64,
         max: usize,
     ) -> Result<Vec<SentLink>, StoreError> {
-        let m = self.lock();
-        Ok(m.links
-            .values()
-            .filter(|l| &l.account == account && l.sent_at >= since && l.receipt != Some(Receipt::Read))
-            .take(max)
-            .cloned()
-            .collect())
+        Ok(self.lock().unread(account, since, max))
     }
 
     async fn record_receipt(
@@ -323,31 +314,7 @@ impl CampaignStore for InMemoryCampaignStore {
         receipt: Receipt,
         at: &str,
     ) -> Result<Transition, StoreError> {
-        let mut m = self.lock();
-        let row = (link.campaign.clone(), link.seq);
-        if m.messages.get(&row).is_none_or(|r| r.status != MessageStatus::Sent) {
-            return Ok(Transition::NotApplicable);
-        }
-        let times = m.receipts.entry(row).or_default();
-        let mut added = (false, false);
-        if times.0.is_none() {
-            times.0 = Some(at.to_owned());
-            added.0 = true;
-        }
-        if receipt == Receipt::Read && times.1.is_none() {
-            times.1 = Some(at.to_owned());
-            added.1 = true;
-        }
-        let furthest = if times.1.is_some() { Receipt::Read } else { Receipt::Delivered };
-        if let Some(l) = m.links.get_mut(&(link.account.clone(), link.wa_id.clone())) {
-            l.receipt = Some(furthest);
-        }
-        if let Some(c) = m.campaigns.get_mut(&link.campaign) {
-            c.counts.delivered += u64::from(added.0);
-            c.counts.read += u64::from(added.1);
-            c.updated_at = at.to_owned();
-        }
-        Ok(if added.0 || added.1 { Transition::Applied } else { Transition::NotApplicable })
+        Ok(self.lock().receipt(link, receipt, at))
     }
 
     async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError> {
