@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV        := .venv
 LOCAL_AWS   ?= http://127.0.0.1:4566
 STACK       ?= wacamp-local
-FUNCTIONS   := -p start_campaign -p sender -p campaign_status -p reconciler -p session_keeper
+FUNCTIONS   := -p start_campaign -p sender -p campaign_status -p reconciler -p session_keeper -p webhook_events -p webhook_delivery
 export AWS_ENDPOINT_URL ?= $(LOCAL_AWS)
 export AWS_ACCESS_KEY_ID ?= test
 export AWS_SECRET_ACCESS_KEY ?= test
@@ -69,6 +69,7 @@ bench: local-up build ## benchmarks, each a ratio against its baseline in the sa
 	cargo bench -p campaign_store --bench moves --profile dev
 	cargo bench -p e2e --bench accounts --profile dev
 	cargo bench -p e2e --bench export --profile dev
+	cargo bench -p e2e --bench webhooks --profile dev
 	@echo
 	@cargo run -q -p measure --bin bench-table -- .local/bench.json
 

@@ -18,7 +18,10 @@ import zipfile
 import boto3
 import botocore.exceptions
 
-FUNCTIONS = ["start_campaign", "sender", "campaign_status", "reconciler", "session_keeper"]
+FUNCTIONS = [
+    "start_campaign", "sender", "campaign_status", "reconciler", "session_keeper",
+    "webhook_events", "webhook_delivery",
+]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -80,7 +80,7 @@ json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[
 watch() { local code=0; "$BIN/wacamp" status "$1" --watch --timeout 420 >&2 || code=$?; echo "$code"; }
 
 step "1. build the Lambda bootstrap binaries, the CLI and the WhatsApp Web simulator"
-cargo build -q -p start_campaign -p sender -p campaign_status -p session_keeper -p reconciler -p wacamp -p wa_sim
+cargo build -q -p start_campaign -p sender -p campaign_status -p session_keeper -p reconciler -p webhook_events -p webhook_delivery -p wacamp -p wa_sim
 mkdir -p .local
 "$BIN/wa_sim" --port "$SIM_PORT" --qr-rotation-ms 20000 --sync-ms 500 >.local/wa_sim.log 2>&1 &
 sim_pid=$!

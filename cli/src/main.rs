@@ -69,6 +69,10 @@ enum Command {
         /// Refuse the whole list when any number is invalid.
         #[arg(long)]
         strict: bool,
+        /// Post the campaign's events (sent, delivered, read, failed, paused, …) to this URL,
+        /// signed with the deployment's webhook secret (default: the deployment's webhook URL).
+        #[arg(long)]
+        webhook: Option<String>,
         /// The start's idempotency key (by default derived from everything sent, so the same
         /// command run again returns the campaign already started); a new value starts the same
         /// list again as a new campaign.
@@ -323,7 +327,7 @@ async fn main() -> Result<ExitCode> {
     let api = api::Api::new(base, &key)?;
     let json = cli.json;
     match &cli.command {
-        Command::Start { csv, account, template, name, region, strict, idempotency_key } => {
+        Command::Start { csv, account, template, name, region, strict, webhook, idempotency_key } => {
             let args = start::StartArgs {
                 csv: csv.clone(),
                 account: account.clone(),
@@ -331,6 +335,7 @@ async fn main() -> Result<ExitCode> {
                 name: name.clone(),
                 region: region.clone(),
                 strict: *strict,
+                webhook: webhook.clone(),
                 idempotency_key: idempotency_key.clone(),
             };
             start::run(&api, &args, json).await?;

@@ -1,7 +1,7 @@
 //! `wacamp start`: a campaign from a CSV, sent with an `Idempotency-Key` so that running the same
 //! command again (after a 5xx, a timeout, a lost connection) answers with the campaign already
 //! started instead of starting a second one. The key is derived from everything the command
-//! sends (account, template, name, region, strictness and the CSV's bytes) unless one is given,
+//! sends (account, template, name, region, strictness, webhook and the CSV's bytes) unless one is given,
 //! and printed; a different key starts the same list again as a new campaign.
 
 use crate::api::{Api, call, print_json};
@@ -25,6 +25,8 @@ pub struct StartArgs {
     pub region: Option<String>,
     /// Refuse the whole list when any number is invalid.
     pub strict: bool,
+    /// Where the campaign's events are posted.
+    pub webhook: Option<String>,
     /// The key to send instead of the derived one.
     pub idempotency_key: Option<String>,
 }
@@ -35,12 +37,14 @@ pub fn derived_key(args: &StartArgs, csv: &[u8]) -> String {
     let mut hash = Sha256::new();
     let region = args.region.as_deref().unwrap_or("");
     let strict: &[u8] = if args.strict { b"strict" } else { b"" };
+    let webhook = args.webhook.as_deref().unwrap_or("");
     for part in [
         args.account.as_bytes(),
         args.template.as_bytes(),
         args.name.as_bytes(),
         region.as_bytes(),
         strict,
+        webhook.as_bytes(),
         csv,
     ] {
         hash.update((part.len() as u64).to_be_bytes());
@@ -67,6 +71,7 @@ pub async fn run(api: &Api, args: &StartArgs, json: bool) -> Result<()> {
         template: args.template.clone(),
         default_region: args.region.clone(),
         strict: args.strict,
+        webhook_url: args.webhook.clone(),
         recipients,
     };
     let request = api.post_builder("/campaigns").header("idempotency-key", &key).json(&body);
@@ -121,6 +126,7 @@ mod tests {
             name: "spring".into(),
             region: Some("DE".into()),
             strict: false,
+            webhook: None,
             idempotency_key: None,
         }
     }
@@ -135,6 +141,10 @@ mod tests {
         assert_ne!(key, derived_key(&StartArgs { template: "Hello {{name}}".into(), ..args() }, csv));
         assert_ne!(key, derived_key(&StartArgs { account: "shop2".into(), ..args() }, csv));
         assert_ne!(key, derived_key(&StartArgs { strict: true, ..args() }, csv));
+        assert_ne!(
+            key,
+            derived_key(&StartArgs { webhook: Some("https://h.example/".into()), ..args() }, csv)
+        );
         // Parts cannot run together: "ab" + "c" is not "a" + "bc".
         assert_ne!(
             derived_key(&StartArgs { account: "ab".into(), template: "c".into(), ..args() }, csv),

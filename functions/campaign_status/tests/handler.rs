@@ -57,6 +57,7 @@ async fn create(store: &InMemoryCampaignStore, template: &str, messages: Vec<New
             messages,
             created_at: "2026-11-29T14:36:36Z".into(),
             paused: None,
+            webhook: None,
         })
         .await
         .unwrap();

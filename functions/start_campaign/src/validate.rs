@@ -4,7 +4,7 @@
 
 use crate::{ApiError, CampaignRequest};
 use campaign_store::{NewCampaign, NewMessage};
-use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, Template};
+use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, Template, WebhookUrl};
 
 /// The most recipients one request may carry (fits the 6 MB Lambda payload with room to spare).
 pub const MAX_RECIPIENTS: usize = 10_000;
@@ -67,6 +67,12 @@ pub fn validate(req: &CampaignRequest, id: CampaignId, now: String) -> Result<Ne
         PhoneNumber::parse("+4915112345678", Some(region))
             .map_err(|e| ApiError::bad_request(BadRequest, format!("default_region: {e}")))?;
     }
+    let webhook = req
+        .webhook_url
+        .as_deref()
+        .map(WebhookUrl::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(BadRequest, format!("webhook_url: {e}")))?;
     if req.recipients.is_empty() {
         return Err(ApiError::bad_request(BadRequest, "recipients: at least one recipient is required"));
     }
@@ -105,5 +111,14 @@ pub fn validate(req: &CampaignRequest, id: CampaignId, now: String) -> Result<Ne
             format!("invalid phone numbers (strict mode): {}", rows.join(", ")),
         ));
     }
-    Ok(NewCampaign { id, name: name.to_owned(), account, template, messages, created_at: now, paused: None })
+    Ok(NewCampaign {
+        id,
+        name: name.to_owned(),
+        account,
+        template,
+        messages,
+        created_at: now,
+        paused: None,
+        webhook,
+    })
 }

@@ -301,6 +301,38 @@ async fn requests_that_would_break_aws_limits_are_refused_at_the_door_naming_the
 }
 
 #[tokio::test]
+async fn a_webhook_url_is_kept_with_the_campaign_and_a_bad_one_is_refused_naming_it() {
+    let (deps, store, queue) = deps();
+    let body = |url: &str| {
+        serde_json::json!({
+            "name": "hooks", "account": "shop", "template": "hi", "webhook_url": url,
+            "recipients": [{ "phone": "+4915112345678" }],
+        })
+        .to_string()
+    };
+    for (url, message) in [
+        ("ftp://hooks.example.com/x", "webhook_url: must use https:// or http://, not ftp://"),
+        (
+            "https://me:pw@hooks.example.com/",
+            "webhook_url: must not carry a user name or password (sign requests with the webhook secret instead)",
+        ),
+        ("hooks.example.com/x", "webhook_url: is not an absolute URL: relative URL without a base"),
+    ] {
+        let resp = handle(&deps, event("POST", "/campaigns", &body(url), &[])).await.unwrap();
+        assert_eq!(resp.status(), 400, "{url}");
+        assert_eq!(body_json(resp.body())["message"], message);
+    }
+    assert!(queue.queued.lock().unwrap().is_empty(), "nothing was queued");
+    let resp = handle(&deps, event("POST", "/campaigns", &body("https://hooks.example.com/w?t=1"), &[]))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let id = domain::CampaignId::parse(body_json(resp.body())["campaign_id"].as_str().unwrap()).unwrap();
+    let view = store.campaign(&id).await.unwrap().unwrap();
+    assert_eq!(view.webhook_url.as_deref(), Some("https://hooks.example.com/w?t=1"));
+}
+
+#[tokio::test]
 async fn a_template_with_an_empty_alternative_is_refused_naming_the_template_and_choices_count_at_their_longest()
  {
     let (deps, store, queue) = deps();

@@ -20,6 +20,10 @@ pub struct CampaignRequest {
     /// Refuse the whole request when any phone is invalid.
     #[serde(default)]
     pub strict: bool,
+    /// Where the campaign's events are posted (absolute https:// or http:// URL); none uses
+    /// the deployment's default, if it has one.
+    #[serde(default)]
+    pub webhook_url: Option<String>,
     /// Who gets the message.
     pub recipients: Vec<RecipientRequest>,
 }

@@ -96,6 +96,7 @@ fn campaign(rows: u32) -> NewCampaign {
             .collect(),
         created_at: "2026-11-29T00:00:00Z".into(),
         paused: None,
+        webhook: None,
     }
 }
 

@@ -12,7 +12,7 @@ mod memory;
 mod model;
 
 pub use domain::lifecycle::message::Finish;
-pub use dynamo::DynamoCampaignStore;
+pub use dynamo::{DynamoCampaignStore, images};
 pub use gate::{AccountGate, DynamoAccountGate, InMemoryAccountGate, LeaseGrant, SendCaps, SlotGrant};
 pub use memory::InMemoryCampaignStore;
 pub use model::{

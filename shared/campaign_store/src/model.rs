@@ -4,7 +4,7 @@ use domain::lifecycle::campaign::Opening;
 use domain::lifecycle::{Move, RowState};
 use domain::{
     AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber,
-    Receipt, Template, Vars, WaMessageId,
+    Receipt, Template, Vars, WaMessageId, WebhookUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,8 @@ pub struct NewCampaign {
     /// Set when the account's session is known expired at creation: the sendable rows start
     /// PAUSED (not queued) and the campaign PAUSED with this reason, ready for a resume.
     pub paused: Option<PauseReason>,
+    /// Where its events are posted (none: the deployment's default, if any).
+    pub webhook: Option<WebhookUrl>,
 }
 
 /// One recipient of a new campaign.
@@ -81,6 +83,8 @@ pub struct CampaignView {
     pub notice: Option<ErrorCode>,
     /// The message template.
     pub template: String,
+    /// Where its events are posted, when the campaign names a URL.
+    pub webhook_url: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.

@@ -14,6 +14,7 @@ mod record;
 pub mod session_age;
 mod status;
 mod template;
+mod webhook_url;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, rfc3339, system_clock};
 pub use codes::ErrorCode;
@@ -25,3 +26,4 @@ pub use record::QueuedMessage;
 pub use session_age::Freshness;
 pub use status::{CampaignStatus, MessageStatus, SessionHealth, UnknownStatus};
 pub use template::{Template, TemplateError, Vars};
+pub use webhook_url::{MAX_WEBHOOK_URL, WebhookUrl, WebhookUrlError};

@@ -154,6 +154,7 @@ mod tests {
                 hint: None,
                 notice: None,
                 template: "t".into(),
+                webhook_url: None,
                 created_at: "2027-01-15T08:00:00Z".into(),
                 updated_at: "2027-01-15T08:00:00Z".into(),
             },

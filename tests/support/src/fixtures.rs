@@ -20,5 +20,6 @@ pub fn campaign(n: u32) -> NewCampaign {
             .collect(),
         created_at: "2026-12-01T00:00:00Z".into(),
         paused: None,
+        webhook: None,
     }
 }

@@ -13,6 +13,7 @@
 //! - [`lambda_sandbox`]: an OCI image run as Lambda runs it (read-only root, `/tmp` only), its memory measured.
 //! - [`runtime_api`]: Lambda's Runtime API, for a `bootstrap` run outside Lambda.
 //! - [`wait`]: waiting for a condition with a timeout (never a sleep as synchronisation).
+//! - [`webhooks`]: a webhook endpoint that records what it gets and fails when told.
 //! - [`world`]: a stack wired to its own simulator, and linking an account the way `wacamp setup` does.
 
 pub mod aws;
@@ -25,6 +26,7 @@ pub mod queue;
 pub mod runtime_api;
 pub mod stack;
 pub mod wait;
+pub mod webhooks;
 pub mod world;
 
 pub use aws::{endpoint, fresh_bucket, fresh_table, s3, sdk_config, sdk_config_at, unique};

@@ -41,6 +41,12 @@ pub struct Stack {
     pub session_keeper_function_name: String,
     /// The SNS topic of session alerts.
     pub alert_topic_arn: String,
+    /// The queue of webhook events waiting for delivery.
+    pub webhook_queue_url: String,
+    /// Where events no endpoint took wait.
+    pub webhook_dead_letter_queue_url: String,
+    /// The secret webhook requests are signed with.
+    pub webhook_secret_arn: String,
 }
 
 /// Deploys (creates or updates) `name` with the test-friendly parameters, once per test binary.

@@ -91,6 +91,18 @@ pub fn allowed_actions(function: &Function, usage: &CodeUsage) -> Result<BTreeSe
         allowed
             .extend(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"].map(String::from));
     }
+    // Lambda reads a stream event source with the function's role.
+    if !function.event_streams.is_empty() {
+        allowed.extend(
+            [
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ]
+            .map(String::from),
+        );
+    }
     if code.contains("s3:GetObject") {
         allowed.insert("s3:ListBucket".into());
     }

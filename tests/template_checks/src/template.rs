@@ -14,6 +14,8 @@ pub struct Function {
     pub package: String,
     /// The queues whose event source mapping invokes it (logical ids).
     pub event_queues: Vec<String>,
+    /// The table streams its `DynamoDB` events read (the stream's reference as written).
+    pub event_streams: Vec<String>,
     /// Every statement of its inline policies, including those behind a condition.
     pub statements: Vec<Statement>,
     /// Names of SAM policy templates or managed policies it uses (only inline statements are allowed).
@@ -62,6 +64,7 @@ fn function(id: &str, props: &Value) -> Result<Function, String> {
         }
     };
     let mut event_queues = Vec::new();
+    let mut event_streams = Vec::new();
     if let Some(events) = props.get("Events").and_then(Value::as_mapping) {
         for event in events.values() {
             if event.get("Type").and_then(Value::as_str) == Some("SQS") {
@@ -69,6 +72,11 @@ fn function(id: &str, props: &Value) -> Result<Function, String> {
                     event.get("Properties").and_then(|p| p.get("Queue")).map(text).unwrap_or_default();
                 let logical = queue.strip_prefix("GetAtt:").and_then(|q| q.strip_suffix(".Arn"));
                 event_queues.push(logical.unwrap_or(&queue).to_owned());
+            }
+            if event.get("Type").and_then(Value::as_str) == Some("DynamoDB") {
+                event_streams.push(
+                    event.get("Properties").and_then(|p| p.get("Stream")).map(text).unwrap_or_default(),
+                );
             }
         }
     }
@@ -89,7 +97,14 @@ fn function(id: &str, props: &Value) -> Result<Function, String> {
             }),
         }
     }
-    Ok(Function { logical_id: id.to_owned(), package, event_queues, statements, other_policies })
+    Ok(Function {
+        logical_id: id.to_owned(),
+        package,
+        event_queues,
+        event_streams,
+        statements,
+        other_policies,
+    })
 }
 
 /// A statement, or the statement behind `!If [cond, statement, !Ref AWS::NoValue]` (checked as

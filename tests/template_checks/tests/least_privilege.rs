@@ -41,7 +41,18 @@ fn every_function_of_the_template_is_checked() {
     let mut packages: Vec<_> = functions(&template).unwrap().into_iter().map(|f| f.package).collect();
     packages.sort();
     packages.dedup();
-    assert_eq!(packages, ["campaign_status", "reconciler", "sender", "session_keeper", "start_campaign"]);
+    assert_eq!(
+        packages,
+        [
+            "campaign_status",
+            "reconciler",
+            "sender",
+            "session_keeper",
+            "start_campaign",
+            "webhook_delivery",
+            "webhook_events"
+        ]
+    );
 }
 
 #[test]

@@ -244,6 +244,7 @@ impl World {
                 messages,
                 created_at: "2026-11-29T00:00:00Z".into(),
                 paused: None,
+                webhook: None,
             })
             .await
             .unwrap();

@@ -90,6 +90,7 @@ pub(super) fn view_from_item(id: &CampaignId, item: &Item) -> Result<CampaignVie
         hint: f.opt_string("hint").map(str::to_owned),
         notice: f.opt_string("notice").and_then(ErrorCode::from_wire),
         template: f.string("template")?.to_owned(),
+        webhook_url: f.opt_string("webhook_url").map(str::to_owned),
         created_at: f.string("created_at")?.to_owned(),
         updated_at: f.string("updated_at")?.to_owned(),
     })
@@ -128,6 +129,9 @@ pub(super) fn meta_item(c: &NewCampaign) -> Item {
             time::OffsetDateTime::parse(&c.created_at, &time::format_description::well_known::Rfc3339)
     {
         item.insert("issuing_since".into(), n(created.unix_timestamp()));
+    }
+    if let Some(url) = &c.webhook {
+        item.insert("webhook_url".into(), s(url.as_str()));
     }
     if let (Some(p), true) = (&c.paused, opening.paused_reason) {
         item.insert("reason".into(), s(p.code.as_str()));

@@ -16,6 +16,7 @@ mod account_listing;
 mod campaigns;
 mod codec;
 mod idempotency;
+pub mod images;
 mod listing;
 mod messages;
 mod moves;

@@ -103,6 +103,7 @@ impl CampaignStore for InMemoryCampaignStore {
                 hint: reason.map(|p| p.hint.clone()),
                 notice: None,
                 template: c.template.as_str().to_owned(),
+                webhook_url: c.webhook.as_ref().map(|u| u.as_str().to_owned()),
                 created_at: c.created_at.clone(),
                 updated_at: c.created_at.clone(),
             },

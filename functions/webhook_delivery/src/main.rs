@@ -1,0 +1,27 @@
+//! `webhook_delivery` Lambda: wiring only; the handler is in the library.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use webhook_delivery::config::{Config, read_secret};
+use webhook_delivery::deliver::{Deps, handle};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    platform::init_tracing();
+    let config = Config::from_env()?;
+    let aws = platform::aws_config().await;
+    let secret = read_secret(&aws_sdk_secretsmanager::Client::new(&aws), &config.secret_arn).await?;
+    let deps = Deps {
+        http: reqwest::Client::builder().timeout(config.timeout).build()?,
+        secret,
+        sqs: aws_sdk_sqs::Client::new(&aws),
+        queue_url: config.queue_url,
+        retry_base: config.retry_base,
+        clock: domain::system_clock(),
+    };
+    run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let deps = &deps;
+        async move { Ok::<_, Error>(handle(deps, event.payload).await) }
+    }))
+    .await
+}
