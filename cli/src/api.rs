@@ -54,6 +54,11 @@ impl Api {
         call(self.http.post(format!("{}{path}", self.base))).await
     }
 
+    /// The client, with the key, for the methods the helpers here do not cover.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// A request builder for `POST {base}{path}`, for calls with a body or headers.
     pub fn post_builder(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.post(format!("{}{path}", self.base))

@@ -109,7 +109,7 @@ fn print_accepted(accepted: &Accepted) {
     for bad in &accepted.invalid {
         println!("  row {}: {} ({})", bad.row, bad.phone, bad.code);
     }
-    if let Some(w) = &accepted.warning {
+    for w in accepted.warning.iter().chain(&accepted.notices) {
         println!("warning: {}\n  {}", w.message, w.hint);
     }
 }

@@ -40,9 +40,15 @@ async fn campaign(store: &InMemoryCampaignStore, valid: u32) {
             seq: MessageSeq(i),
             phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string()),
             vars: Default::default(),
+            opted_out: false,
         })
         .collect();
-    messages.push(NewMessage { seq: MessageSeq(valid), phone: Err("12".into()), vars: Default::default() });
+    messages.push(NewMessage {
+        seq: MessageSeq(valid),
+        phone: Err("12".into()),
+        vars: Default::default(),
+        opted_out: false,
+    });
     create(store, "Hi", messages).await;
 }
 
@@ -240,6 +246,7 @@ async fn named_campaign(store: &InMemoryCampaignStore, names: &[&str]) {
         seq: MessageSeq(i as u32),
         phone,
         vars: [("name".to_owned(), names.get(i).copied().unwrap_or("").to_owned())].into(),
+        opted_out: false,
     };
     let mut messages: Vec<NewMessage> = (0..names.len())
         .map(|i| row(i, PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string())))

@@ -197,6 +197,18 @@ pub async fn deliver(
         return settle(finish(Finish::Failed(ErrorCode::InvalidPhone)).await, browser, Done::Failed);
     };
     let mut ambiguous = ambiguous || look_only;
+    // The account's opt-out list, right before sending: a number that opted out after the
+    // campaign was accepted is never messaged. An earlier attempt that did go out is still
+    // found in the chat and recorded SENT.
+    let opted_out = match deps.store.opted_out(&m.account, &[phone.e164().to_owned()]).await {
+        Ok(listed) => !listed.is_empty(),
+        Err(e) => return Delivered::new(browser, Disposition::retry(e.to_string())),
+    };
+    if opted_out && !ambiguous {
+        tracing::info!(campaign = %m.campaign_id, seq = %m.seq, code = %ErrorCode::OptedOut, "the recipient opted out; not sent");
+        tally.failed += 1;
+        return settle(finish(Finish::Failed(ErrorCode::OptedOut)).await, browser, Done::Failed);
+    }
     // Only messages sent since this row was first claimed prove an earlier attempt.
     let since = row.claimed_at.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok());
     let mut browser = browser;
@@ -237,6 +249,11 @@ pub async fn deliver(
                 Ok((b, Ok(Earlier::Absent))) if verify_only => {
                     tracing::info!(campaign = %m.campaign_id, seq = %m.seq, "campaign cancelled; the earlier attempt did not go out and none follows");
                     return settle(finish(Finish::Released).await, b, Done::Cancelled);
+                }
+                Ok((b, Ok(Earlier::Absent))) if opted_out => {
+                    tracing::info!(campaign = %m.campaign_id, seq = %m.seq, code = %ErrorCode::OptedOut, "the earlier attempt did not go out and the recipient opted out; not sent");
+                    tally.failed += 1;
+                    return settle(finish(Finish::Failed(ErrorCode::OptedOut)).await, b, Done::Failed);
                 }
                 Ok((b, Ok(Earlier::Absent))) if look_only => {
                     tracing::warn!(campaign = %m.campaign_id, seq = %m.seq, tries = row.tries, code = %ErrorCode::BrowserCrashed, "no try left and the earlier ones did not go out");

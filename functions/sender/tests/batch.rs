@@ -152,6 +152,37 @@ async fn a_number_not_on_whatsapp_fails_with_its_code_and_the_rest_is_sent() {
 }
 
 #[tokio::test]
+async fn a_number_that_opted_out_after_acceptance_is_never_sent_unless_an_earlier_attempt_went_out() {
+    let w = world();
+    w.generation("good").await;
+    let id = w.campaign(3).await;
+    let on_list = |i: u32| domain::PhoneNumber::parse(&format!("+49151123456{i:02}"), None).unwrap();
+    // Row 0's first send goes out without an ack; then rows 0 and 1 opt out.
+    w.script.lock().unwrap().next.push_back(SendOutcome::Uncertain(ErrorCode::SendTimeout));
+    assert_eq!(w.run(records(&id, 3)).await.len(), 3);
+    for i in [0, 1] {
+        w.store.add_opt_out(&shop(), &on_list(i), "2026-11-29T00:00:00Z").await.unwrap();
+    }
+    *w.now.lock().unwrap() += 61;
+    assert!(w.run(records(&id, 3)).await.is_empty());
+    // Row 0 went out before the opt-out and is found in the chat: SENT, not sent again. Row 1
+    // never goes out; row 2 is sent.
+    let status = |seq| {
+        let store = w.store.clone();
+        let id = id.clone();
+        async move {
+            let row = store.message(&id, MessageSeq(seq)).await.unwrap().unwrap();
+            (row.status, row.error)
+        }
+    };
+    assert_eq!(status(0).await, (MessageStatus::Sent, None));
+    assert_eq!(status(1).await, (MessageStatus::Failed, Some(ErrorCode::OptedOut)));
+    assert_eq!(status(2).await.0, MessageStatus::Sent);
+    let to: Vec<String> = w.delivered().into_iter().map(|(phone, _)| phone).collect();
+    assert_eq!(to, ["+4915112345600", "+4915112345602"]);
+}
+
+#[tokio::test]
 async fn an_invocation_at_its_deadline_gives_every_unsent_record_back_untouched() {
     let w = world();
     w.generation("good").await;

@@ -10,6 +10,8 @@
 mod budget;
 mod cancel;
 mod idempotency;
+mod identical_text;
+mod opt_outs;
 mod request;
 mod resume;
 mod rows;
@@ -94,6 +96,10 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::co
         (&Method::POST, ["campaigns"]) => start::start(deps, &req).await,
         (&Method::POST, ["campaigns", id, "resume"]) => resume::resume(deps, id, &req).await,
         (&Method::POST, ["campaigns", id, "cancel"]) => cancel::cancel(deps, id).await,
+        (&Method::PUT, ["accounts", account, "opt-outs", phone]) => opt_outs::put(deps, account, phone).await,
+        (&Method::DELETE, ["accounts", account, "opt-outs", phone]) => {
+            opt_outs::delete(deps, account, phone).await
+        }
         _ => return Ok(http_api::routes::unrouted(req.method().as_str(), req.uri().path(), &segments)),
     };
     Ok(result.unwrap_or_else(ApiError::into_response))

@@ -31,6 +31,7 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
         .await
         .map_err(|e| ApiError::internal("session lookup", &e))?;
     let session_state = session.map(|s| s.state).unwrap_or(SessionHealth::Missing);
+    crate::opt_outs::mark(deps, &mut campaign).await?;
 
     let Some(key) = key else {
         pause_if_expired(&mut campaign, session_state, &now);
@@ -70,8 +71,11 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
             {
                 pause_if_expired(&mut campaign, SessionHealth::Expired, &now);
             }
-            let queued =
-                campaign.messages.iter().filter(|m| m.phone.is_ok() && campaign.paused.is_none()).count();
+            let queued = campaign
+                .messages
+                .iter()
+                .filter(|m| m.refusal().is_none() && campaign.paused.is_none())
+                .count();
             let queued = Queued { now: queued, handed_over: 0 };
             let mut resp = accepted(&campaign, session_state, queued, Some(view.status));
             resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -180,7 +184,7 @@ async fn create_and_queue(deps: &Deps, campaign: &NewCampaign, budget: Budget) -
     let records: Vec<QueuedMessage> = campaign
         .messages
         .iter()
-        .filter(|m| m.phone.is_ok())
+        .filter(|m| m.refusal().is_none())
         .map(|m| QueuedMessage::new(campaign.id.clone(), m.seq, campaign.account.clone(), 0))
         .collect();
     let mut queued = 0;
@@ -222,8 +226,15 @@ fn accepted(
     let invalid: Vec<InvalidRow> = campaign
         .messages
         .iter()
-        .filter_map(|m| m.phone.as_ref().err().map(|raw| (m.seq, raw)))
-        .map(|(seq, raw)| InvalidRow { row: seq.0, phone: raw.clone(), code: ErrorCode::InvalidPhone })
+        .filter_map(|m| m.refusal().map(|code| (m, code)))
+        .map(|(m, code)| InvalidRow {
+            row: m.seq.0,
+            phone: match &m.phone {
+                Ok(p) => p.e164().to_owned(),
+                Err(raw) => raw.clone(),
+            },
+            code,
+        })
         .collect();
     let opening = campaign.opening();
     let paused = opening.counts.paused;
@@ -239,6 +250,7 @@ fn accepted(
         session,
         replayed: replayed_status.is_some(),
         warning: None,
+        notices: crate::identical_text::check(campaign).into_iter().collect(),
     };
     if session != SessionHealth::Ready {
         let (message, hint) = match &campaign.paused {

@@ -102,7 +102,12 @@ pub fn validate(req: &CampaignRequest, id: CampaignId, now: String) -> Result<Ne
             invalid.push(row);
         }
         let seq = MessageSeq(u32::try_from(messages.len()).unwrap_or(u32::MAX));
-        messages.push(NewMessage { seq, phone: phone.map_err(|_| r.phone.clone()), vars: r.vars.clone() });
+        messages.push(NewMessage {
+            seq,
+            phone: phone.map_err(|_| r.phone.clone()),
+            vars: r.vars.clone(),
+            opted_out: false,
+        });
     }
     if req.strict && !invalid.is_empty() {
         let rows: Vec<String> = invalid.iter().map(|r| format!("recipients[{r}]")).collect();

@@ -301,6 +301,59 @@ async fn requests_that_would_break_aws_limits_are_refused_at_the_door_naming_the
 }
 
 #[tokio::test]
+async fn a_number_on_the_opt_out_list_is_refused_at_the_door_and_listed_and_off_the_list_it_is_queued() {
+    let (deps, store, queue) = deps();
+    let put = handle(&deps, event("PUT", "/accounts/shop/opt-outs/%2B4915112345678", "", &[])).await.unwrap();
+    assert_eq!(put.status(), 200);
+    assert_eq!(
+        body_json(put.body()),
+        serde_json::json!({"account": "shop", "phone": "+4915112345678", "opted_out": true})
+    );
+    let body = serde_json::json!({
+        "name": "spring", "account": "shop", "template": "hi",
+        "recipients": [{ "phone": "+49 151 12345678" }, { "phone": "+4915112345679" }],
+    })
+    .to_string();
+    let resp = handle(&deps, event("POST", "/campaigns", &body, &[])).await.unwrap();
+    assert_eq!(resp.status(), 202);
+    let accepted = body_json(resp.body());
+    assert_eq!(accepted["queued"], 1);
+    assert_eq!(
+        accepted["invalid"],
+        serde_json::json!([{"row": 0, "phone": "+4915112345678", "code": "OPTED_OUT"}])
+    );
+    let id = domain::CampaignId::parse(accepted["campaign_id"].as_str().unwrap()).unwrap();
+    let row = store.message(&id, domain::MessageSeq(0)).await.unwrap().unwrap();
+    assert_eq!((row.status, row.error), (domain::MessageStatus::Failed, Some(domain::ErrorCode::OptedOut)));
+    assert_eq!(store.campaign(&id).await.unwrap().unwrap().counts.failed, 1);
+    assert_eq!(queue.queued.lock().unwrap().len(), 1);
+
+    // Off the list (`+` as is), the next campaign queues the number; a second DELETE is a 404.
+    let delete =
+        handle(&deps, event("DELETE", "/accounts/shop/opt-outs/+4915112345678", "", &[])).await.unwrap();
+    assert_eq!(delete.status(), 200);
+    assert_eq!(body_json(delete.body())["opted_out"], false);
+    let again =
+        handle(&deps, event("DELETE", "/accounts/shop/opt-outs/+4915112345678", "", &[])).await.unwrap();
+    assert_eq!(again.status(), 404);
+    let resp = handle(&deps, event("POST", "/campaigns", &body, &[])).await.unwrap();
+    assert_eq!(body_json(resp.body())["queued"], 2);
+}
+
+#[tokio::test]
+async fn an_opt_out_of_a_number_that_is_not_one_is_refused_naming_the_phone() {
+    let (deps, _, _) = deps();
+    let resp = handle(&deps, event("PUT", "/accounts/shop/opt-outs/12", "", &[])).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body = body_json(resp.body());
+    assert_eq!(body["code"], "INVALID_PHONE");
+    assert!(body["message"].as_str().unwrap().starts_with("phone: "), "{body}");
+    let get = handle(&deps, event("GET", "/accounts/shop/opt-outs/%2B4915112345678", "", &[])).await.unwrap();
+    assert_eq!(get.status(), 405);
+    assert_eq!(get.headers()["allow"], "PUT, DELETE");
+}
+
+#[tokio::test]
 async fn a_webhook_url_is_kept_with_the_campaign_and_a_bad_one_is_refused_naming_it() {
     let (deps, store, queue) = deps();
     let body = |url: &str| {

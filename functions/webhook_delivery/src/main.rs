@@ -12,7 +12,12 @@ async fn main() -> Result<(), Error> {
     let aws = platform::aws_config().await;
     let secret = read_secret(&aws_sdk_secretsmanager::Client::new(&aws), &config.secret_arn).await?;
     let deps = Deps {
-        http: reqwest::Client::builder().timeout(config.timeout).build()?,
+        // A redirect is an answer like any other non-2xx: the event is tried again, never
+        // re-posted (or turned into a GET) somewhere the campaign did not name.
+        http: reqwest::Client::builder()
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?,
         secret,
         sqs: aws_sdk_sqs::Client::new(&aws),
         queue_url: config.queue_url,

@@ -8,12 +8,14 @@
 
 mod campaigns;
 mod messages;
+mod opt_outs;
 mod problem;
 mod session;
 mod start;
 
 pub use campaigns::{CampaignStatusBody, CampaignsPage, CancelResult, ResumeResult};
 pub use messages::{MessageItem, MessagesPage};
+pub use opt_outs::OptOutState;
 pub use problem::Problem;
 pub use session::{GenerationSummary, GenerationsSummary, SessionHealthBody};
 pub use start::{Accepted, CampaignRequest, InvalidRow, RecipientRequest};

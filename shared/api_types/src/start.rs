@@ -56,7 +56,8 @@ pub struct Accepted {
     pub handed_over: u64,
     /// Accepted paused (the session is known expired).
     pub paused: u64,
-    /// Rows refused for their number, recorded FAILED.
+    /// Rows refused for their number (INVALID_PHONE) or because it is on the account's opt-out
+    /// list (OPTED_OUT), recorded FAILED.
     pub invalid: Vec<InvalidRow>,
     /// The account's session as known at the start.
     pub session: SessionHealth,
@@ -65,6 +66,9 @@ pub struct Accepted {
     /// Present when the session is not ready.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<Problem>,
+    /// What the operator should know about the campaign itself (IDENTICAL_TEXT).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Problem>,
 }
 
 /// A row refused for its number.
@@ -74,6 +78,6 @@ pub struct InvalidRow {
     pub row: u32,
     /// The number as given.
     pub phone: String,
-    /// Why (INVALID_PHONE).
+    /// Why (INVALID_PHONE or OPTED_OUT).
     pub code: ErrorCode,
 }

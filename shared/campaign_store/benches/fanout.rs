@@ -92,6 +92,7 @@ fn campaign(rows: u32) -> NewCampaign {
                 phone: PhoneNumber::parse(&format!("+49151{:08}", 10_000_000 + i), None)
                     .map_err(|e| e.to_string()),
                 vars: [("name".to_owned(), format!("R{i}"))].into_iter().collect(),
+                opted_out: false,
             })
             .collect(),
         created_at: "2026-11-29T00:00:00Z".into(),

@@ -21,7 +21,10 @@ pub use model::{
 };
 
 use async_trait::async_trait;
-use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, QueuedMessage, Receipt, WaMessageId};
+use domain::{
+    AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, QueuedMessage, Receipt, WaMessageId,
+};
+use std::collections::BTreeSet;
 
 /// A failure of the campaign store, with the SDK error kept as the source.
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +185,15 @@ pub trait CampaignStore: Send + Sync {
         receipt: Receipt,
         at: &str,
     ) -> Result<Transition, StoreError>;
+    /// Puts `phone` on `account`'s opt-out list (it asked not to be contacted); already there
+    /// changes nothing but the time.
+    async fn add_opt_out(&self, account: &AccountId, phone: &PhoneNumber, at: &str)
+    -> Result<(), StoreError>;
+    /// Takes `phone` off the list; `false` when it was not on it.
+    async fn remove_opt_out(&self, account: &AccountId, phone: &PhoneNumber) -> Result<bool, StoreError>;
+    /// Those of `phones` (E.164) on `account`'s opt-out list, read consistently.
+    async fn opted_out(&self, account: &AccountId, phones: &[String])
+    -> Result<BTreeSet<String>, StoreError>;
     /// Notes something on the campaign that needed no action (e.g. a session restored from a backup).
     async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError>;
     /// Moves a RUNNING or PAUSED campaign to CANCELLED: from then on no row is claimed or

@@ -39,25 +39,37 @@ pub struct NewMessage {
     pub phone: Result<PhoneNumber, String>,
     /// The recipient's variables.
     pub vars: Vars,
+    /// The number is on the account's opt-out list: the row is recorded FAILED with OPTED_OUT.
+    pub opted_out: bool,
 }
 
 impl NewCampaign {
     /// The campaign's first status and counters (one rule for every store, and for the answer
     /// the API gives).
     pub fn opening(&self) -> Opening {
-        let invalid = self.messages.iter().filter(|m| m.phone.is_err()).count() as u64;
-        domain::lifecycle::campaign::opening(self.messages.len() as u64, invalid, self.paused.is_some())
+        let refused = self.messages.iter().filter(|m| m.refusal().is_some()).count() as u64;
+        domain::lifecycle::campaign::opening(self.messages.len() as u64, refused, self.paused.is_some())
     }
 }
 
 impl NewMessage {
-    /// The status the row starts in: FAILED for an invalid phone, else QUEUED, or PAUSED when
-    /// the campaign starts paused.
+    /// Why the row is refused at acceptance (recorded FAILED with it): an invalid phone, or a
+    /// number on the account's opt-out list.
+    pub fn refusal(&self) -> Option<ErrorCode> {
+        match (&self.phone, self.opted_out) {
+            (Err(_), _) => Some(ErrorCode::InvalidPhone),
+            (Ok(_), true) => Some(ErrorCode::OptedOut),
+            (Ok(_), false) => None,
+        }
+    }
+
+    /// The status the row starts in: FAILED when refused, else QUEUED, or PAUSED when the
+    /// campaign starts paused.
     pub fn initial_status(&self, campaign_paused: bool) -> MessageStatus {
-        match (&self.phone, campaign_paused) {
-            (Err(_), _) => MessageStatus::Failed,
-            (Ok(_), true) => MessageStatus::Paused,
-            (Ok(_), false) => MessageStatus::Queued,
+        match (self.refusal(), campaign_paused) {
+            (Some(_), _) => MessageStatus::Failed,
+            (None, true) => MessageStatus::Paused,
+            (None, false) => MessageStatus::Queued,
         }
     }
 }

@@ -71,6 +71,14 @@ catalogue! {
     SessionStale = "SESSION_STALE", 200, retryable: false,
         "The session has not logged in for a long time and WhatsApp may soon log it out.",
         "Keep the phone online and let account {account} log in (any campaign does); if it was logged out, run `wacamp setup --account {account} --force`.";
+    /// The recipient is on the account's opt-out list: the row ends FAILED, never sent.
+    OptedOut = "OPTED_OUT", 409, retryable: false,
+        "The recipient asked not to be contacted by this account (it is on the account's opt-out list).",
+        "Nothing to do; if they agreed to be contacted again, `wacamp opt-out remove --account {account} <phone>`.";
+    /// Most recipients of a campaign would get the same text (a warning at acceptance).
+    IdenticalText = "IDENTICAL_TEXT", 200, retryable: false,
+        "Most recipients would get exactly the same text; WhatsApp may restrict a number that sends one text to many.",
+        "Vary the template with `{{column}}` variables from the recipient list or `{Hi|Hello|Good day}` choices.";
     /// WhatsApp Web is open in another window for the account.
     SessionConflict = "SESSION_CONFLICT", 409, retryable: false,
         "WhatsApp Web is open for this account in another window.",

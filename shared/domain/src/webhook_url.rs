@@ -1,5 +1,6 @@
 //! Where a campaign's events are posted: an absolute `https://` (or `http://`, for endpoints
-//! inside the operator's own network) URL with a host, no credentials and no fragment.
+//! inside the operator's own network) URL with a host, no credentials and no fragment, kept in
+//! its normal ASCII form (an international host as punycode).
 
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +88,8 @@ mod tests {
         let url = WebhookUrl::parse("https://hooks.example.com/wacamp?team=7").map(String::from);
         assert_eq!(url.as_deref(), Ok("https://hooks.example.com/wacamp?team=7"));
         assert!(WebhookUrl::parse("http://127.0.0.1:8080/events").is_ok());
+        let international = WebhookUrl::parse("https://bücher.example/h").map(String::from);
+        assert_eq!(international.as_deref(), Ok("https://xn--bcher-kva.example/h"), "kept as ASCII");
     }
 
     #[test]

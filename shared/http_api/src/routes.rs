@@ -14,6 +14,7 @@ pub fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         ["campaigns", _] | ["campaigns", _, "messages" | "messages.csv" | "view"] => Some("GET"),
         ["campaigns", _, "resume" | "cancel"] => Some("POST"),
         ["accounts", _, "session"] | ["view"] | ["assets", _] => Some("GET"),
+        ["accounts", _, "opt-outs", _] => Some("PUT, DELETE"),
         _ => None,
     }
 }

@@ -9,6 +9,7 @@
 //! | the account's browser lease | `ACCOUNT#<account>` | `LEASE` |
 //! | sends counted in an hour / a day | `ACCOUNT#<account>` | `SENDS#H#<start>` / `SENDS#D#<start>` |
 //! | a sent message's WhatsApp id, naming its row (for receipts; expires) | `ACCOUNT#<account>` | `WAMSG#<WhatsApp message id>` |
+//! | a number on the account's opt-out list | `ACCOUNT#<account>` | `OPTOUT#<E.164>` |
 //! | an `Idempotency-Key` of a start | `IDEMPOTENCY#<key hash>` | `IDEMPOTENCY` |
 //! | a campaign not yet over (for the reconciler) | `OPEN` | `CAMPAIGN#<id>` |
 //!
@@ -142,6 +143,11 @@ pub fn generation(account: &AccountId, generation_id: &str) -> Key {
 /// The generation id of a generation item's sort key, if it is one.
 pub fn parse_generation_sk(sk: &str) -> Option<&str> {
     sk.strip_prefix(GENERATION_PREFIX)
+}
+
+/// A number on the account's opt-out list (asked not to be contacted by it), by its E.164 form.
+pub fn opt_out(account: &AccountId, e164: &str) -> Key {
+    Key::new(account_partition(account), format!("OPTOUT#{e164}"))
 }
 
 /// The account's browser lease.

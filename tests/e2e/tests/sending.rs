@@ -70,6 +70,41 @@ async fn fifty_recipients_each_get_exactly_one_message() {
 }
 
 #[tokio::test]
+async fn a_number_that_opts_out_while_its_campaign_waits_is_never_sent_and_the_rest_is() {
+    let _serial = serial().await;
+    let w = world();
+    let account = account();
+    link_new_generation(w, &account).await;
+    // Given a campaign accepted while its session is gone (it waits, paused),
+    w.sim.revoke(&account).unwrap();
+    let id = start(&w.stack, &account, numbered(560_000, 3)).await;
+    wait_status(&w.stack, &id, "the campaign to pause", |s| s["counts"]["paused"] == 3).await;
+    // when its second recipient opts out, and the campaign is set up and resumed,
+    let opt_out = format!("{}/accounts/{account}/opt-outs/%2B4915112560001", w.stack.http_base_url);
+    let resp = test_support::http().put(opt_out).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    link_new_generation(w, &account).await;
+    let resumed: Value =
+        test_support::post_json(format!("{}/campaigns/{id}/resume", w.stack.http_base_url)).await;
+    assert_eq!(resumed["requeued"], 3);
+    // then that number never gets the message, the others get it once, and its row says why.
+    let done = wait_status(&w.stack, &id, "the campaign to complete", |s| s["status"] == "COMPLETED").await;
+    assert_eq!(
+        (done["counts"]["sent"].clone(), done["counts"]["failed"].clone()),
+        (json!(2), json!(1)),
+        "{done}"
+    );
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.keys().cloned().collect::<Vec<_>>(), ["4915112560000", "4915112560002"], "digits only");
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+    let page =
+        test_support::get_json(format!("{}/campaigns/{id}/messages?status=FAILED", w.stack.http_base_url))
+            .await;
+    assert_eq!(page["items"][0]["phone"], "+4915112560001");
+    assert_eq!(page["items"][0]["code"], "OPTED_OUT");
+}
+
+#[tokio::test]
 async fn a_damaged_current_generation_is_replaced_by_an_older_one_that_still_logs_in() {
     let _serial = serial().await;
     let w = world();

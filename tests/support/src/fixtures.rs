@@ -16,6 +16,7 @@ pub fn campaign(n: u32) -> NewCampaign {
                 seq: MessageSeq(i),
                 phone: PhoneNumber::parse(&format!("+4915112{i:06}"), None).map_err(|e| e.to_string()),
                 vars: Default::default(),
+                opted_out: false,
             })
             .collect(),
         created_at: "2026-12-01T00:00:00Z".into(),

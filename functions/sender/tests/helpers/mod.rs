@@ -233,6 +233,7 @@ impl World {
                 seq: MessageSeq(i),
                 phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string()),
                 vars: [("name".to_string(), format!("R{i}"))].into(),
+                opted_out: false,
             })
             .collect();
         self.store

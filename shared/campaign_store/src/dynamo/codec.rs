@@ -155,18 +155,20 @@ pub(super) fn message_item(c: &NewCampaign, m: &NewMessage) -> Item {
         ("tries".into(), n(0)),
         ("round".into(), n(0)),
     ]);
-    match &m.phone {
-        Ok(p) => {
-            if let Some(reason) = &c.paused {
-                item.insert("error_code".into(), s(reason.code.as_str()));
-            }
-            item.insert("phone".into(), s(p.e164()))
-        }
-        Err(raw) => {
-            item.insert("error_code".into(), s(ErrorCode::InvalidPhone.as_str()));
-            item.insert("phone".into(), s(raw.clone()))
-        }
+    let phone = match &m.phone {
+        Ok(p) => p.e164().to_owned(),
+        Err(raw) => raw.clone(),
     };
+    item.insert("phone".into(), s(phone));
+    match (m.refusal(), &c.paused) {
+        (Some(code), _) => {
+            item.insert("error_code".into(), s(code.as_str()));
+        }
+        (None, Some(reason)) => {
+            item.insert("error_code".into(), s(reason.code.as_str()));
+        }
+        (None, None) => {}
+    }
     if !m.vars.is_empty() {
         let vars = m.vars.iter().map(|(k, v)| (k.clone(), s(v.clone()))).collect();
         item.insert("vars".into(), aws_sdk_dynamodb::types::AttributeValue::M(vars));

@@ -7,6 +7,7 @@
 //! - [`campaigns`]: creating, reading and moving campaigns (resume, cancel, completion, notices).
 //! - [`messages`]: reading rows and moving them (claim, finish, pause, requeue, cancel).
 //! - [`receipts`]: the link from a sent message's WhatsApp id to its row, and its receipts.
+//! - [`opt_outs`]: the accounts' opt-out lists.
 //! - [`idempotency`]: the `Idempotency-Key` claims of campaign starts.
 //! - [`listing`]: the open campaigns and the census of a campaign's rows, for the reconciler.
 //!
@@ -20,6 +21,7 @@ pub mod images;
 mod listing;
 mod messages;
 mod moves;
+mod opt_outs;
 mod receipts;
 pub(crate) mod retry;
 
@@ -32,8 +34,10 @@ use crate::{CampaignStore, StoreError, Transition};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use domain::{
-    AccountId, CampaignId, ErrorCode, MessageSeq, MessageStatus, QueuedMessage, Receipt, WaMessageId,
+    AccountId, CampaignId, ErrorCode, MessageSeq, MessageStatus, PhoneNumber, QueuedMessage, Receipt,
+    WaMessageId,
 };
+use std::collections::BTreeSet;
 use table_layout::Key;
 use table_layout::codec::{Item, key_item};
 
@@ -201,6 +205,27 @@ impl CampaignStore for DynamoCampaignStore {
         at: &str,
     ) -> Result<Transition, StoreError> {
         self.finish(id, seq, attempt, finish, at).await
+    }
+
+    async fn add_opt_out(
+        &self,
+        account: &AccountId,
+        phone: &PhoneNumber,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        self.opt_out(account, phone, at).await
+    }
+
+    async fn remove_opt_out(&self, account: &AccountId, phone: &PhoneNumber) -> Result<bool, StoreError> {
+        self.opt_in(account, phone).await
+    }
+
+    async fn opted_out(
+        &self,
+        account: &AccountId,
+        phones: &[String],
+    ) -> Result<BTreeSet<String>, StoreError> {
+        self.opted_out_among(account, phones).await
     }
 
     async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError> {

@@ -5,13 +5,11 @@ use super::DynamoCampaignStore;
 use super::codec::link_from_item;
 use crate::model::SentLink;
 use crate::{StoreError, Transition};
-use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use domain::{AccountId, MessageStatus, Receipt, WaMessageId};
-use table_layout::codec::{Item, key_item, n, s};
+use table_layout::codec::{key_item, n, s};
 use table_layout::keys;
 
-/// DynamoDB's limit on the keys of one `BatchGetItem`.
-const BATCH_GET: usize = 100;
 /// The most pages (1 MB each) a listing of unread links reads.
 const MAX_PAGES: usize = 8;
 
@@ -33,45 +31,10 @@ impl DynamoCampaignStore {
         account: &AccountId,
         wa_ids: &[WaMessageId],
     ) -> Result<Vec<SentLink>, StoreError> {
-        let mut found = Vec::new();
-        for chunk in wa_ids.chunks(BATCH_GET) {
-            let mut pending: Vec<Item> =
-                chunk.iter().map(|id| key_item(&keys::sent_message(account, id))).collect();
-            pending.dedup();
-            // Keys DynamoDB left unprocessed (throttling) are asked again, with the backoff of
-            // any other passing refusal.
-            for attempt in 1..=platform::retry::TRIES {
-                if pending.is_empty() {
-                    break;
-                }
-                let asked = KeysAndAttributes::builder()
-                    .set_keys(Some(std::mem::take(&mut pending)))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(StoreError::unavailable)?;
-                let request = self.client.batch_get_item().request_items(&self.table, asked);
-                let out =
-                    super::retry::call(|| request.clone().send()).await.map_err(StoreError::unavailable)?;
-                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    found.push(link_from_item(account, &item)?);
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
-                if !pending.is_empty() && attempt < platform::retry::TRIES {
-                    tokio::time::sleep(platform::retry::backoff(attempt)).await;
-                }
-            }
-            if !pending.is_empty() {
-                return Err(StoreError::Contended(format!(
-                    "{} sent-message links still unprocessed",
-                    pending.len()
-                )));
-            }
-        }
-        Ok(found)
+        let unique: std::collections::BTreeSet<&WaMessageId> = wa_ids.iter().collect();
+        let keys = unique.into_iter().map(|id| key_item(&keys::sent_message(account, id))).collect();
+        let items = self.batch_get(keys, "sent-message links").await?;
+        items.iter().map(|item| link_from_item(account, item)).collect()
     }
 
     pub(super) async fn unread(

@@ -14,9 +14,10 @@ use async_trait::async_trait;
 use domain::lifecycle::campaign;
 use domain::lifecycle::message::{self, ClaimDecision, ClaimKind, ClaimWindow};
 use domain::{
-    AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, QueuedMessage,
-    Receipt, WaMessageId,
+    AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber,
+    QueuedMessage, Receipt, WaMessageId,
 };
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 mod receipts;
@@ -69,11 +70,7 @@ impl CampaignStore for InMemoryCampaignStore {
                 attempts: 0,
                 tries: 0,
                 claimed_at: None,
-                error: match (&msg.phone, &c.paused) {
-                    (Err(_), _) => Some(ErrorCode::InvalidPhone),
-                    (Ok(_), Some(p)) => Some(p.code),
-                    (Ok(_), None) => None,
-                },
+                error: msg.refusal().or(c.paused.as_ref().map(|p| p.code)),
                 round: 0,
                 lease_until: 0,
                 vars: msg.vars.clone(),
@@ -316,6 +313,29 @@ impl CampaignStore for InMemoryCampaignStore {
         at: &str,
     ) -> Result<Transition, StoreError> {
         Ok(self.lock().receipt(link, receipt, at))
+    }
+
+    async fn add_opt_out(
+        &self,
+        account: &AccountId,
+        phone: &PhoneNumber,
+        _at: &str,
+    ) -> Result<(), StoreError> {
+        self.lock().opt_outs.insert((account.clone(), phone.e164().to_owned()));
+        Ok(())
+    }
+
+    async fn remove_opt_out(&self, account: &AccountId, phone: &PhoneNumber) -> Result<bool, StoreError> {
+        Ok(self.lock().opt_outs.remove(&(account.clone(), phone.e164().to_owned())))
+    }
+
+    async fn opted_out(
+        &self,
+        account: &AccountId,
+        phones: &[String],
+    ) -> Result<BTreeSet<String>, StoreError> {
+        let m = self.lock();
+        Ok(phones.iter().filter(|p| m.opt_outs.contains(&(account.clone(), (*p).clone()))).cloned().collect())
     }
 
     async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError> {

@@ -25,6 +25,8 @@ pub(super) struct Memory {
     pub(super) links: HashMap<(AccountId, WaMessageId), SentLink>,
     /// Campaigns whose start handed the queueing of its rows from this one on to the reconciler.
     pub(super) handed_off: HashMap<CampaignId, MessageSeq>,
+    /// Every account's opt-out list: (account, E.164).
+    pub(super) opt_outs: std::collections::BTreeSet<(AccountId, String)>,
 }
 
 /// How carrying out a move ended.
