@@ -155,7 +155,7 @@ enum Command {
     Session(SessionCommand),
     /// An account's opt-out list: numbers its campaigns never message.
     #[command(subcommand)]
-    OptOut(OptOutCommand),
+    OptOut(opt_out::OptOutCommand),
     /// Bring up everything locally from a source checkout: the local AWS, the WhatsApp Web
     /// simulator (unless --wa-url), the stack deployed against it and recorded in the config
     /// file; prints the URLs and keeps the simulator running until Ctrl-C.
@@ -191,37 +191,6 @@ enum Command {
         /// Give up watching after this many seconds.
         #[arg(long, default_value_t = 600)]
         timeout: u64,
-    },
-}
-
-#[derive(Subcommand)]
-enum OptOutCommand {
-    /// Put numbers on the list (international form, e.g. +4915112345678).
-    Add {
-        /// The account.
-        #[arg(long)]
-        account: String,
-        /// The numbers.
-        #[arg(required = true)]
-        phones: Vec<String>,
-    },
-    /// Take numbers off the list.
-    Remove {
-        /// The account.
-        #[arg(long)]
-        account: String,
-        /// The numbers.
-        #[arg(required = true)]
-        phones: Vec<String>,
-    },
-    /// Put every number of a CSV's `phone` column on the list.
-    Import {
-        /// The account.
-        #[arg(long)]
-        account: String,
-        /// The CSV.
-        #[arg(long)]
-        csv: PathBuf,
     },
 }
 
@@ -389,24 +358,7 @@ async fn main() -> Result<ExitCode> {
                 api.get(&format!("/accounts/{account}/session")).await?;
             session::print_health(&health);
         }
-        Command::OptOut(
-            OptOutCommand::Add { account, phones } | OptOutCommand::Remove { account, phones },
-        ) => {
-            let on = matches!(&cli.command, Command::OptOut(OptOutCommand::Add { .. }));
-            let account =
-                domain::AccountId::parse(account).with_context(|| format!("--account '{account}'"))?;
-            for phone in phones {
-                let state = opt_out::set(&api, account.as_str(), phone, on).await?;
-                let now = if state.opted_out { "on" } else { "off" };
-                println!("{} is {now} account {}'s opt-out list", state.phone, state.account);
-            }
-        }
-        Command::OptOut(OptOutCommand::Import { account, csv }) => {
-            let account =
-                domain::AccountId::parse(account).with_context(|| format!("--account '{account}'"))?;
-            let added = opt_out::import(&api, account.as_str(), csv).await?;
-            println!("{added} numbers are on account {account}'s opt-out list");
-        }
+        Command::OptOut(command) => opt_out::run(&api, command).await?,
         Command::Campaigns { account, limit } => {
             let account =
                 domain::AccountId::parse(account).with_context(|| format!("--account '{account}'"))?;

@@ -6,7 +6,63 @@
 use crate::api::{Api, call};
 use anyhow::{Context, Result, bail};
 use api_types::OptOutState;
-use std::path::Path;
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+
+/// `wacamp opt-out …`.
+#[derive(Subcommand)]
+pub enum OptOutCommand {
+    /// Put numbers on the list (international form, e.g. +4915112345678).
+    Add {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// The numbers.
+        #[arg(required = true)]
+        phones: Vec<String>,
+    },
+    /// Take numbers off the list.
+    Remove {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// The numbers.
+        #[arg(required = true)]
+        phones: Vec<String>,
+    },
+    /// Put every number of a CSV's `phone` column on the list.
+    Import {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// The CSV.
+        #[arg(long)]
+        csv: PathBuf,
+    },
+}
+
+/// Runs one `opt-out` command and prints what it did.
+pub async fn run(api: &Api, command: &OptOutCommand) -> Result<()> {
+    match command {
+        OptOutCommand::Add { account, phones } | OptOutCommand::Remove { account, phones } => {
+            let on = matches!(command, OptOutCommand::Add { .. });
+            let account =
+                domain::AccountId::parse(account).with_context(|| format!("--account '{account}'"))?;
+            for phone in phones {
+                let state = set(api, account.as_str(), phone, on).await?;
+                let now = if state.opted_out { "on" } else { "off" };
+                println!("{} is {now} account {}'s opt-out list", state.phone, state.account);
+            }
+        }
+        OptOutCommand::Import { account, csv } => {
+            let account =
+                domain::AccountId::parse(account).with_context(|| format!("--account '{account}'"))?;
+            let added = import(api, account.as_str(), csv).await?;
+            println!("{added} numbers are on account {account}'s opt-out list");
+        }
+    }
+    Ok(())
+}
 
 /// The path of one number on `account`'s list (`+` percent-encoded).
 fn path(account: &str, phone: &str) -> String {

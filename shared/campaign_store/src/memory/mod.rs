@@ -1,9 +1,7 @@
-//! The in-memory campaign store, for unit tests of pure logic only; integration tests use the
-//! DynamoDB adapter against the local emulator. Like that adapter it asks `domain::lifecycle`
-//! for every transition and only carries out the move decided, so the two cannot diverge.
-//!
-//! One file holds the whole `CampaignStore` impl (one thin method per port method); the state
-//! and its one way of moving a row live in `state`, the links and receipts in `receipts`.
+//! The in-memory campaign store, for unit tests of pure logic only (integration tests use the
+//! DynamoDB adapter against the local emulator); like that adapter it asks `domain::lifecycle` for
+//! every transition. Here the thin `CampaignStore` impl; in `state` the state and its one way of
+//! moving a row, in `campaigns` new campaigns, in `receipts` links and receipts, in `opt_outs` lists.
 
 use crate::model::{
     CampaignPosition, CampaignView, Census, Idempotency, IdempotencyClaim, MessageEntry, MessageRow,
@@ -20,6 +18,9 @@ use domain::{
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
+mod campaigns;
+mod drift;
+mod opt_outs;
 mod receipts;
 mod state;
 
@@ -32,21 +33,6 @@ pub struct InMemoryCampaignStore {
 }
 
 impl InMemoryCampaignStore {
-    /// Overwrites a campaign's counters, as a lost write would leave them (for tests of the
-    /// reconciler's drift repair).
-    pub fn set_counters(&self, id: &CampaignId, counts: Counters) {
-        if let Some(c) = self.lock().campaigns.get_mut(id) {
-            c.counts = counts;
-        }
-    }
-
-    /// Overwrites a row's status without its counters, as a crash between two writes would.
-    pub fn set_status(&self, id: &CampaignId, seq: MessageSeq, status: MessageStatus) {
-        if let Some(r) = self.lock().messages.get_mut(&(id.clone(), seq)) {
-            r.status = status;
-        }
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Memory> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -55,56 +41,7 @@ impl InMemoryCampaignStore {
 #[async_trait]
 impl CampaignStore for InMemoryCampaignStore {
     async fn create_campaign(&self, c: &NewCampaign) -> Result<(), StoreError> {
-        let mut m = self.lock();
-        let opening = c.opening();
-        for msg in &c.messages {
-            let row = MessageRow {
-                campaign: c.id.clone(),
-                seq: msg.seq,
-                account: c.account.clone(),
-                phone: match &msg.phone {
-                    Ok(p) => p.e164().to_owned(),
-                    Err(raw) => raw.clone(),
-                },
-                status: msg.initial_status(c.paused.is_some()),
-                attempts: 0,
-                tries: 0,
-                claimed_at: None,
-                error: msg.refusal().or(c.paused.as_ref().map(|p| p.code)),
-                round: 0,
-                lease_until: 0,
-                vars: msg.vars.clone(),
-                verify_first: false,
-            };
-            m.messages.insert((c.id.clone(), msg.seq), row);
-        }
-        let reason = c.paused.as_ref().filter(|_| opening.paused_reason);
-        if !campaign::is_terminal(opening.status) {
-            m.open.insert(c.id.clone(), c.created_at.clone());
-        }
-        if opening.counts.queued > 0
-            && let Ok(created) =
-                time::OffsetDateTime::parse(&c.created_at, &time::format_description::well_known::Rfc3339)
-        {
-            m.issuing.insert(c.id.clone(), created.unix_timestamp());
-        }
-        m.campaigns.insert(
-            c.id.clone(),
-            CampaignView {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                account: c.account.clone(),
-                status: opening.status,
-                counts: opening.counts,
-                reason: reason.map(|p| p.code),
-                hint: reason.map(|p| p.hint.clone()),
-                notice: None,
-                template: c.template.as_str().to_owned(),
-                webhook_url: c.webhook.as_ref().map(|u| u.as_str().to_owned()),
-                created_at: c.created_at.clone(),
-                updated_at: c.created_at.clone(),
-            },
-        );
+        self.lock().create(c);
         Ok(())
     }
 
@@ -321,12 +258,12 @@ impl CampaignStore for InMemoryCampaignStore {
         phone: &PhoneNumber,
         _at: &str,
     ) -> Result<(), StoreError> {
-        self.lock().opt_outs.insert((account.clone(), phone.e164().to_owned()));
+        self.lock().opt_out(account, phone);
         Ok(())
     }
 
     async fn remove_opt_out(&self, account: &AccountId, phone: &PhoneNumber) -> Result<bool, StoreError> {
-        Ok(self.lock().opt_outs.remove(&(account.clone(), phone.e164().to_owned())))
+        Ok(self.lock().opt_in(account, phone))
     }
 
     async fn opted_out(
@@ -334,8 +271,7 @@ impl CampaignStore for InMemoryCampaignStore {
         account: &AccountId,
         phones: &[String],
     ) -> Result<BTreeSet<String>, StoreError> {
-        let m = self.lock();
-        Ok(phones.iter().filter(|p| m.opt_outs.contains(&(account.clone(), (*p).clone()))).cloned().collect())
+        Ok(self.lock().opted_out_among(account, phones))
     }
 
     async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError> {
