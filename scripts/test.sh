@@ -25,10 +25,11 @@ image_pid=$!
 # The same features as `make build` everywhere, so the test build never replaces the deployed
 # binaries (a package with integration tests has its binaries built for them). One build; then
 # the long end-to-end tests (each on its own stack, mostly waiting on queue timeouts or on
-# Chromium in the image) run beside everything else.
+# Chromium in the image, or on a scheduled start) run beside everything else.
 features=(--workspace --features sender/failpoints)
 long=(two_campaigns_under_every_aws_fault whatsapp_web_unreachable_past_every_receive
-  the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_within_its_memory)
+  the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_within_its_memory
+  a_campaign_scheduled_ahead_runs_no_sender_before_its_time)
 cargo test "${features[@]}" --no-run
 if ! wait "$image_pid"; then
   echo "test: make image failed; .local/image.log ends:" >&2

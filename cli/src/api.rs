@@ -59,6 +59,11 @@ impl Api {
         &self.http
     }
 
+    /// A request builder for `PATCH {base}{path}`.
+    pub fn patch_builder(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.patch(format!("{}{path}", self.base))
+    }
+
     /// A request builder for `POST {base}{path}`, for calls with a body or headers.
     pub fn post_builder(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.post(format!("{}{path}", self.base))

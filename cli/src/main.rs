@@ -12,6 +12,7 @@ mod opt_out;
 mod qr_png;
 mod recipients;
 mod reconcile;
+mod schedule;
 mod session;
 mod setup;
 mod start;
@@ -74,6 +75,10 @@ enum Command {
         /// signed with the deployment's webhook secret (default: the deployment's webhook URL).
         #[arg(long)]
         webhook: Option<String>,
+        /// Start at this time instead of now (RFC 3339 with an offset, e.g.
+        /// 2027-01-15T09:00:00+01:00); until then the campaign is SCHEDULED and nothing is sent.
+        #[arg(long)]
+        at: Option<String>,
         /// The start's idempotency key (by default derived from everything sent, so the same
         /// command run again returns the campaign already started); a new value starts the same
         /// list again as a new campaign.
@@ -113,6 +118,17 @@ enum Command {
         /// wacamp-qr-<account>.png in the temp directory).
         #[arg(long)]
         qr_png: Option<PathBuf>,
+    },
+    /// Move a scheduled campaign's start time, or start it now.
+    Reschedule {
+        /// The campaign id.
+        campaign: String,
+        /// The new start time (RFC 3339 with an offset).
+        #[arg(long, conflicts_with = "now", required_unless_present = "now")]
+        at: Option<String>,
+        /// Start it now.
+        #[arg(long)]
+        now: bool,
     },
     /// Queue a paused campaign's messages again (after `wacamp setup` fixed the session).
     Resume {
@@ -331,7 +347,7 @@ async fn main() -> Result<ExitCode> {
     let api = api::Api::new(base, &key)?;
     let json = cli.json;
     match &cli.command {
-        Command::Start { csv, account, template, name, region, strict, webhook, idempotency_key } => {
+        Command::Start { csv, account, template, name, region, strict, webhook, at, idempotency_key } => {
             let args = start::StartArgs {
                 csv: csv.clone(),
                 account: account.clone(),
@@ -340,6 +356,7 @@ async fn main() -> Result<ExitCode> {
                 region: region.clone(),
                 strict: *strict,
                 webhook: webhook.clone(),
+                send_at: at.clone(),
                 idempotency_key: idempotency_key.clone(),
             };
             start::run(&api, &args, json).await?;
@@ -376,6 +393,9 @@ async fn main() -> Result<ExitCode> {
             let rows =
                 export::export(&api, campaign.as_str(), status.as_deref(), *page_size, &mut out).await?;
             eprintln!("{rows} message(s)");
+        }
+        Command::Reschedule { campaign, at, now: _ } => {
+            schedule::run(&api, &campaign_id(campaign)?, at.as_deref(), json).await?;
         }
         Command::Resume { campaign, retry_failed } => {
             let campaign = campaign_id(campaign)?;

@@ -1,7 +1,8 @@
 //! `wacamp start`: a campaign from a CSV, sent with an `Idempotency-Key` so that running the same
 //! command again (after a 5xx, a timeout, a lost connection) answers with the campaign already
 //! started instead of starting a second one. The key is derived from everything the command
-//! sends (account, template, name, region, strictness, webhook and the CSV's bytes) unless one is given,
+//! sends (account, template, name, region, strictness, webhook, start time and the CSV's bytes)
+//! unless one is given,
 //! and printed; a different key starts the same list again as a new campaign.
 
 use crate::api::{Api, call, print_json};
@@ -27,6 +28,8 @@ pub struct StartArgs {
     pub strict: bool,
     /// Where the campaign's events are posted.
     pub webhook: Option<String>,
+    /// When it starts (RFC 3339 with an offset); none starts at once.
+    pub send_at: Option<String>,
     /// The key to send instead of the derived one.
     pub idempotency_key: Option<String>,
 }
@@ -38,6 +41,7 @@ pub fn derived_key(args: &StartArgs, csv: &[u8]) -> String {
     let region = args.region.as_deref().unwrap_or("");
     let strict: &[u8] = if args.strict { b"strict" } else { b"" };
     let webhook = args.webhook.as_deref().unwrap_or("");
+    let send_at = args.send_at.as_deref().unwrap_or("");
     for part in [
         args.account.as_bytes(),
         args.template.as_bytes(),
@@ -45,6 +49,7 @@ pub fn derived_key(args: &StartArgs, csv: &[u8]) -> String {
         region.as_bytes(),
         strict,
         webhook.as_bytes(),
+        send_at.as_bytes(),
         csv,
     ] {
         hash.update((part.len() as u64).to_be_bytes());
@@ -72,6 +77,7 @@ pub async fn run(api: &Api, args: &StartArgs, json: bool) -> Result<()> {
         default_region: args.region.clone(),
         strict: args.strict,
         webhook_url: args.webhook.clone(),
+        send_at: args.send_at.clone(),
         recipients,
     };
     let request = api.post_builder("/campaigns").header("idempotency-key", &key).json(&body);
@@ -94,6 +100,12 @@ fn print_accepted(accepted: &Accepted) {
         accepted.queued,
         accepted.invalid.len()
     );
+    if let Some(at) = &accepted.send_at {
+        println!(
+            "  {} messages wait for the start at {at} (`wacamp reschedule {} --at <time>` moves it, `--now` starts it now)",
+            accepted.scheduled, accepted.campaign_id
+        );
+    }
     if accepted.handed_over > 0 {
         println!(
             "  {} more are queued by the reconciler within its schedule (the request ran short of time)",
@@ -127,6 +139,7 @@ mod tests {
             region: Some("DE".into()),
             strict: false,
             webhook: None,
+            send_at: None,
             idempotency_key: None,
         }
     }

@@ -56,6 +56,12 @@ pub fn summary(s: &CampaignStatusBody) -> String {
 }
 
 fn print_reason(s: &CampaignStatusBody) {
+    if let (CampaignStatus::Scheduled, Some(at)) = (s.status, &s.send_at) {
+        println!(
+            "  starts at {at} (`wacamp reschedule {} --at <time>` moves it, `--now` starts it now)",
+            s.campaign_id
+        );
+    }
     if let (Some(reason), Some(hint)) = (s.reason, &s.hint) {
         println!("  paused: {reason} ({})\n  to continue: {hint}", reason.sentence());
     }
@@ -90,10 +96,13 @@ pub async fn run(api: &Api, args: &WatchArgs) -> Result<ExitCode> {
         if let Some(bar) = &bar {
             bar.set_length(s.counts.total);
             bar.set_position(s.done());
-            bar.set_message(format!(
-                "{}  sent {} failed {} paused {}",
-                s.status, s.counts.sent, s.counts.failed, s.counts.paused
-            ));
+            bar.set_message(match (s.status, &s.send_at) {
+                (CampaignStatus::Scheduled, Some(at)) => format!("SCHEDULED  starts at {at}"),
+                _ => format!(
+                    "{}  sent {} failed {} paused {}",
+                    s.status, s.counts.sent, s.counts.failed, s.counts.paused
+                ),
+            });
         } else if args.json {
             print_json(&s)?;
         } else {
@@ -152,6 +161,7 @@ mod tests {
             reason: None,
             hint: None,
             notice: None,
+            send_at: None,
             created_at: "2026-12-01T00:00:00Z".into(),
             updated_at: "2026-12-01T00:00:00Z".into(),
         }
@@ -165,5 +175,16 @@ mod tests {
             summary(&body(CampaignStatus::Paused)),
             "campaign c-1 PAUSED: 2 sent, 0 failed, 0 cancelled, 1 paused of 3"
         );
+    }
+
+    #[test]
+    fn a_scheduled_campaign_keeps_a_watch_waiting_even_with_nothing_queued() {
+        let scheduled = CampaignStatusBody {
+            counts: domain::Counters { total: 3, paused: 3, ..Default::default() },
+            send_at: Some("2027-01-15T08:00:00Z".into()),
+            ..body(CampaignStatus::Scheduled)
+        };
+        assert!(!scheduled.settled());
+        assert!(body(CampaignStatus::Paused).settled());
     }
 }

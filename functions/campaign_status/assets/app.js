@@ -128,7 +128,9 @@ function campaignPage() {
     const [t0, d0] = seen[0];
     const rate = now > t0 ? ((done - d0) * 60000) / (now - t0) : 0;
     const left = c.total - done - c.paused;
-    if (s.status !== "RUNNING") {
+    if (s.status === "SCHEDULED") {
+      text("rate", s.send_at ? `starts at ${new Date(s.send_at).toLocaleString()}` : "");
+    } else if (s.status !== "RUNNING") {
       text("rate", "");
     } else if (rate > 0) {
       text("rate", `${rate.toFixed(1)} messages/min, about ${duration((left / rate) * 60)} left`);
@@ -157,7 +159,7 @@ function campaignPage() {
       if (failed !== failedShown) { failedShown = failed; await loadFailed(false); }
       if (polls++ % SESSION_EVERY === 0) await loadSession(s.account);
       const settled = s.counts.queued === 0 && s.counts.sending === 0;
-      if (!settled || s.status === "RUNNING") timer = setTimeout(poll, POLL_MS);
+      if (!settled || s.status === "RUNNING" || s.status === "SCHEDULED") timer = setTimeout(poll, POLL_MS);
       else timer = setTimeout(poll, POLL_MS * 5);
     } catch (e) {
       fail(e);

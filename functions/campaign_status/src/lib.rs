@@ -125,6 +125,7 @@ pub fn status_body(v: &CampaignView) -> CampaignStatusBody {
         reason: v.reason,
         hint: v.hint.clone(),
         notice: v.notice,
+        send_at: v.send_at.clone(),
         created_at: v.created_at.clone(),
         updated_at: v.updated_at.clone(),
     }

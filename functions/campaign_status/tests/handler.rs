@@ -64,6 +64,7 @@ async fn create(store: &InMemoryCampaignStore, template: &str, messages: Vec<New
             created_at: "2026-11-29T14:36:36Z".into(),
             paused: None,
             webhook: None,
+            send_at: None,
         })
         .await
         .unwrap();

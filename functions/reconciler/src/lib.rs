@@ -1,6 +1,7 @@
 //! `reconciler`: run by an EventBridge schedule (and on demand with `{"campaign_id": "…"}`), it
 //! reconciles every campaign not over yet and drains the dead-letter queue back (see the
-//! `reconcile` crate), then writes one log line and one metric.
+//! `reconcile` crate), then writes one log line and one metric. A second, minute schedule sends
+//! `{"due": true}`: only the scheduled campaigns whose time has come are started.
 
 use domain::CampaignId;
 use lambda_runtime::LambdaEvent;
@@ -37,8 +38,13 @@ impl Config {
     }
 }
 
-/// The campaign an on-demand event names (`{"campaign_id": "…"}`); a scheduled event names none.
-fn scope(event: &Value) -> Result<Scope, lambda_runtime::Error> {
+/// What an event asks for: one campaign (`{"campaign_id": "…"}`, on demand), only the scheduled
+/// campaigns that are due (`{"due": true}`, the minute schedule), or everything (the scheduled
+/// event of the reconciler's own schedule names neither).
+pub fn scope(event: &Value) -> Result<Scope, lambda_runtime::Error> {
+    if event.get("due").and_then(Value::as_bool) == Some(true) {
+        return Ok(Scope::Due);
+    }
     match event.get("campaign_id").and_then(Value::as_str) {
         None => Ok(Scope::All),
         Some(raw) => {

@@ -1,11 +1,13 @@
 //! `start_campaign`: the write side of the HTTP API. `POST /campaigns` validates a campaign,
 //! writes one row per recipient and queues the sendable ones into the FIFO queue (group =
-//! account); `POST /campaigns/{id}/resume` and `/cancel` move an existing campaign.
+//! account); `POST /campaigns/{id}/resume` and `/cancel` move an existing campaign, and
+//! `PATCH /campaigns/{id}` moves a scheduled one's start time (or starts it now).
 //!
 //! - [`validate`]: a parsed request to a campaign, naming the first field or row at fault.
 //! - `start`: accepting a campaign, with its `Idempotency-Key` (`idempotency`), queueing within
 //!   the request's time (`budget`).
 //! - `resume`, `cancel`: moving a campaign's rows a store page at a time (`rows`).
+//! - `schedule`: rescheduling, or starting at once, before a scheduled campaign starts.
 
 mod budget;
 mod cancel;
@@ -15,6 +17,7 @@ mod opt_outs;
 mod request;
 mod resume;
 mod rows;
+mod schedule;
 mod start;
 mod validate;
 
@@ -96,6 +99,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::co
         (&Method::POST, ["campaigns"]) => start::start(deps, &req).await,
         (&Method::POST, ["campaigns", id, "resume"]) => resume::resume(deps, id, &req).await,
         (&Method::POST, ["campaigns", id, "cancel"]) => cancel::cancel(deps, id).await,
+        (&Method::PATCH, ["campaigns", id]) => schedule::patch(deps, id, &req).await,
         (&Method::PUT, ["accounts", account, "opt-outs", phone]) => opt_outs::put(deps, account, phone).await,
         (&Method::DELETE, ["accounts", account, "opt-outs", phone]) => {
             opt_outs::delete(deps, account, phone).await

@@ -1,12 +1,18 @@
-//! The `POST /campaigns` body (`api_types::CampaignRequest`), decoded with the path of the
+//! Request bodies (`api_types::CampaignRequest` and the others), decoded with the path of the
 //! offending field in every error.
 
 use crate::ApiError;
 use api_types::CampaignRequest;
 use domain::ErrorCode;
 
-/// Decodes JSON, naming the field at fault (`recipients[3].phone: invalid type ...`).
+/// Decodes a `POST /campaigns` body, naming the field at fault (`recipients[3].phone: invalid
+/// type ...`).
 pub fn parse(bytes: &[u8]) -> Result<CampaignRequest, ApiError> {
+    parse_json(bytes)
+}
+
+/// Decodes a JSON body into `T`, naming the field at fault.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(ErrorCode::BadRequest, "body: a JSON object is required"));
     }

@@ -1,4 +1,5 @@
-//! `POST /campaigns`: validates, writes the rows and the campaign, queues the sendable rows;
+//! `POST /campaigns`: validates, writes the rows and the campaign, queues the sendable rows (a
+//! campaign with a start time ahead holds them: the reconciler starts it then);
 //! with an `Idempotency-Key`, a retry answers with the first request's campaign and queues
 //! nothing twice, and a first request that died half-way is completed by the retry.
 
@@ -7,6 +8,7 @@ use crate::rows::requeue_queued;
 use crate::{ApiError, Deps, idempotency, validate};
 use api_types::{Accepted, InvalidRow, Problem};
 use campaign_store::{Idempotency, NewCampaign, PauseReason};
+use domain::lifecycle::campaign::Start;
 use domain::{CampaignId, ErrorCode, QueuedMessage, SessionHealth};
 use http_api::json_response;
 use lambda_http::http::{HeaderValue, StatusCode};
@@ -23,8 +25,9 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
     let budget = Budget::of(req);
     let key = idempotency::key_from(req.headers())?;
     let request = crate::request::parse(bytes)?;
-    let now = deps.now();
-    let mut campaign = validate(&request, CampaignId::generate(uuid::Uuid::new_v4().as_u128()), now.clone())?;
+    let clock_now = deps.clock.now();
+    let now = domain::rfc3339(clock_now);
+    let mut campaign = validate(&request, CampaignId::generate(uuid::Uuid::new_v4().as_u128()), clock_now)?;
     let session = deps
         .sessions
         .pointer(&campaign.account)
@@ -74,7 +77,7 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
             let queued = campaign
                 .messages
                 .iter()
-                .filter(|m| m.refusal().is_none() && campaign.paused.is_none())
+                .filter(|m| m.refusal().is_none() && !campaign.opening().holds_rows())
                 .count();
             let queued = Queued { now: queued, handed_over: 0 };
             let mut resp = accepted(&campaign, session_state, queued, Some(view.status));
@@ -177,9 +180,17 @@ struct Queued {
 /// in order, while `budget` allows; the rows it did not reach are handed to the reconciler.
 async fn create_and_queue(deps: &Deps, campaign: &NewCampaign, budget: Budget) -> Result<Queued, ApiError> {
     deps.store.create_campaign(campaign).await.map_err(|e| ApiError::internal("create campaign", &e))?;
-    if campaign.paused.is_some() {
-        tracing::info!(campaign = %campaign.id, account = %campaign.account, "campaign accepted paused: session expired");
-        return Ok(Queued { now: 0, handed_over: 0 });
+    match campaign.start() {
+        Start::Now => {}
+        Start::Paused => {
+            tracing::info!(campaign = %campaign.id, account = %campaign.account, "campaign accepted paused: session expired");
+            return Ok(Queued { now: 0, handed_over: 0 });
+        }
+        Start::Scheduled => {
+            let send_at = campaign.send_at.map(domain::SendAt::rfc3339).unwrap_or_default();
+            tracing::info!(campaign = %campaign.id, account = %campaign.account, %send_at, "campaign accepted scheduled");
+            return Ok(Queued { now: 0, handed_over: 0 });
+        }
     }
     let records: Vec<QueuedMessage> = campaign
         .messages
@@ -237,7 +248,8 @@ fn accepted(
         })
         .collect();
     let opening = campaign.opening();
-    let paused = opening.counts.paused;
+    let scheduled = campaign.start() == Start::Scheduled;
+    let (paused, held) = if scheduled { (0, opening.counts.paused) } else { (opening.counts.paused, 0) };
     let status = replayed_status.unwrap_or(opening.status);
     let mut body = Accepted {
         campaign_id: campaign.id.clone(),
@@ -246,6 +258,8 @@ fn accepted(
         queued: queued.now as u64,
         handed_over: queued.handed_over as u64,
         paused,
+        scheduled: held,
+        send_at: campaign.send_at.map(domain::SendAt::rfc3339),
         invalid,
         session,
         replayed: replayed_status.is_some(),
@@ -253,11 +267,17 @@ fn accepted(
         notices: crate::identical_text::check(campaign).into_iter().collect(),
     };
     if session != SessionHealth::Ready {
-        let (message, hint) = match &campaign.paused {
+        let (message, hint) = match campaign.pause_reason() {
             Some(p) => (
                 "The account's WhatsApp Web session has expired; the campaign is accepted and paused until it is set up again."
                     .to_owned(),
                 p.hint.clone(),
+            ),
+            None if scheduled => (
+                format!(
+                    "The account's WhatsApp Web session is {session}; set it up before the campaign starts, or its messages will pause."
+                ),
+                ErrorCode::SessionExpired.hint_for(campaign.account.as_str(), campaign.id.as_str()),
             ),
             None => (
                 format!("The account's WhatsApp Web session is {session}; messages will pause until it is set up."),

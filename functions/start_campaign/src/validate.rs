@@ -4,7 +4,7 @@
 
 use crate::{ApiError, CampaignRequest};
 use campaign_store::{NewCampaign, NewMessage};
-use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, Template, WebhookUrl};
+use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, SendAt, Template, WebhookUrl};
 
 /// The most recipients one request may carry (fits the 6 MB Lambda payload with room to spare).
 pub const MAX_RECIPIENTS: usize = 10_000;
@@ -52,8 +52,13 @@ fn check_recipient(row: usize, r: &crate::RecipientRequest, template: &Template)
     Ok(())
 }
 
-/// Turns a parsed request into a campaign, naming the first field or row at fault.
-pub fn validate(req: &CampaignRequest, id: CampaignId, now: String) -> Result<NewCampaign, ApiError> {
+/// Turns a parsed request into a campaign accepted at `now`, naming the first field or row at
+/// fault.
+pub fn validate(
+    req: &CampaignRequest,
+    id: CampaignId,
+    now: time::OffsetDateTime,
+) -> Result<NewCampaign, ApiError> {
     use ErrorCode::BadRequest;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
@@ -73,6 +78,12 @@ pub fn validate(req: &CampaignRequest, id: CampaignId, now: String) -> Result<Ne
         .map(WebhookUrl::parse)
         .transpose()
         .map_err(|e| ApiError::bad_request(BadRequest, format!("webhook_url: {e}")))?;
+    let send_at = req
+        .send_at
+        .as_deref()
+        .map(|raw| SendAt::parse(raw, now))
+        .transpose()
+        .map_err(|e| ApiError::bad_request(BadRequest, format!("send_at: {e}")))?;
     if req.recipients.is_empty() {
         return Err(ApiError::bad_request(BadRequest, "recipients: at least one recipient is required"));
     }
@@ -122,8 +133,9 @@ pub fn validate(req: &CampaignRequest, id: CampaignId, now: String) -> Result<Ne
         account,
         template,
         messages,
-        created_at: now,
+        created_at: domain::rfc3339(now),
         paused: None,
         webhook,
+        send_at,
     })
 }

@@ -5,7 +5,8 @@
 //! code), a first `delivered_at` `message.delivered` and a first `read_at` `message.read` (a
 //! read seen without a delivery gives both, delivered first). A campaign row: its insert is
 //! `campaign.accepted`, reaching PAUSED `campaign.paused` (and `session.expired` when the
-//! session is why), PAUSED to RUNNING `campaign.resumed`, reaching COMPLETED
+//! session is why), PAUSED to RUNNING `campaign.resumed`, SCHEDULED to RUNNING
+//! `campaign.started`, reaching COMPLETED
 //! `campaign.completed`, and a new SESSION_RESTORED_FROM_BACKUP notice
 //! `session.restored_from_backup`.
 
@@ -78,8 +79,11 @@ pub fn campaign_events(old: Option<&CampaignView>, new: &CampaignView) -> Vec<Ev
             CampaignStatus::Running if old.is_some_and(|o| o.status == CampaignStatus::Paused) => {
                 kinds.push(EventKind::CampaignResumed);
             }
+            CampaignStatus::Running if old.is_some_and(|o| o.status == CampaignStatus::Scheduled) => {
+                kinds.push(EventKind::CampaignStarted);
+            }
             CampaignStatus::Completed => kinds.push(EventKind::CampaignCompleted),
-            CampaignStatus::Running | CampaignStatus::Cancelled => {}
+            CampaignStatus::Running | CampaignStatus::Scheduled | CampaignStatus::Cancelled => {}
         }
     }
     let restored = Some(ErrorCode::SessionRestoredFromBackup);
@@ -160,6 +164,7 @@ mod tests {
             notice: None,
             template: "hi".into(),
             webhook_url: None,
+            send_at: None,
             created_at: "2026-12-04T09:00:00Z".into(),
             updated_at: "2026-12-04T09:00:00Z".into(),
         }
@@ -241,6 +246,14 @@ mod tests {
         let done = CampaignView { updated_at: "t3".into(), ..view(CampaignStatus::Completed) };
         assert_eq!(kinds(&campaign_events(Some(&resumed), &done)), [EventKind::CampaignCompleted]);
         assert!(campaign_events(Some(&resumed), &resumed).is_empty(), "a counter change is no event");
+    }
+
+    #[test]
+    fn a_scheduled_campaign_is_accepted_and_then_started_not_resumed() {
+        let scheduled = view(CampaignStatus::Scheduled);
+        assert_eq!(kinds(&campaign_events(None, &scheduled)), [EventKind::CampaignAccepted]);
+        let started = CampaignView { updated_at: "t1".into(), ..view(CampaignStatus::Running) };
+        assert_eq!(kinds(&campaign_events(Some(&scheduled), &started)), [EventKind::CampaignStarted]);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! A campaign's status, the list of an account's campaigns, and the answers of resume and cancel.
+//! A campaign's status, the list of an account's campaigns, and the answers of resume, cancel
+//! and rescheduling.
 
 use domain::{AccountId, CampaignId, CampaignStatus, Counters, ErrorCode};
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,10 @@ pub struct CampaignStatusBody {
     pub hint: Option<String>,
     /// Something that needed no action (e.g. SESSION_RESTORED_FROM_BACKUP).
     pub notice: Option<ErrorCode>,
+    /// When it starts (SCHEDULED) or was scheduled to start, RFC 3339 UTC; null when it started
+    /// at once.
+    #[serde(default)]
+    pub send_at: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -40,9 +45,10 @@ impl CampaignStatusBody {
         counts.sent + counts.failed + counts.cancelled
     }
 
-    /// Nothing more happens without the operator: nothing is queued or being sent.
+    /// Nothing more happens without the operator: nothing is queued or being sent, and it is
+    /// not waiting for its start time.
     pub fn settled(&self) -> bool {
-        self.counts.queued == 0 && self.counts.sending == 0
+        self.status != CampaignStatus::Scheduled && self.counts.queued == 0 && self.counts.sending == 0
     }
 
     /// The share of final messages, in percent floored to one decimal (100 for an empty campaign).
@@ -74,6 +80,28 @@ pub struct ResumeResult {
     pub requeued: u64,
     /// Of those, records sent again for rows whose earlier record may be lost.
     pub reissued: u64,
+}
+
+/// `PATCH /campaigns/{id}`: a scheduled campaign's start time moved, or (`null`) the campaign
+/// started at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleRequest {
+    /// The new start time (RFC 3339 with an offset, in the future), or null to start now.
+    pub send_at: Option<String>,
+}
+
+/// The answer to `PATCH /campaigns/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleResult {
+    /// The campaign.
+    pub campaign_id: CampaignId,
+    /// Where it stands now (SCHEDULED, or RUNNING once started).
+    pub status: CampaignStatus,
+    /// Its start time, RFC 3339 UTC.
+    pub send_at: Option<String>,
+    /// Messages queued (when it started now).
+    pub requeued: u64,
 }
 
 /// `POST /campaigns/{id}/cancel`.

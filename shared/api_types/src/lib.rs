@@ -13,7 +13,9 @@ mod problem;
 mod session;
 mod start;
 
-pub use campaigns::{CampaignStatusBody, CampaignsPage, CancelResult, ResumeResult};
+pub use campaigns::{
+    CampaignStatusBody, CampaignsPage, CancelResult, ResumeResult, ScheduleRequest, ScheduleResult,
+};
 pub use messages::{MessageItem, MessagesPage};
 pub use opt_outs::OptOutState;
 pub use problem::Problem;

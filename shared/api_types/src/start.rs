@@ -24,6 +24,10 @@ pub struct CampaignRequest {
     /// the deployment's default, if it has one.
     #[serde(default)]
     pub webhook_url: Option<String>,
+    /// When to start (RFC 3339 with an offset, in the future, at most a year ahead): until then
+    /// the campaign is SCHEDULED and nothing is queued or sent. None starts at once.
+    #[serde(default)]
+    pub send_at: Option<String>,
     /// Who gets the message.
     pub recipients: Vec<RecipientRequest>,
 }
@@ -56,6 +60,12 @@ pub struct Accepted {
     pub handed_over: u64,
     /// Accepted paused (the session is known expired).
     pub paused: u64,
+    /// Held until the start time (a scheduled campaign).
+    #[serde(default)]
+    pub scheduled: u64,
+    /// When a scheduled campaign starts, RFC 3339 UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_at: Option<String>,
     /// Rows refused for their number (INVALID_PHONE) or because it is on the account's opt-out
     /// list (OPTED_OUT), recorded FAILED.
     pub invalid: Vec<InvalidRow>,

@@ -1,4 +1,4 @@
-//! Moving a whole campaign on behalf of an operator: resuming it (its paused rows, and with
+//! Moving a whole campaign on behalf of an operator: starting a scheduled one, resuming it (its paused rows, and with
 //! `retry_failed` its retryable failures, queued again; rows still QUEUED given their record
 //! again), and resuming by themselves the campaigns of an account that paused because its
 //! session stopped working, once it works again (after `wacamp setup`, or a keeper run that finds
@@ -7,14 +7,17 @@
 //!
 //! - [`pages`]: walking a campaign's rows in one status, a store page at a time.
 //! - [`resume`]: one campaign.
+//! - [`release`]: starting a scheduled campaign, at its time or at once.
 //! - [`after_link`]: an account's campaigns paused for a session reason.
 
 pub mod after_link;
 pub mod pages;
+pub mod release;
 pub mod resume;
 
 pub use after_link::{Resumed as ResumedAfterLink, resume_after_link};
 pub use pages::{PAGE, Pages, requeue_queued};
+pub use release::{Released, When, release};
 pub use resume::{ResumeError, Resumed, resume};
 
 use campaign_store::CampaignStore;

@@ -25,7 +25,7 @@ pub enum ResumeError {
     /// No such campaign.
     #[error("campaign '{0}' does not exist")]
     Unknown(CampaignId),
-    /// Cancelled, or completed with nothing to retry.
+    /// Cancelled, scheduled (it starts at its time), or completed with nothing to retry.
     #[error("campaign '{id}' is {status} and cannot resume")]
     Over {
         /// The campaign.
@@ -64,8 +64,10 @@ impl From<IssueError> for ResumeError {
 pub async fn resume(control: &Control, id: &CampaignId, retry_failed: bool) -> Result<Resumed, ResumeError> {
     let store = control.store.as_ref();
     let campaign = store.campaign(id).await?.ok_or_else(|| ResumeError::Unknown(id.clone()))?;
+    // A scheduled campaign starts at its time or when told to start now (`release`), never
+    // by a resume.
     let over = match campaign.status {
-        CampaignStatus::Cancelled => true,
+        CampaignStatus::Cancelled | CampaignStatus::Scheduled => true,
         CampaignStatus::Completed => !retry_failed,
         _ => false,
     };
@@ -82,12 +84,34 @@ pub async fn resume(control: &Control, id: &CampaignId, retry_failed: bool) -> R
     // by an interrupted resume, or whose record ended in the dead-letter queue, is sent after
     // all; a record still in the queue is dropped as a duplicate or settled by the claim.
     let reissued = requeue_queued(control, id).await?;
-    let mut requeued = 0usize;
     let mut statuses = vec![MessageStatus::Paused];
     if retry_failed {
         statuses.push(MessageStatus::Failed);
     }
-    for status in statuses {
+    let requeued = requeue_rows(control, id, &statuses, &now, "resumed").await?;
+    // Nothing left to wait for (e.g. no failed row was retryable): completed again at once.
+    store.settle_campaign(id, &now).await?;
+    store.mark_issued(id, issuing).await?;
+    let status = store.campaign(id).await?.map_or(CampaignStatus::Running, |c| c.status);
+    tracing::info!(campaign = %id, requeued, reissued, retry_failed, "campaign resumed");
+    Ok(Resumed { status, requeued, reissued })
+}
+
+/// Queues again the rows of `id` in each of `statuses` (`done` names the move in the progress
+/// of an error) (PAUSED ones all; FAILED ones with a
+/// retryable code), a page at a time, and returns how many. Many rows per transaction, the
+/// counters moving once for all of them; a row that moved meanwhile is left out. Rows that moved
+/// get their records before anything else.
+pub(crate) async fn requeue_rows(
+    control: &Control,
+    id: &CampaignId,
+    statuses: &[MessageStatus],
+    now: &str,
+    done: &str,
+) -> Result<usize, ResumeError> {
+    let store = control.store.as_ref();
+    let mut requeued = 0usize;
+    for &status in statuses {
         let mut pages = Pages::new(store, id, status);
         while let Some(page) = pages.next().await? {
             let chosen: Vec<campaign_store::MessageRow> = page
@@ -95,12 +119,10 @@ pub async fn resume(control: &Control, id: &CampaignId, retry_failed: bool) -> R
                 .filter(|r| status == MessageStatus::Paused || r.error.is_some_and(ErrorCode::is_retryable))
                 .cloned()
                 .collect();
-            // Many rows per transaction, the counters moving once for all of them; a row that
-            // moved meanwhile is left out. Rows that moved get their records before anything else.
             let batch: Vec<QueuedMessage> =
-                store.requeue_messages(id, &chosen, status, &now).await.map_err(|source| {
+                store.requeue_messages(id, &chosen, status, now).await.map_err(|source| {
                     ResumeError::Stopped {
-                        progress: format!("campaign '{id}' resumed {requeued} messages"),
+                        progress: format!("campaign '{id}' {done} {requeued} messages"),
                         source,
                     }
                 })?;
@@ -108,10 +130,5 @@ pub async fn resume(control: &Control, id: &CampaignId, retry_failed: bool) -> R
             requeued += batch.len();
         }
     }
-    // Nothing left to wait for (e.g. no failed row was retryable): completed again at once.
-    store.settle_campaign(id, &now).await?;
-    store.mark_issued(id, issuing).await?;
-    let status = store.campaign(id).await?.map_or(CampaignStatus::Running, |c| c.status);
-    tracing::info!(campaign = %id, requeued, reissued, retry_failed, "campaign resumed");
-    Ok(Resumed { status, requeued, reissued })
+    Ok(requeued)
 }

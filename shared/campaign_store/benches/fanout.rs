@@ -98,6 +98,7 @@ fn campaign(rows: u32) -> NewCampaign {
         created_at: "2026-11-29T00:00:00Z".into(),
         paused: None,
         webhook: None,
+        send_at: None,
     }
 }
 

@@ -22,7 +22,7 @@ pub use model::{
 
 use async_trait::async_trait;
 use domain::{
-    AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, QueuedMessage, Receipt, WaMessageId,
+    AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, QueuedMessage, Receipt, SendAt, WaMessageId,
 };
 use std::collections::BTreeSet;
 
@@ -93,6 +93,23 @@ pub trait CampaignStore: Send + Sync {
         id: &CampaignId,
         at: &str,
         reopen_completed: bool,
+    ) -> Result<Transition, StoreError>;
+    /// Moves a SCHEDULED campaign whose start time is at or before Unix second `due_by` to
+    /// RUNNING (its held rows are then queued by the caller). `NotApplicable` when it is not
+    /// scheduled (any more) or not due yet.
+    async fn release_campaign(
+        &self,
+        id: &CampaignId,
+        at: &str,
+        due_by: i64,
+    ) -> Result<Transition, StoreError>;
+    /// Sets a SCHEDULED campaign's start time. `NotApplicable` when it is not scheduled (any
+    /// more: released, cancelled).
+    async fn reschedule_campaign(
+        &self,
+        id: &CampaignId,
+        send_at: SendAt,
+        at: &str,
     ) -> Result<Transition, StoreError>;
     /// Marks a RUNNING campaign COMPLETED when nothing is queued, sending or paused any more.
     async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError>;
@@ -196,7 +213,7 @@ pub trait CampaignStore: Send + Sync {
     -> Result<BTreeSet<String>, StoreError>;
     /// Notes something on the campaign that needed no action (e.g. a session restored from a backup).
     async fn record_notice(&self, id: &CampaignId, notice: ErrorCode, at: &str) -> Result<(), StoreError>;
-    /// Moves a RUNNING or PAUSED campaign to CANCELLED: from then on no row is claimed or
+    /// Moves a SCHEDULED, RUNNING or PAUSED campaign to CANCELLED: from then on no row is claimed or
     /// re-queued, rows being sent finish as they end. `NotApplicable` when it is COMPLETED
     /// (already CANCELLED counts as applied: a cancel is repeatable).
     async fn cancel_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError>;

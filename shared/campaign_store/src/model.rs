@@ -1,10 +1,10 @@
 //! The records the store reads and writes, free of SDK types.
 
-use domain::lifecycle::campaign::Opening;
+use domain::lifecycle::campaign::{Opening, Start};
 use domain::lifecycle::{Move, RowState};
 use domain::{
     AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber,
-    Receipt, Template, Vars, WaMessageId, WebhookUrl,
+    Receipt, SendAt, Template, Vars, WaMessageId, WebhookUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +28,9 @@ pub struct NewCampaign {
     pub paused: Option<PauseReason>,
     /// Where its events are posted (none: the deployment's default, if any).
     pub webhook: Option<WebhookUrl>,
+    /// When it starts: until then it is SCHEDULED, its sendable rows held PAUSED and nothing
+    /// queued (it wins over `paused`: the session may be set up again before then).
+    pub send_at: Option<SendAt>,
 }
 
 /// One recipient of a new campaign.
@@ -48,7 +51,21 @@ impl NewCampaign {
     /// the API gives).
     pub fn opening(&self) -> Opening {
         let refused = self.messages.iter().filter(|m| m.refusal().is_some()).count() as u64;
-        domain::lifecycle::campaign::opening(self.messages.len() as u64, refused, self.paused.is_some())
+        domain::lifecycle::campaign::opening(self.messages.len() as u64, refused, self.start())
+    }
+
+    /// How its sendable rows start.
+    pub fn start(&self) -> Start {
+        match (&self.send_at, &self.paused) {
+            (Some(_), _) => Start::Scheduled,
+            (None, Some(_)) => Start::Paused,
+            (None, None) => Start::Now,
+        }
+    }
+
+    /// Why its rows start paused, when they do for a reason (not for a start time).
+    pub fn pause_reason(&self) -> Option<&PauseReason> {
+        self.paused.as_ref().filter(|_| self.start() == Start::Paused)
     }
 }
 
@@ -64,9 +81,9 @@ impl NewMessage {
     }
 
     /// The status the row starts in: FAILED when refused, else QUEUED, or PAUSED when the
-    /// campaign starts paused.
-    pub fn initial_status(&self, campaign_paused: bool) -> MessageStatus {
-        match (self.refusal(), campaign_paused) {
+    /// campaign holds its rows (it starts paused or scheduled).
+    pub fn initial_status(&self, held: bool) -> MessageStatus {
+        match (self.refusal(), held) {
             (Some(_), _) => MessageStatus::Failed,
             (None, true) => MessageStatus::Paused,
             (None, false) => MessageStatus::Queued,
@@ -97,6 +114,8 @@ pub struct CampaignView {
     pub template: String,
     /// Where its events are posted, when the campaign names a URL.
     pub webhook_url: Option<String>,
+    /// When it starts (was scheduled to start), RFC 3339 UTC; none when it started at once.
+    pub send_at: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.

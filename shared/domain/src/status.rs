@@ -1,6 +1,6 @@
 //! The state machines: a message moves QUEUED → SENDING → SENT | FAILED, or to PAUSED when the
-//! session is unusable and back to QUEUED on resume; a campaign is RUNNING, PAUSED, COMPLETED or
-//! CANCELLED; an account's session is READY, EXPIRED and so on.
+//! session is unusable and back to QUEUED on resume; a campaign is SCHEDULED, RUNNING, PAUSED,
+//! COMPLETED or CANCELLED; an account's session is READY, EXPIRED and so on.
 
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -48,7 +48,8 @@ wire_enum!(
         Sent = "SENT",
         /// Will not be sent; the row carries the code.
         Failed = "FAILED",
-        /// Waiting for the operator (session unusable); resumable.
+        /// Waiting for the operator (session unusable), or for its SCHEDULED campaign's start
+        /// time; resumable.
         Paused = "PAUSED",
         /// The campaign was cancelled before this was sent.
         Cancelled = "CANCELLED",
@@ -65,6 +66,8 @@ impl MessageStatus {
 wire_enum!(
     /// Where a campaign stands.
     CampaignStatus {
+        /// Accepted with a start time still ahead: its rows wait PAUSED, nothing is queued.
+        Scheduled = "SCHEDULED",
         /// Messages are being sent.
         Running = "RUNNING",
         /// Waiting for the operator; the campaign row says why and what to run.

@@ -11,7 +11,8 @@ use lambda_http::{Body, Response};
 pub fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
     match segments {
         ["campaigns"] => Some("GET, POST"),
-        ["campaigns", _] | ["campaigns", _, "messages" | "messages.csv" | "view"] => Some("GET"),
+        ["campaigns", _] => Some("GET, PATCH"),
+        ["campaigns", _, "messages" | "messages.csv" | "view"] => Some("GET"),
         ["campaigns", _, "resume" | "cancel"] => Some("POST"),
         ["accounts", _, "session"] | ["view"] | ["assets", _] => Some("GET"),
         ["accounts", _, "opt-outs", _] => Some("PUT, DELETE"),
@@ -45,7 +46,7 @@ mod tests {
     fn a_known_path_with_another_method_is_a_405_naming_the_allowed_ones() {
         let resp = unrouted("DELETE", "/campaigns/c-1", &["campaigns", "c-1"]);
         assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
-        assert_eq!(resp.headers()["allow"], "GET");
+        assert_eq!(resp.headers()["allow"], "GET, PATCH");
         assert_eq!(unrouted("PUT", "/campaigns", &["campaigns"]).headers()["allow"], "GET, POST");
         assert_eq!(unrouted("GET", "/nowhere", &["nowhere"]).status(), StatusCode::NOT_FOUND);
         assert_eq!(unrouted("GET", "/assets/x.js", &["assets", "x.js"]).status(), StatusCode::NOT_FOUND);

@@ -2,7 +2,9 @@
 //! counts the rows and compares them with the counters (repairing the counters from the rows,
 //! never the other way), re-issues records for rows stranded QUEUED or SENDING (a start or resume
 //! that died before queueing them, a claim that lapsed long ago with no record left), moves
-//! dead-lettered records back into the queue, completes campaigns with nothing open, and takes
+//! dead-lettered records back into the queue, starts scheduled campaigns whose time has come
+//! (`campaign_control::release`; a run of [`Scope::Due`] does only that, cheaply enough for a
+//! schedule of a minute), completes campaigns with nothing open, and takes
 //! finished campaigns off the open listing. Idempotent and safe while senders run: a record
 //! issued twice is harmless (claims are exactly-once), a repair applies only if no row moved
 //! since the count.
@@ -19,6 +21,7 @@ pub mod report;
 
 pub use report::Report;
 
+use campaign_control::{Released, ResumeError, When};
 use campaign_store::{CampaignStore, StoreError, Transition};
 use domain::lifecycle::campaign;
 use domain::{CampaignId, MessageStatus, QueuedMessage, SharedClock, rfc3339};
@@ -78,6 +81,9 @@ pub struct Deps {
 pub enum Scope {
     /// Every campaign not over yet, and the dead-letter queue.
     All,
+    /// Only the scheduled campaigns whose start time has come: each is started (one read per
+    /// open campaign, no census).
+    Due,
     /// One campaign (over or not).
     Campaign(CampaignId),
 }
@@ -93,16 +99,22 @@ pub async fn run(deps: &Deps, scope: &Scope) -> Result<Report, ReconcileError> {
     }
     // An empty queue means no QUEUED row can have a record waiting: an old one is stranded.
     // SQS's figure is approximate, so it only ever makes the reconciler do more (a record issued
-    // twice is harmless), never less.
-    let queue_idle = deps.queue.depth().await? == 0;
+    // twice is harmless), never less. (A run of due campaigns only releases: it needs none.)
+    let queue_idle = *scope != Scope::Due && deps.queue.depth().await? == 0;
     match scope {
-        Scope::Campaign(id) => campaign(deps, id, queue_idle, &mut report).await?,
-        Scope::All => {
+        Scope::Campaign(id) => {
+            release_if_due(deps, id, &mut report).await?;
+            campaign(deps, id, queue_idle, &mut report).await?;
+        }
+        Scope::All | Scope::Due => {
             let mut after: Option<CampaignId> = None;
             loop {
                 let page = deps.store.open_campaigns(after.as_ref(), PAGE).await?;
                 for id in &page {
-                    campaign(deps, id, queue_idle, &mut report).await?;
+                    release_if_due(deps, id, &mut report).await?;
+                    if *scope == Scope::All {
+                        campaign(deps, id, queue_idle, &mut report).await?;
+                    }
                 }
                 if page.len() < PAGE as usize {
                     break;
@@ -112,6 +124,24 @@ pub async fn run(deps: &Deps, scope: &Scope) -> Result<Report, ReconcileError> {
         }
     }
     Ok(report)
+}
+
+/// Starts campaign `id` if it is scheduled and its time has come.
+async fn release_if_due(deps: &Deps, id: &CampaignId, report: &mut Report) -> Result<(), ReconcileError> {
+    let control = campaign_control::Control {
+        store: deps.store.clone(),
+        queue: deps.queue.clone(),
+        clock: deps.clock.clone(),
+    };
+    match campaign_control::release(&control, id, When::Due).await {
+        Ok(Released::Started { .. }) => report.released += 1,
+        Ok(Released::NotYet | Released::NotScheduled(_)) => {}
+        // Listed without a campaign row: the census below deals with the listing.
+        Err(ResumeError::Unknown(_) | ResumeError::Over { .. }) => {}
+        Err(ResumeError::Stopped { source, .. } | ResumeError::Store(source)) => return Err(source.into()),
+        Err(ResumeError::Queue(e)) => return Err(e.into()),
+    }
+    Ok(())
 }
 
 /// Reconciles one campaign.

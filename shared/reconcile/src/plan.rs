@@ -155,6 +155,7 @@ mod tests {
                 notice: None,
                 template: "t".into(),
                 webhook_url: None,
+                send_at: None,
                 created_at: "2027-01-15T08:00:00Z".into(),
                 updated_at: "2027-01-15T08:00:00Z".into(),
             },

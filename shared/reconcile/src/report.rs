@@ -25,6 +25,8 @@ pub struct Report {
     pub dead_letters_back: u64,
     /// Dead-lettered records dropped (their rows needed none).
     pub dead_letters_dropped: u64,
+    /// Scheduled campaigns started because their time had come.
+    pub released: u64,
     /// Campaigns completed by this run.
     pub completed: u64,
     /// Campaigns taken off the open listing.
@@ -44,6 +46,7 @@ impl Report {
             cancelled = self.cancelled,
             dead_letters_back = self.dead_letters_back,
             dead_letters_dropped = self.dead_letters_dropped,
+            released = self.released,
             completed = self.completed,
             unlisted = self.unlisted,
             "reconciled"

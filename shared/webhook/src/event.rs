@@ -31,6 +31,9 @@ pub enum EventKind {
     /// A paused campaign runs again.
     #[serde(rename = "campaign.resumed")]
     CampaignResumed,
+    /// A scheduled campaign started (its time came, or the operator started it early).
+    #[serde(rename = "campaign.started")]
+    CampaignStarted,
     /// Every message of the campaign is final.
     #[serde(rename = "campaign.completed")]
     CampaignCompleted,
@@ -52,6 +55,7 @@ impl EventKind {
         Self::MessageRead,
         Self::CampaignPaused,
         Self::CampaignResumed,
+        Self::CampaignStarted,
         Self::CampaignCompleted,
         Self::SessionExpired,
         Self::SessionRestoredFromBackup,
@@ -67,6 +71,7 @@ impl EventKind {
             Self::MessageRead => "message.read",
             Self::CampaignPaused => "campaign.paused",
             Self::CampaignResumed => "campaign.resumed",
+            Self::CampaignStarted => "campaign.started",
             Self::CampaignCompleted => "campaign.completed",
             Self::SessionExpired => "session.expired",
             Self::SessionRestoredFromBackup => "session.restored_from_backup",

@@ -172,6 +172,55 @@ async fn a_campaign_started_read_resumed_and_cancelled_answers_as_documented() {
 }
 
 #[tokio::test]
+async fn a_scheduled_campaign_read_moved_refused_a_resume_and_started_now_answers_as_documented() {
+    let st = stack(STACK);
+    let http = test_support::http();
+    let in_a_day = (time::OffsetDateTime::now_utc() + time::Duration::days(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (status, accepted) = send(http.post(format!("{}/campaigns", st.http_base_url)).json(&json!({
+        "name": "later", "account": unique("oas"), "template": "Hi", "send_at": in_a_day,
+        "recipients": [{"phone": "+4915112345678"}]
+    })))
+    .await;
+    conforms("post", "/campaigns", status, &accepted);
+    assert_eq!((status, accepted["status"].as_str()), (202, Some("SCHEDULED")), "{accepted}");
+    typed::<api_types::Accepted>(&accepted);
+    let id = accepted["campaign_id"].as_str().unwrap();
+    let url = format!("{}/campaigns/{id}", st.http_base_url);
+
+    let (status, body) = send(http.get(&url)).await;
+    conforms("get", "/campaigns/{id}", status, &body);
+    assert!(body["send_at"].is_string(), "{body}");
+    let in_two_days = (time::OffsetDateTime::now_utc() + time::Duration::days(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    for (request, expected) in [
+        (json!({"send_at": in_two_days}), 200),
+        (json!({"send_at": "yesterday"}), 400),
+        (json!({"send_at": null}), 200),
+        (json!({"send_at": null}), 409),
+    ] {
+        let (status, body) = send(http.patch(&url).json(&request)).await;
+        conforms("patch", "/campaigns/{id}", status, &body);
+        assert_eq!(status, expected, "{request}: {body}");
+        if status == 200 {
+            typed::<api_types::ScheduleResult>(&body);
+        }
+    }
+    let scheduled = send(http.post(format!("{}/campaigns", st.http_base_url)).json(&json!({
+        "name": "later", "account": unique("oas"), "template": "Hi", "send_at": in_a_day,
+        "recipients": [{"phone": "+4915112345678"}]
+    })))
+    .await
+    .1;
+    let other = scheduled["campaign_id"].as_str().unwrap();
+    let (status, body) = send(http.post(format!("{}/campaigns/{other}/resume", st.http_base_url))).await;
+    conforms("post", "/campaigns/{id}/resume", status, &body);
+    assert_eq!(status, 409, "a scheduled campaign starts at its time, not by a resume: {body}");
+}
+
+#[tokio::test]
 async fn refused_requests_answer_with_the_documented_error_body() {
     let st = stack(STACK);
     let http = test_support::http();
@@ -379,7 +428,7 @@ async fn a_known_path_asked_with_another_method_is_a_405_naming_the_methods_it_t
     let st = stack(STACK);
     let http = test_support::http();
     for (method, path, allow) in [
-        (reqwest::Method::DELETE, "/campaigns/c-1", "GET"),
+        (reqwest::Method::DELETE, "/campaigns/c-1", "GET, PATCH"),
         (reqwest::Method::PUT, "/campaigns", "GET, POST"),
         (reqwest::Method::GET, "/campaigns/c-1/cancel", "POST"),
     ] {

@@ -22,5 +22,6 @@ pub fn campaign(n: u32) -> NewCampaign {
         created_at: "2026-12-01T00:00:00Z".into(),
         paused: None,
         webhook: None,
+        send_at: None,
     }
 }

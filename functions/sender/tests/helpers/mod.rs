@@ -246,6 +246,7 @@ impl World {
                 created_at: "2026-11-29T00:00:00Z".into(),
                 paused: None,
                 webhook: None,
+                send_at: None,
             })
             .await
             .unwrap();

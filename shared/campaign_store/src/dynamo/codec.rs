@@ -91,6 +91,7 @@ pub(super) fn view_from_item(id: &CampaignId, item: &Item) -> Result<CampaignVie
         notice: f.opt_string("notice").and_then(ErrorCode::from_wire),
         template: f.string("template")?.to_owned(),
         webhook_url: f.opt_string("webhook_url").map(str::to_owned),
+        send_at: f.opt_string("send_at").map(str::to_owned),
         created_at: f.string("created_at")?.to_owned(),
         updated_at: f.string("updated_at")?.to_owned(),
     })
@@ -133,7 +134,11 @@ pub(super) fn meta_item(c: &NewCampaign) -> Item {
     if let Some(url) = &c.webhook {
         item.insert("webhook_url".into(), s(url.as_str()));
     }
-    if let (Some(p), true) = (&c.paused, opening.paused_reason) {
+    if let Some(at) = &c.send_at {
+        item.insert("send_at".into(), s(at.rfc3339()));
+        item.insert("send_at_unix".into(), n(at.unix()));
+    }
+    if let (Some(p), true) = (c.pause_reason(), opening.paused_reason) {
         item.insert("reason".into(), s(p.code.as_str()));
         item.insert("hint".into(), s(p.hint.clone()));
     }
@@ -142,7 +147,7 @@ pub(super) fn meta_item(c: &NewCampaign) -> Item {
 
 /// The item of one new message row.
 pub(super) fn message_item(c: &NewCampaign, m: &NewMessage) -> Item {
-    let status = m.initial_status(c.paused.is_some());
+    let status = m.initial_status(c.opening().holds_rows());
     let key = keys::message(&c.id, m.seq);
     let mut item = Item::from([
         (keys::PK.into(), s(key.pk)),
@@ -160,7 +165,7 @@ pub(super) fn message_item(c: &NewCampaign, m: &NewMessage) -> Item {
         Err(raw) => raw.clone(),
     };
     item.insert("phone".into(), s(phone));
-    match (m.refusal(), &c.paused) {
+    match (m.refusal(), c.pause_reason()) {
         (Some(code), _) => {
             item.insert("error_code".into(), s(code.as_str()));
         }

@@ -5,6 +5,7 @@
 //! - [`moves`]: carrying out the lifecycle's moves (`domain::lifecycle`) as conditional
 //!   transactions of rows and their campaign row; [`retry`]: trying again on conflicts and throttling.
 //! - [`campaigns`]: creating, reading and moving campaigns (resume, cancel, completion, notices).
+//! - [`schedule`]: releasing a scheduled campaign when its time has come, and moving that time.
 //! - [`messages`]: reading rows and moving them (claim, finish, pause, requeue, cancel).
 //! - [`receipts`]: the link from a sent message's WhatsApp id to its row, and its receipts.
 //! - [`opt_outs`]: the accounts' opt-out lists.
@@ -24,6 +25,7 @@ mod moves;
 mod opt_outs;
 mod receipts;
 pub(crate) mod retry;
+mod schedule;
 
 use crate::Finish;
 use crate::model::{
@@ -34,7 +36,7 @@ use crate::{CampaignStore, StoreError, Transition};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use domain::{
-    AccountId, CampaignId, ErrorCode, MessageSeq, MessageStatus, PhoneNumber, QueuedMessage, Receipt,
+    AccountId, CampaignId, ErrorCode, MessageSeq, MessageStatus, PhoneNumber, QueuedMessage, Receipt, SendAt,
     WaMessageId,
 };
 use std::collections::BTreeSet;
@@ -121,6 +123,24 @@ impl CampaignStore for DynamoCampaignStore {
         reopen_completed: bool,
     ) -> Result<Transition, StoreError> {
         self.resume(id, at, reopen_completed).await
+    }
+
+    async fn release_campaign(
+        &self,
+        id: &CampaignId,
+        at: &str,
+        due_by: i64,
+    ) -> Result<Transition, StoreError> {
+        self.release(id, at, due_by).await
+    }
+
+    async fn reschedule_campaign(
+        &self,
+        id: &CampaignId,
+        send_at: SendAt,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        self.reschedule(id, send_at, at).await
     }
 
     async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {

@@ -9,11 +9,10 @@ use crate::model::{
 };
 use crate::{CampaignStore, Claim, Finish, Lease, StoreError, Transition};
 use async_trait::async_trait;
-use domain::lifecycle::campaign;
 use domain::lifecycle::message::{self, ClaimDecision, ClaimKind, ClaimWindow};
 use domain::{
-    AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber,
-    QueuedMessage, Receipt, WaMessageId,
+    AccountId, CampaignId, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber, QueuedMessage,
+    Receipt, SendAt, WaMessageId,
 };
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -81,18 +80,25 @@ impl CampaignStore for InMemoryCampaignStore {
         at: &str,
         reopen_completed: bool,
     ) -> Result<Transition, StoreError> {
-        let mut m = self.lock();
-        match m.campaigns.get_mut(id) {
-            Some(c) if campaign::resumable(reopen_completed).contains(&c.status) => {
-                c.status = CampaignStatus::Running;
-                c.reason = None;
-                c.hint = None;
-                c.updated_at = at.to_owned();
-                m.open.insert(id.clone(), at.to_owned());
-                Ok(Transition::Applied)
-            }
-            _ => Ok(Transition::NotApplicable),
-        }
+        Ok(self.lock().resume(id, at, reopen_completed))
+    }
+
+    async fn release_campaign(
+        &self,
+        id: &CampaignId,
+        at: &str,
+        due_by: i64,
+    ) -> Result<Transition, StoreError> {
+        Ok(self.lock().release(id, at, due_by))
+    }
+
+    async fn reschedule_campaign(
+        &self,
+        id: &CampaignId,
+        send_at: SendAt,
+        at: &str,
+    ) -> Result<Transition, StoreError> {
+        Ok(self.lock().reschedule(id, send_at, at))
     }
 
     async fn messages_in_status(
@@ -283,31 +289,12 @@ impl CampaignStore for InMemoryCampaignStore {
     }
 
     async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
-        let mut m = self.lock();
-        m.complete_if_done(id, at);
-        if let Some(c) = m.campaigns.get_mut(id)
-            && campaign::reopens(c.status, &c.counts)
-        {
-            c.status = CampaignStatus::Running;
-            c.updated_at = at.to_owned();
-            m.open.insert(id.clone(), at.to_owned());
-        }
+        self.lock().settle(id, at);
         Ok(())
     }
 
     async fn cancel_campaign(&self, id: &CampaignId, at: &str) -> Result<Transition, StoreError> {
-        let mut m = self.lock();
-        match m.campaigns.get_mut(id) {
-            None => Ok(Transition::Missing),
-            Some(c) if !campaign::CANCELLABLE.contains(&c.status) => Ok(Transition::NotApplicable),
-            Some(c) => {
-                c.status = CampaignStatus::Cancelled;
-                c.reason = None;
-                c.hint = None;
-                c.updated_at = at.to_owned();
-                Ok(Transition::Applied)
-            }
-        }
+        Ok(self.lock().cancel(id, at))
     }
 
     async fn cancel_messages(

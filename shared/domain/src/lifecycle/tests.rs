@@ -1,6 +1,6 @@
 //! The lifecycle's rules, one at a time.
 
-use super::campaign::{self, opening};
+use super::campaign::{self, Start, opening};
 use super::message::{self, ClaimDecision, ClaimKind, ClaimWindow, Finish};
 use super::{CampaignGuard, Counters, RowState};
 use crate::{CampaignStatus, ErrorCode, MessageStatus};
@@ -159,18 +159,35 @@ fn a_retried_failure_starts_its_tries_again_and_is_checked_first() {
 }
 
 #[test]
-fn a_campaign_opens_running_paused_or_already_complete() {
-    assert_eq!(opening(5, 1, false).status, CampaignStatus::Running);
+fn a_scheduled_campaign_opens_with_its_rows_held_and_no_pause_reason() {
+    let scheduled = opening(5, 1, Start::Scheduled);
     assert_eq!(
-        opening(5, 1, false).counts,
+        (scheduled.status, scheduled.counts.queued, scheduled.counts.paused, scheduled.paused_reason),
+        (CampaignStatus::Scheduled, 0, 4, false)
+    );
+    assert!(scheduled.holds_rows());
+    assert!(!opening(5, 1, Start::Now).holds_rows());
+    assert!(campaign::CANCELLABLE.contains(&CampaignStatus::Scheduled));
+    assert!(!campaign::completes(CampaignStatus::Scheduled, &Counters { total: 1, ..Counters::default() }));
+    assert!(
+        !campaign::resumable(true).contains(&CampaignStatus::Scheduled),
+        "a resume does not start it early"
+    );
+}
+
+#[test]
+fn a_campaign_opens_running_paused_or_already_complete() {
+    assert_eq!(opening(5, 1, Start::Now).status, CampaignStatus::Running);
+    assert_eq!(
+        opening(5, 1, Start::Now).counts,
         Counters { total: 5, queued: 4, failed: 1, ..Counters::default() }
     );
-    let paused = opening(5, 1, true);
+    let paused = opening(5, 1, Start::Paused);
     assert_eq!(
         (paused.status, paused.counts.paused, paused.paused_reason),
         (CampaignStatus::Paused, 4, true)
     );
-    let nothing = opening(2, 2, true);
+    let nothing = opening(2, 2, Start::Scheduled);
     assert_eq!((nothing.status, nothing.paused_reason), (CampaignStatus::Completed, false));
     assert!(campaign::completes(
         CampaignStatus::Running,
