@@ -1,9 +1,10 @@
-//! The webhook queue as the events function writes it: envelopes in batches of ten, the
-//! entries SQS refused sent again, and an error when some still cannot be queued (the stream
-//! then hands the whole batch again).
+//! The webhook queue as the events function writes it: envelopes in batches of ten through
+//! `message_queue::batch` (the entries SQS refused sent again after a growing wait), and an
+//! error when some still cannot be queued (the stream then hands the whole batch again).
 
 use async_trait::async_trait;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use message_queue::QueueError;
+use message_queue::batch::{self, BATCH, Entry};
 use webhook::Envelope;
 
 /// Why envelopes could not be queued.
@@ -35,61 +36,21 @@ impl SqsOutbox {
     pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
         Self { client, queue_url: queue_url.into() }
     }
-
-    /// Sends one batch (at most ten); answers the entries refused, by index, with the reason.
-    async fn send(&self, batch: &[(usize, &Envelope)]) -> Result<Vec<(usize, String)>, OutboxError> {
-        let mut entries = Vec::with_capacity(batch.len());
-        for (i, envelope) in batch {
-            let body =
-                serde_json::to_string(envelope).map_err(|e| OutboxError::Unavailable(e.to_string()))?;
-            let entry = SendMessageBatchRequestEntry::builder()
-                .id(i.to_string())
-                .message_body(body)
-                .build()
-                .map_err(|e| OutboxError::Unavailable(e.to_string()))?;
-            entries.push(entry);
-        }
-        let out = self
-            .client
-            .send_message_batch()
-            .queue_url(&self.queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .map_err(|e| OutboxError::Unavailable(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
-        Ok(out
-            .failed
-            .iter()
-            .map(|f| {
-                (
-                    f.id.parse().unwrap_or(usize::MAX),
-                    format!("{}: {}", f.code, f.message.clone().unwrap_or_default()),
-                )
-            })
-            .collect())
-    }
 }
-
-/// Tries for the entries SQS refuses one by one (throttled, internal errors).
-const ATTEMPTS: usize = 3;
 
 #[async_trait]
 impl Outbox for SqsOutbox {
     async fn put(&self, envelopes: &[Envelope]) -> Result<(), OutboxError> {
-        for chunk in envelopes.iter().enumerate().collect::<Vec<_>>().chunks(10) {
-            let mut pending: Vec<(usize, &Envelope)> = chunk.to_vec();
-            let mut last = String::new();
-            for _ in 0..ATTEMPTS {
-                if pending.is_empty() {
-                    break;
-                }
-                let refused = self.send(&pending).await?;
-                last = refused.first().map(|(_, r)| r.clone()).unwrap_or_default();
-                pending.retain(|(i, _)| refused.iter().any(|(r, _)| r == i));
-            }
-            if !pending.is_empty() {
-                return Err(OutboxError::Refused(pending.len(), last));
-            }
+        let entries = envelopes
+            .iter()
+            .map(|e| serde_json::to_string(e).map(Entry::standard))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| OutboxError::Unavailable(e.to_string()))?;
+        for chunk in entries.chunks(BATCH) {
+            batch::send(&self.client, &self.queue_url, chunk).await.map_err(|e| match &e {
+                QueueError::Partial { failed, .. } => OutboxError::Refused(*failed, e.to_string()),
+                QueueError::Unavailable(inner) => OutboxError::Unavailable(inner.to_string()),
+            })?;
         }
         Ok(())
     }

@@ -1,8 +1,10 @@
 //! The FIFO queue that feeds the sender: the `MessageQueue` port start_campaign, the sender and
 //! the reconciler use, and the `DeadLetters` port the reconciler drains its dead-letter queue
 //! through; their SQS adapters and in-memory fakes for unit tests of pure logic. A record is a
-//! `domain::QueuedMessage`; the message group is the sending account.
+//! `domain::QueuedMessage`; the message group is the sending account. [`batch`] writes batches
+//! to any SQS queue (also the webhook queue).
 
+pub mod batch;
 mod dead_letters;
 mod memory;
 mod sqs;

@@ -1,18 +1,16 @@
-//! `MessageQueue` on an SQS FIFO queue: batches of ten, failed entries retried with backoff,
+//! `MessageQueue` on an SQS FIFO queue: batches of ten (`batch`, failed entries retried with backoff),
 //! one message group per sending account so one browser serves one account at a time.
 
+use crate::batch::{self, BATCH, Entry};
 use crate::{MessageQueue, QueueError};
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use domain::QueuedMessage;
 use futures::{StreamExt, TryStreamExt};
 use platform::retry;
 use std::time::Duration;
 
-const BATCH: usize = 10;
 const CONCURRENCY: usize = 8;
-const MAX_ATTEMPTS: u32 = 6;
 
 /// The SQS FIFO adapter.
 #[derive(Clone)]
@@ -28,47 +26,14 @@ impl SqsMessageQueue {
     }
 
     async fn send_batch(&self, batch: &[QueuedMessage]) -> Result<(), QueueError> {
-        let mut pending: Vec<(String, &QueuedMessage)> =
-            batch.iter().enumerate().map(|(i, m)| (i.to_string(), m)).collect();
-        for attempt in 0..MAX_ATTEMPTS {
-            let entries = pending
-                .iter()
-                .map(|(id, m)| {
-                    let body = serde_json::to_string(m).map_err(|e| QueueError::Unavailable(Box::new(e)))?;
-                    SendMessageBatchRequestEntry::builder()
-                        .id(id.clone())
-                        .message_body(body)
-                        .message_group_id(m.account.as_str())
-                        .message_deduplication_id(m.dedup_id())
-                        .build()
-                        .map_err(|e| QueueError::Unavailable(Box::new(e)))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let sent = self
-                .client
-                .send_message_batch()
-                .queue_url(&self.queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await;
-            let out = match sent {
-                Ok(out) => out,
-                // Throttling, a 5xx or no reply that outlived the SDK's retries: the whole batch
-                // again (the deduplication ids drop what did get through).
-                Err(e) if attempt + 1 < MAX_ATTEMPTS && retry::is_transient(&e) => {
-                    tokio::time::sleep(retry::backoff(attempt + 1)).await;
-                    continue;
-                }
-                Err(e) => return Err(QueueError::Unavailable(Box::new(e))),
-            };
-            let failed: Vec<&str> = out.failed.iter().map(|f| f.id.as_str()).collect();
-            pending.retain(|(id, _)| failed.contains(&id.as_str()));
-            if pending.is_empty() {
-                return Ok(());
-            }
-            tokio::time::sleep(retry::backoff(attempt + 1)).await;
-        }
-        Err(QueueError::Partial { failed: pending.len(), total: batch.len() })
+        let entries = batch
+            .iter()
+            .map(|m| {
+                let body = serde_json::to_string(m).map_err(|e| QueueError::Unavailable(Box::new(e)))?;
+                Ok(Entry { body, group: Some(m.account.as_str().to_owned()), dedup: Some(m.dedup_id()) })
+            })
+            .collect::<Result<Vec<_>, QueueError>>()?;
+        batch::send(&self.client, &self.queue_url, &entries).await
     }
 }
 

@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use std::sync::OnceLock;
 use std::time::Duration;
 use test_support::campaigns::wait_status_within;
+use test_support::logs::{function_log, now_ms};
 use test_support::world::SENDING;
-use test_support::{Stack, World, delivered, link_account, numbered};
+use test_support::{World, delivered, link_account, numbered};
 use time::format_description::well_known::Rfc3339;
 use wa_sim::SimConfig;
 
@@ -21,37 +22,6 @@ const AHEAD: Duration = Duration::from_secs(45);
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| World::start(STACK, SimConfig::for_tests(), SENDING))
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap()
-}
-
-/// The `(timestamp ms, message)` of the sender's log lines since `since_ms` containing `phrase`
-/// (CloudWatch Logs of the local AWS, read with the project venv's AWS CLI).
-fn sender_log(stack: &Stack, since_ms: i64, phrase: &str) -> Vec<(i64, String)> {
-    let root = test_support::root();
-    let out = std::process::Command::new(root.join(".venv/bin/aws"))
-        .args(["logs", "filter-log-events", "--output", "json", "--log-group-name"])
-        .arg(format!("/aws/lambda/{}", stack.sender_function_name))
-        .args(["--start-time", &since_ms.to_string(), "--filter-pattern", &format!("\"{phrase}\"")])
-        .env("AWS_ENDPOINT_URL", test_support::endpoint())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .output()
-        .expect("the AWS CLI of the project venv runs (make setup)");
-    if !out.status.success() {
-        return Vec::new(); // no log group yet: nothing was logged
-    }
-    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
-    body["events"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| Some((e["timestamp"].as_i64()?, e["message"].as_str()?.to_owned())))
-        .filter(|(_, m)| m.contains(phrase))
-        .collect()
 }
 
 #[tokio::test]
@@ -109,9 +79,14 @@ async fn a_campaign_scheduled_ahead_runs_no_sender_before_its_time_and_completes
     for d in w.sim.deliveries().into_iter().filter(|d| d.account == account) {
         assert!(i64::try_from(d.unix_ms).unwrap() >= send_at_ms, "delivered before its time: {d:?}");
     }
-    let runs = sender_log(&w.stack, since, "batch done");
+    let runs = function_log(&w.stack.sender_function_name, since, "batch done");
     assert!(!runs.is_empty(), "the sender ran");
-    for (at, line) in &runs {
-        assert!(*at >= send_at_ms, "a sender ran {} ms before the start: {line}", send_at_ms - at);
+    for run in &runs {
+        assert!(
+            run.timestamp_ms >= send_at_ms,
+            "a sender ran {} ms before the start: {}",
+            send_at_ms - run.timestamp_ms,
+            run.message
+        );
     }
 }

@@ -14,6 +14,7 @@
 //! - [`runtime_api`]: Lambda's Runtime API, for a `bootstrap` run outside Lambda.
 //! - [`wait`]: waiting for a condition with a timeout (never a sleep as synchronisation).
 //! - [`webhooks`]: a webhook endpoint that records what it gets and fails when told.
+//! - [`logs`]: a deployed function's log lines, as the local AWS keeps them.
 //! - [`world`]: a stack wired to its own simulator, and linking an account the way `wacamp setup` does.
 
 pub mod aws;
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod fixtures;
 pub mod http;
 pub mod lambda_sandbox;
+pub mod logs;
 pub mod queue;
 pub mod runtime_api;
 pub mod stack;

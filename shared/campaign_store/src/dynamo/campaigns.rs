@@ -176,8 +176,16 @@ impl DynamoCampaignStore {
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":cancelled", s(CampaignStatus::Cancelled.as_str()))
             .expression_attribute_values(":at", s(at));
-        let result = retry::call(|| request.clone().send()).await;
-        match conditional(result)? {
+        self.missing_if_absent(id, conditional(retry::call(|| request.clone().send()).await)?).await
+    }
+
+    /// `Missing` instead of `NotApplicable` when the campaign does not exist.
+    pub(super) async fn missing_if_absent(
+        &self,
+        id: &CampaignId,
+        t: Transition,
+    ) -> Result<Transition, StoreError> {
+        match t {
             Transition::NotApplicable if self.get(&keys::campaign(id)).await?.is_none() => {
                 Ok(Transition::Missing)
             }

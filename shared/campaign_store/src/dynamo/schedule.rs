@@ -45,14 +45,4 @@ impl DynamoCampaignStore {
             .expression_attribute_values(":at", s(at));
         self.missing_if_absent(id, conditional(retry::call(|| request.clone().send()).await)?).await
     }
-
-    /// `Missing` instead of `NotApplicable` when the campaign does not exist.
-    async fn missing_if_absent(&self, id: &CampaignId, t: Transition) -> Result<Transition, StoreError> {
-        match t {
-            Transition::NotApplicable if self.get(&keys::campaign(id)).await?.is_none() => {
-                Ok(Transition::Missing)
-            }
-            t => Ok(t),
-        }
-    }
 }
