@@ -131,6 +131,12 @@ pub fn print_health(h: &api_types::SessionHealthBody) {
     if let Some(s) = h.link_age_seconds {
         println!("  linked {} ({} d ago)", text(&h.linked_at), s / 86_400);
     }
+    if let Some(w) = &h.warm_up {
+        println!(
+            "  warming up: day {}, at most {} messages today; the ramp ends {}",
+            w.day, w.daily_cap, w.ends_at
+        );
+    }
     let g = &h.generations;
     let describe = |g: &api_types::GenerationSummary| {
         let bad = if g.bad { ", bad" } else { "" };

@@ -107,6 +107,7 @@ function campaignPage() {
     if (!h) { text("session", "no stored session"); return; }
     let line = `${h.state}; ${h.generations.count} stored generation(s), ${h.generations.bad} marked bad`;
     if (h.last_backup) line += `; last backup ${h.last_backup}`;
+    if (h.warm_up) line += `; warming up: day ${h.warm_up.day}, at most ${h.warm_up.daily_cap} messages today`;
     if (h.warning) line += ` — ${h.warning.message} ${h.warning.hint}`;
     if (h.hint) line += ` — ${h.hint}`;
     text("session", line);

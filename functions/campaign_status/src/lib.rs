@@ -41,11 +41,14 @@ pub struct Config {
     pub api_key: ApiKey,
     /// A session that has not logged in for this long is reported with a warning.
     pub session_warn_after: std::time::Duration,
+    /// The senders' warm-up ramp, shown in the session health.
+    pub warm_up: domain::WarmUp,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `PROFILE_BUCKET`, `API_KEY_SHA256` and `SESSION_WARN_AFTER_DAYS`
-    /// (10: before WhatsApp's 14 days without the phone).
+    /// Reads `TABLE_NAME`, `PROFILE_BUCKET`, `API_KEY_SHA256`, `SESSION_WARN_AFTER_DAYS`
+    /// (10: before WhatsApp's 14 days without the phone) and `WARM_UP_RAMP` (the sender's; unset:
+    /// none).
     pub fn from_env() -> Result<Self, platform::ConfigError> {
         let warn_days: u64 = platform::optional("SESSION_WARN_AFTER_DAYS", 10)?;
         Ok(Self {
@@ -53,6 +56,7 @@ impl Config {
             profile_bucket: platform::required("PROFILE_BUCKET")?,
             api_key: platform::parsed("API_KEY_SHA256")?,
             session_warn_after: std::time::Duration::from_secs(warn_days.saturating_mul(86_400)),
+            warm_up: platform::optional("WARM_UP_RAMP", domain::WarmUp::default())?,
         })
     }
 }
@@ -69,6 +73,8 @@ pub struct Deps {
     pub clock: domain::SharedClock,
     /// A session that has not logged in for this long is reported with a warning.
     pub session_warn_after: std::time::Duration,
+    /// The senders' warm-up ramp (where the account stands on it is part of its health).
+    pub warm_up: domain::WarmUp,
 }
 
 /// Handles one HTTP request. Never fails: every outcome is a JSON response, 5xx ones are logged

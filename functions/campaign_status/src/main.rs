@@ -23,6 +23,7 @@ async fn main() -> Result<(), Error> {
         api_key: config.api_key,
         clock: domain::system_clock(),
         session_warn_after: config.session_warn_after,
+        warm_up: config.warm_up,
     };
     run(service_fn(|req| handle(&deps, req))).await
 }

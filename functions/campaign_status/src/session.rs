@@ -1,14 +1,15 @@
 //! `GET /accounts/{account}/session`: what is known of an account's WhatsApp Web session — its
 //! state at the last check, the current generation, how many generations are stored and how
 //! many are marked bad, when it was last checked, backed up and last logged in, and a
-//! SESSION_STALE warning when that login is older than the threshold.
+//! SESSION_STALE warning when that login is older than the threshold, and, while a newly linked
+//! account is on the warm-up ramp, its day and today's cap.
 //!
 //! Everything comes from the table (the session pointer and the generation items); the profile
 //! objects themselves are never read here.
 
 use crate::Deps;
-use api_types::{GenerationSummary, GenerationsSummary, Problem, SessionHealthBody};
-use domain::{AccountId, ErrorCode, Freshness, SessionHealth};
+use api_types::{GenerationSummary, GenerationsSummary, Problem, SessionHealthBody, WarmUpDay};
+use domain::{AccountId, ErrorCode, Freshness, SessionHealth, WarmUp};
 use http_api::{ApiError, error_with_hint, json_response};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -36,17 +37,20 @@ pub(crate) async fn health(deps: &Deps, account: &str) -> Result<Response<Body>,
             &ErrorCode::ProfileNotFound.hint_for(account.as_str(), "<campaign>"),
         ));
     }
-    let age = Age { now: deps.clock.now(), warn_after: deps.session_warn_after };
+    let age = Age { now: deps.clock.now(), warn_after: deps.session_warn_after, warm_up: &deps.warm_up };
     Ok(json_response(StatusCode::OK, &health_body(&account, pointer.as_ref(), &generations, age)))
 }
 
-/// When the health is read, and after how long without a login it warns.
+/// When the health is read, after how long without a login it warns, and the senders' warm-up
+/// ramp.
 #[derive(Debug, Clone, Copy)]
-pub struct Age {
+pub struct Age<'a> {
     /// Now.
     pub now: OffsetDateTime,
     /// The warning threshold.
     pub warn_after: std::time::Duration,
+    /// The ramp a newly linked account's daily sends follow.
+    pub warm_up: &'a WarmUp,
 }
 
 /// The health body. `generations` come newest first, as the store lists them; the last login is
@@ -55,7 +59,7 @@ pub fn health_body(
     account: &AccountId,
     pointer: Option<&SessionPointer>,
     generations: &[GenerationInfo],
-    age: Age,
+    age: Age<'_>,
 ) -> SessionHealthBody {
     let last_ready = generations.iter().filter_map(|g| g.last_ready).max();
     let freshness = Freshness::of(last_ready, age.now, age.warn_after);
@@ -94,6 +98,17 @@ pub fn health_body(
             .and_then(|p| p.linked_at)
             .map(|at| u64::try_from((age.now - at).whole_seconds()).unwrap_or(0)),
         since_last_ready_seconds: freshness.since().map(|d| d.as_secs()),
+        warm_up: age
+            .warm_up
+            .on(
+                pointer.and_then(|p| p.linked_at).map(OffsetDateTime::unix_timestamp),
+                age.now.unix_timestamp(),
+            )
+            .map(|d| WarmUpDay {
+                day: d.day,
+                daily_cap: d.cap,
+                ends_at: OffsetDateTime::from_unix_timestamp(d.ends_at).map(rfc3339).unwrap_or_default(),
+            }),
         warning,
         generations: GenerationsSummary {
             count: generations.len() as u64,

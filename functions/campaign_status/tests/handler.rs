@@ -29,6 +29,7 @@ fn world() -> World {
         api_key: http_api::ApiKey::for_secret("fixture-key"),
         clock: domain::system_clock(),
         session_warn_after: domain::session_age::DEFAULT_WARN_AFTER,
+        warm_up: domain::WarmUp::default(),
     };
     World { deps, store, profiles }
 }
@@ -185,6 +186,27 @@ async fn session_health_counts_generations_and_bad_ones_and_names_the_current() 
     assert_eq!(body["generations"]["oldest"]["bad"], true);
     assert!(body["last_backup"].is_string(), "{body}");
     assert_eq!(body["hint"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_newly_linked_account_s_health_shows_its_warm_up_day_and_today_s_cap_and_none_without_a_link_time()
+{
+    let mut w = world();
+    w.deps.warm_up = domain::WarmUp::parse("20,50").unwrap();
+    let shop = AccountId::parse("shop").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("Default/Local Storage/leveldb")).unwrap();
+    std::fs::write(dir.path().join("Default/Local Storage/leveldb/marker.log"), "x").unwrap();
+    w.profiles.backup(&shop, dir.path(), GenerationState::Ready).await.unwrap();
+    // Linked before link times were kept: taken to be warm.
+    let (_, body) = call(&w.deps, SESSION).await;
+    assert_eq!(body["warm_up"], Value::Null, "{body}");
+    // Linked just now: day 0 of the ramp.
+    w.profiles.record_linked(&shop).await.unwrap();
+    let (status, body) = call(&w.deps, SESSION).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["warm_up"]["day"].as_u64(), body["warm_up"]["daily_cap"].as_u64()), (Some(0), Some(20)));
+    assert!(body["warm_up"]["ends_at"].is_string(), "{body}");
 }
 
 #[tokio::test]

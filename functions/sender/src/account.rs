@@ -10,7 +10,7 @@ use crate::delivery::{self, CampaignInfo, Disposition, Done, wait_until};
 use crate::relaunch::Relaunch;
 use crate::tally::Tally;
 use crate::{pacing, receipts, session};
-use campaign_store::{LeaseGrant, PauseReason, Transition};
+use campaign_store::{LeaseGrant, PauseReason, SendCaps, Transition};
 use domain::{
     AccountId, CampaignId, CampaignStatus, ErrorCode, QueuedMessage, SessionHealth, Template, rfc3339,
 };
@@ -114,6 +114,7 @@ async fn with_browser(
     let session::Opened { mut browser, profile, from_backup, .. } = opened;
     tally.restored_from_backup += u32::from(from_backup);
     let mut relaunch = Relaunch::new(profile.path());
+    let caps = account_caps(deps, pointer);
     // Per campaign: its template, and whether it is cancelled (its rows are never sent).
     let mut campaigns: HashMap<CampaignId, CampaignInfo> = HashMap::new();
     let mut dispositions = Vec::with_capacity(messages.len());
@@ -155,7 +156,7 @@ async fn with_browser(
             }
         };
         let sending_started = Instant::now();
-        let delivered = delivery::deliver(deps, browser, m, &campaign, &mut relaunch, tally).await;
+        let delivered = delivery::deliver(deps, browser, m, &campaign, caps, &mut relaunch, tally).await;
         browser = delivered.browser;
         if delivered.disposition == Disposition::Ack(Done::Sent) {
             tally.send_ms += sending_started.elapsed().as_millis();
@@ -191,6 +192,14 @@ async fn with_browser(
         None => close_and_back_up(deps, &account, browser, profile, lease).await,
     }
     dispositions
+}
+
+/// The account's caps for this batch: the deployment's, with the daily one lowered to the
+/// account's warm-up step while its link is younger than the ramp.
+fn account_caps(deps: &Deps, pointer: &session_store::SessionPointer) -> SendCaps {
+    let linked_at = pointer.linked_at.map(time::OffsetDateTime::unix_timestamp);
+    let step = deps.config.warm_up.on(linked_at, deps.clock.unix());
+    deps.config.caps.with_day_cap(step.map(|s| s.cap))
 }
 
 /// Records on the session pointer that the session is not READY (so the session keeper resumes

@@ -7,7 +7,7 @@ use crate::crash;
 use crate::deadline::secs;
 use crate::relaunch::Relaunch;
 use crate::tally::Tally;
-use campaign_store::{Claim, Finish, Lease, SlotGrant, StoreError, Transition};
+use campaign_store::{Claim, Finish, Lease, SendCaps, SlotGrant, StoreError, Transition};
 use domain::lifecycle::message;
 use domain::{ErrorCode, PhoneNumber, QueuedMessage, Template, rfc3339};
 use std::time::Duration;
@@ -121,18 +121,19 @@ pub async fn deliver(
     browser: Box<dyn Browser>,
     m: &QueuedMessage,
     campaign: &CampaignInfo,
+    caps: SendCaps,
     relaunch: &mut Relaunch<'_>,
     tally: &mut Tally,
 ) -> Delivered {
-    // The account's caps, before the claim: a full window touches nothing (the row stays QUEUED
+    // The account's caps (its warm-up step included), before the claim: a full window touches nothing (the row stays QUEUED
     // with its attempts, so waiting for a window never brings it nearer to FAILED) and the record
     // (and the rest of its group) waits for the next window. One slot per handling, whatever
     // follows (a verification, a relaunch and a second try): a slot taken for a row that then
     // turns out settled, claimed elsewhere or already delivered is simply spent — conservative,
     // the cap is never passed. A cancelled campaign's rows are never sent, so they take none.
-    if deps.config.caps.any() && !campaign.cancelled {
+    if caps.any() && !campaign.cancelled {
         let now = deps.clock.unix();
-        match deps.gate.take_send_slot(&m.account, now, deps.config.caps).await {
+        match deps.gate.take_send_slot(&m.account, now, caps).await {
             Ok(SlotGrant::Granted) => {}
             Ok(SlotGrant::CapReached { opens_at }) => {
                 let wait = wait_until(opens_at, now);

@@ -38,7 +38,7 @@ pub use delivery::{Disposition, Done};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use browser::Launcher;
 use campaign_store::{AccountGate, CampaignStore, SendCaps};
-use domain::SharedClock;
+use domain::{SharedClock, WarmUp};
 use lambda_runtime::LambdaEvent;
 use message_queue::MessageQueue;
 use session_store::ProfileStore;
@@ -68,6 +68,8 @@ pub struct Config {
     pub deadline_reserve: Duration,
     /// Sends allowed per account per hour and per day.
     pub caps: SendCaps,
+    /// A newly linked account's daily ramp (lowers the daily cap by the age of its link).
+    pub warm_up: WarmUp,
     /// A batch that loaded the app backs the profile up only when the last backup is at least
     /// this old (zero: after every batch).
     pub backup_every: Duration,
@@ -82,7 +84,7 @@ impl Config {
     /// Reads `TABLE_NAME`, `QUEUE_URL`, `RETRY_DELAY_SECONDS` (30), `CLAIM_LEASE_SECONDS` (120),
     /// `MAX_SEND_ATTEMPTS` (3), `MAX_BACKUP_FALLBACK` (3), `PACE_MIN_MS` (2000), `PACE_MAX_MS`
     /// (6000), `RECEIPT_WAIT_MS` (6000, within the pause), `DEADLINE_RESERVE_SECONDS` (25), `CAP_PER_HOUR` and `CAP_PER_DAY` (0 or unset: no
-    /// cap), `BACKUP_MIN_INTERVAL_SECONDS` (0: after every batch),
+    /// cap), `WARM_UP_RAMP` (unset: none), `BACKUP_MIN_INTERVAL_SECONDS` (0: after every batch),
     /// `TAKE_OVER_CONFLICT` (false) and `MAX_RECEIVE_COUNT` (5, the queue's redrive setting).
     pub fn from_env() -> Result<Self, platform::ConfigError> {
         let min = Duration::from_millis(platform::optional("PACE_MIN_MS", 2000u64)?);
@@ -101,6 +103,7 @@ impl Config {
                 platform::optional("CAP_PER_HOUR", 0u32)?,
                 platform::optional("CAP_PER_DAY", 0u32)?,
             ),
+            warm_up: platform::optional("WARM_UP_RAMP", WarmUp::default())?,
             backup_every: platform::seconds("BACKUP_MIN_INTERVAL_SECONDS", 0)?,
             take_over_conflict: platform::optional("TAKE_OVER_CONFLICT", false)?,
             max_receive_count: platform::optional("MAX_RECEIVE_COUNT", 5u32)?.max(1),

@@ -275,6 +275,48 @@ async fn a_reached_hourly_cap_gives_the_rest_back_until_the_next_hour_without_fa
 }
 
 #[tokio::test]
+async fn a_newly_linked_account_sends_its_warm_up_step_a_day_more_as_days_pass_and_no_cap_past_the_ramp() {
+    let mut w = world();
+    w.deps.config.warm_up = domain::WarmUp::parse("2,3").unwrap();
+    w.generation("good").await;
+    w.profiles.record_linked(&shop()).await.unwrap();
+    let pointer = w.profiles.pointer(&shop()).await.unwrap().unwrap();
+    let linked = pointer.linked_at.unwrap().unix_timestamp();
+    let id = w.campaign(6).await;
+    let left =
+        |from: u32| (from..6).map(|s| record(&format!("r{s}"), "shop", &body(&id, s))).collect::<Vec<_>>();
+    // On the day of the link, two go out and the rest waits for the next day, not FAILED.
+    *w.now.lock().unwrap() = linked + 60;
+    assert_eq!(w.run(left(0)).await.len(), 4);
+    assert_eq!(w.delivered().len(), 2);
+    let row = w.store.message(&id, MessageSeq(2)).await.unwrap().unwrap();
+    assert_eq!((row.status, row.attempts), (MessageStatus::Queued, 0));
+    // A day on, three more;
+    *w.now.lock().unwrap() = linked + 86_400 + 60;
+    assert_eq!(w.run(left(2)).await.len(), 1);
+    assert_eq!(w.delivered().len(), 5);
+    // past the ramp, the rest without a cap.
+    *w.now.lock().unwrap() = linked + 2 * 86_400 + 60;
+    assert!(w.run(left(5)).await.is_empty());
+    assert_eq!(w.delivered().len(), 6);
+    assert_eq!(w.store.campaign(&id).await.unwrap().unwrap().counts.sent, 6);
+}
+
+#[tokio::test]
+async fn the_deployment_s_daily_cap_still_holds_when_it_is_lower_than_the_warm_up_step() {
+    let mut w = world();
+    w.deps.config.warm_up = domain::WarmUp::parse("5").unwrap();
+    w.deps.config.caps = SendCaps { per_hour: None, per_day: Some(1) };
+    w.generation("good").await;
+    w.profiles.record_linked(&shop()).await.unwrap();
+    let linked = w.profiles.pointer(&shop()).await.unwrap().unwrap().linked_at.unwrap().unix_timestamp();
+    *w.now.lock().unwrap() = linked + 60;
+    let id = w.campaign(3).await;
+    assert_eq!(w.run(records(&id, 3)).await.len(), 2);
+    assert_eq!(w.delivered().len(), 1);
+}
+
+#[tokio::test]
 async fn a_browser_that_crashes_mid_batch_is_relaunched_once_and_the_batch_goes_on() {
     let w = world();
     w.generation("good").await;

@@ -19,7 +19,7 @@ pub use campaigns::{
 pub use messages::{MessageItem, MessagesPage};
 pub use opt_outs::OptOutState;
 pub use problem::Problem;
-pub use session::{GenerationSummary, GenerationsSummary, SessionHealthBody};
+pub use session::{GenerationSummary, GenerationsSummary, SessionHealthBody, WarmUpDay};
 pub use start::{Accepted, CampaignRequest, InvalidRow, RecipientRequest};
 
 /// The exit code of `wacamp status --watch` when the campaign paused (waiting for the operator):

@@ -29,10 +29,24 @@ pub struct SessionHealthBody {
     pub since_last_ready_seconds: Option<u64>,
     /// SESSION_STALE when the last login is old.
     pub warning: Option<Problem>,
+    /// While the account is on the warm-up ramp: its day and today's cap.
+    #[serde(default)]
+    pub warm_up: Option<WarmUpDay>,
     /// The stored generations.
     pub generations: GenerationsSummary,
     /// What to run when the session is not ready.
     pub hint: Option<String>,
+}
+
+/// Where a newly linked account stands on the warm-up ramp.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarmUpDay {
+    /// Days since the link (0: the first 24 hours).
+    pub day: u32,
+    /// The most it sends today (the deployment's daily cap applies too, if lower).
+    pub daily_cap: u32,
+    /// When the ramp stops applying, RFC 3339.
+    pub ends_at: String,
 }
 
 /// The stored generations, counted, with the newest and the oldest.

@@ -56,6 +56,15 @@ impl SendCaps {
         Self { per_hour: Some(per_hour).filter(|c| *c > 0), per_day: Some(per_day).filter(|c| *c > 0) }
     }
 
+    /// These caps with the daily one lowered to `day` (a warm-up step), if given.
+    pub fn with_day_cap(self, day: Option<u32>) -> Self {
+        let per_day = match (self.per_day, day) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Self { per_day, ..self }
+    }
+
     /// Whether any cap is set (no counting is needed otherwise).
     pub fn any(&self) -> bool {
         self.per_hour.is_some() || self.per_day.is_some()

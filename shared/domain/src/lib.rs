@@ -15,6 +15,7 @@ mod send_at;
 pub mod session_age;
 mod status;
 mod template;
+mod warm_up;
 mod webhook_url;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock, rfc3339, system_clock};
@@ -28,4 +29,5 @@ pub use send_at::{MAX_AHEAD_DAYS, SendAt, SendAtError};
 pub use session_age::Freshness;
 pub use status::{CampaignStatus, MessageStatus, SessionHealth, UnknownStatus};
 pub use template::{Template, TemplateError, Vars};
+pub use warm_up::{RampDay, WarmUp, WarmUpError};
 pub use webhook_url::{MAX_WEBHOOK_URL, WebhookUrl, WebhookUrlError};

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use session_store::ProfileStore;
 use std::sync::OnceLock;
 use std::time::Duration;
+use test_support::logs::now_ms;
 use test_support::world::profiles;
 use test_support::{Stack, World, delivered, eventually, link_account, numbered, sdk_config, wait_status};
 use wa_sim::SimConfig;
@@ -70,7 +71,8 @@ async fn fifty_recipients_each_get_exactly_one_message() {
 }
 
 #[tokio::test]
-async fn a_number_that_opts_out_while_its_campaign_waits_is_never_sent_and_the_rest_is() {
+async fn a_number_that_opts_out_while_its_campaign_waits_is_never_sent_and_a_later_campaign_refuses_it_at_the_door()
+ {
     let _serial = serial().await;
     let w = world();
     let account = account();
@@ -102,6 +104,17 @@ async fn a_number_that_opts_out_while_its_campaign_waits_is_never_sent_and_the_r
             .await;
     assert_eq!(page["items"][0]["phone"], "+4915112560001");
     assert_eq!(page["items"][0]["code"], "OPTED_OUT");
+    // A later campaign to the same people refuses that number at the door: listed, never queued.
+    let accepted = test_support::start_campaign(&w.stack, &account, numbered(560_000, 3)).await;
+    assert_eq!(accepted["queued"], 2, "{accepted}");
+    assert_eq!(accepted["invalid"], json!([{"row": 1, "phone": "+4915112560001", "code": "OPTED_OUT"}]));
+    let again = accepted["campaign_id"].as_str().unwrap();
+    let done =
+        wait_status(&w.stack, again, "the second campaign to complete", |s| s["status"] == "COMPLETED").await;
+    assert_eq!((done["counts"]["sent"].as_u64(), done["counts"]["failed"].as_u64()), (Some(2), Some(1)));
+    let counts = delivered(&w.sim, &account);
+    assert!(!counts.contains_key("4915112560001"), "never messaged: {counts:?}");
+    assert!(counts.values().all(|&c| c == 2), "the others once per campaign: {counts:?}");
 }
 
 #[tokio::test]
@@ -233,36 +246,11 @@ fn variant(w: &World, name: &str, extra: &[&str]) -> Stack {
     w.variant(name, &params)
 }
 
-/// Milliseconds since the epoch, to read only the logs a test caused.
-fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap()
-}
-
-/// The sender's log lines (CloudWatch Logs of the local AWS, read with the project venv's AWS
-/// CLI) since `since_ms` that contain the phrase `phrase`.
+/// The sender's log lines since `since_ms` that contain the phrase `phrase`.
 fn sender_log(stack: &Stack, since_ms: i64, phrase: &str) -> Vec<String> {
-    let root = test_support::root();
-    let out = std::process::Command::new(root.join(".venv/bin/aws"))
-        .args(["logs", "filter-log-events", "--output", "json", "--log-group-name"])
-        .arg(format!("/aws/lambda/{}", stack.sender_function_name))
-        .args(["--start-time", &since_ms.to_string(), "--filter-pattern", &format!("\"{phrase}\"")])
-        .env("AWS_ENDPOINT_URL", test_support::endpoint())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .output()
-        .expect("the AWS CLI of the project venv runs (make setup)");
-    if !out.status.success() {
-        // No log group yet: nothing was logged.
-        return Vec::new();
-    }
-    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
-    body["events"]
-        .as_array()
+    test_support::logs::function_log(&stack.sender_function_name, since_ms, phrase)
         .into_iter()
-        .flatten()
-        .filter_map(|e| e["message"].as_str().map(str::to_owned))
-        .filter(|m| m.contains(phrase))
+        .map(|l| l.message)
         .collect()
 }
 
@@ -388,6 +376,33 @@ async fn an_account_at_its_hourly_cap_keeps_the_rest_queued_for_the_next_hour_in
     .await;
     assert_eq!(status["status"], "RUNNING", "{status}");
     assert_eq!(status["counts"]["failed"], 0, "{status}");
+    let counts = delivered(&w.sim, &account);
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+}
+
+#[tokio::test]
+async fn an_account_on_its_first_warm_up_day_sends_only_that_day_s_step_and_the_rest_waits_for_the_next() {
+    let _serial = serial().await;
+    let w = world();
+    // Given a ramp of two messages on a link's first day and five on its second,
+    let stack = variant(w, "wacamp-warm", &["SenderTimeoutSeconds=120", "WarmUpRamp=2,5"]);
+    let account = account();
+    link_new_generation_in(w, &stack, &account).await;
+    profiles(&stack).await.record_linked(&domain::AccountId::parse(&account).unwrap()).await.unwrap();
+    // an account linked just now is on its day 0, as its session health says,
+    let health = test_support::get_json(format!("{}/accounts/{account}/session", stack.http_base_url)).await;
+    assert_eq!(
+        (health["warm_up"]["day"].as_u64(), health["warm_up"]["daily_cap"].as_u64()),
+        (Some(0), Some(2))
+    );
+    // and of a campaign of three, two go out and the third waits in the queue (QUEUED, not FAILED).
+    let id = start(&stack, &account, numbered(570_000, 3)).await;
+    let status = wait_status(&stack, &id, "two sent and one waiting for the next day", |s| {
+        s["counts"]["sent"] == 2 && s["counts"]["queued"] == 1 && s["counts"]["sending"] == 0
+    })
+    .await;
+    assert_eq!((status["status"].as_str(), status["counts"]["failed"].as_u64()), (Some("RUNNING"), Some(0)));
     let counts = delivered(&w.sim, &account);
     assert_eq!(counts.len(), 2, "{counts:?}");
     assert!(counts.values().all(|&c| c == 1), "{counts:?}");

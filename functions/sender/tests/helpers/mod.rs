@@ -185,6 +185,7 @@ pub fn world() -> World {
             receipt_wait: Duration::from_secs(6),
             deadline_reserve: Duration::ZERO,
             caps: SendCaps::default(),
+            warm_up: domain::WarmUp::default(),
             backup_every: Duration::ZERO,
             take_over_conflict: false,
             max_receive_count: 5,
