@@ -74,11 +74,9 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
             {
                 pause_if_expired(&mut campaign, SessionHealth::Expired, &now);
             }
-            let queued = campaign
-                .messages
-                .iter()
-                .filter(|m| m.refusal().is_none() && !campaign.opening().holds_rows())
-                .count();
+            let held = campaign.opening().holds_rows();
+            let queued =
+                if held { 0 } else { campaign.messages.iter().filter(|m| m.refusal().is_none()).count() };
             let queued = Queued { now: queued, handed_over: 0 };
             let mut resp = accepted(&campaign, session_state, queued, Some(view.status));
             resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));

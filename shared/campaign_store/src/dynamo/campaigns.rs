@@ -47,11 +47,12 @@ impl DynamoCampaignStore {
     }
 
     pub(super) async fn create(&self, c: &NewCampaign) -> Result<(), StoreError> {
+        let held = c.opening().holds_rows();
         let rows: Vec<WriteRequest> = c
             .messages
             .iter()
             .map(|m| {
-                let put = PutRequest::builder().set_item(Some(message_item(c, m))).build();
+                let put = PutRequest::builder().set_item(Some(message_item(c, m, held))).build();
                 put.map(|p| WriteRequest::builder().put_request(p).build()).map_err(StoreError::unavailable)
             })
             .collect::<Result<_, _>>()?;

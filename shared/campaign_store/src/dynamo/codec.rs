@@ -145,9 +145,10 @@ pub(super) fn meta_item(c: &NewCampaign) -> Item {
     item
 }
 
-/// The item of one new message row.
-pub(super) fn message_item(c: &NewCampaign, m: &NewMessage) -> Item {
-    let status = m.initial_status(c.opening().holds_rows());
+/// The item of one new message row; `held` says whether the campaign holds its rows (it starts
+/// paused or scheduled: `c.opening().holds_rows()`, worked out once per campaign).
+pub(super) fn message_item(c: &NewCampaign, m: &NewMessage, held: bool) -> Item {
+    let status = m.initial_status(held);
     let key = keys::message(&c.id, m.seq);
     let mut item = Item::from([
         (keys::PK.into(), s(key.pk)),
