@@ -21,8 +21,8 @@ help: ## list the targets
 setup: ## install what the tests need: Chromium, the local AWS venv
 	@scripts/setup.sh
 
-build: ## build the Lambda bootstrap binaries and the CLI (the sender with its test-only crash points)
-	cargo build $(FUNCTIONS) -p wacamp --features sender/failpoints
+build: ## build the Lambda bootstrap binaries and the CLI (with the test-only crash points and movable clock)
+	cargo build $(FUNCTIONS) -p wacamp --features sender/failpoints,platform/test-clock
 
 release: ## build the Lambda bootstrap binaries and the CLI for AWS: release profile, no fail points
 	cargo build --release $(FUNCTIONS) -p wacamp

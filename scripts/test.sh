@@ -26,7 +26,7 @@ image_pid=$!
 # binaries (a package with integration tests has its binaries built for them). One build; then
 # the long end-to-end tests (each on its own stack, mostly waiting on queue timeouts or on
 # Chromium in the image, or on a scheduled start) run beside everything else.
-features=(--workspace --features sender/failpoints)
+features=(--workspace --features sender/failpoints,platform/test-clock)
 long=(two_campaigns_under_every_aws_fault whatsapp_web_unreachable_past_every_receive
   the_sender_image_sends_a_batch_as_lambda_runs_it_writing_only_tmp_within_its_memory
   a_campaign_scheduled_ahead_runs_no_sender_before_its_time)

@@ -86,7 +86,7 @@ pub async fn call<T: DeserializeOwned>(req: reqwest::RequestBuilder) -> Result<T
 
 /// The error for a failed call: the API's code, message and hint when the body is its error
 /// shape.
-fn problem(status: reqwest::StatusCode, body: &[u8]) -> anyhow::Error {
+pub fn problem(status: reqwest::StatusCode, body: &[u8]) -> anyhow::Error {
     match serde_json::from_slice::<Problem>(body) {
         Ok(p) => anyhow!("{} {}: {}\nhint: {}", status.as_u16(), p.code, p.message, p.hint),
         Err(_) => anyhow!("{} from the API, with a body that is not its error shape", status.as_u16()),

@@ -17,6 +17,7 @@ mod session;
 mod setup;
 mod start;
 mod watch;
+mod window;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -172,6 +173,10 @@ enum Command {
     /// An account's opt-out list: numbers its campaigns never message.
     #[command(subcommand)]
     OptOut(opt_out::OptOutCommand),
+    /// An account's sending window: the hours its messages may reach a recipient, in the
+    /// recipient's local time (quiet hours outside it).
+    #[command(subcommand)]
+    Window(window::WindowCommand),
     /// Bring up everything locally from a source checkout: the local AWS, the WhatsApp Web
     /// simulator (unless --wa-url), the stack deployed against it and recorded in the config
     /// file; prints the URLs and keeps the simulator running until Ctrl-C.
@@ -376,6 +381,7 @@ async fn main() -> Result<ExitCode> {
             session::print_health(&health);
         }
         Command::OptOut(command) => opt_out::run(&api, command).await?,
+        Command::Window(command) => window::run(&api, command, json).await?,
         Command::Campaigns { account, limit } => {
             let account =
                 domain::AccountId::parse(account).with_context(|| format!("--account '{account}'"))?;

@@ -37,8 +37,10 @@ pub async fn run(args: ReconcileArgs) -> Result<()> {
     };
     let aws = &args.aws;
     let sqs = aws_sdk_sqs::Client::new(aws);
+    let dynamo = aws_sdk_dynamodb::Client::new(aws);
     let deps = Deps {
-        store: Arc::new(DynamoCampaignStore::new(aws_sdk_dynamodb::Client::new(aws), args.table)),
+        windows: Arc::new(campaign_store::DynamoSendingWindows::new(dynamo.clone(), args.table.clone())),
+        store: Arc::new(DynamoCampaignStore::new(dynamo, args.table)),
         queue: Arc::new(SqsMessageQueue::new(sqs.clone(), args.queue_url)),
         dead_letters: Arc::new(SqsDeadLetters::new(sqs, args.dead_letter_queue_url)),
         clock: domain::system_clock(),

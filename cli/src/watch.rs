@@ -62,12 +62,25 @@ fn print_reason(s: &CampaignStatusBody) {
             s.campaign_id
         );
     }
+    if let Some(until) = &s.waiting_until {
+        println!("  {}", waiting(s, until));
+    }
     if let (Some(reason), Some(hint)) = (s.reason, &s.hint) {
         println!("  paused: {reason} ({})\n  to continue: {hint}", reason.sentence());
     }
     if let Some(notice) = s.notice {
         println!("  notice: {notice} ({})", notice.sentence());
     }
+}
+
+/// What waits for the recipients' sending window, and until when.
+fn waiting(s: &CampaignStatusBody, until: &str) -> String {
+    format!(
+        "{} queued wait for their recipients' sending window ({}) until {until}; `wacamp window show --account {}` shows it",
+        s.counts.queued,
+        domain::ErrorCode::QuietHours,
+        s.account
+    )
 }
 
 /// The exit code of a watch that ended on `s`.
@@ -98,6 +111,13 @@ pub async fn run(api: &Api, args: &WatchArgs) -> Result<ExitCode> {
             bar.set_position(s.done());
             bar.set_message(match (s.status, &s.send_at) {
                 (CampaignStatus::Scheduled, Some(at)) => format!("SCHEDULED  starts at {at}"),
+                _ if s.waiting_until.is_some() => format!(
+                    "{}  sent {}, {} waiting for their sending window until {}",
+                    s.status,
+                    s.counts.sent,
+                    s.counts.queued,
+                    s.waiting_until.as_deref().unwrap_or_default()
+                ),
                 _ => format!(
                     "{}  sent {} failed {} paused {}",
                     s.status, s.counts.sent, s.counts.failed, s.counts.paused
@@ -162,6 +182,7 @@ mod tests {
             hint: None,
             notice: None,
             send_at: None,
+            waiting_until: None,
             created_at: "2026-12-01T00:00:00Z".into(),
             updated_at: "2026-12-01T00:00:00Z".into(),
         }
@@ -175,6 +196,20 @@ mod tests {
             summary(&body(CampaignStatus::Paused)),
             "campaign c-1 PAUSED: 2 sent, 0 failed, 0 cancelled, 1 paused of 3"
         );
+    }
+
+    #[test]
+    fn queued_messages_waiting_for_their_window_say_until_when_and_where_to_look() {
+        let held = CampaignStatusBody {
+            counts: domain::Counters { total: 3, queued: 2, sent: 1, ..Default::default() },
+            waiting_until: Some("2027-01-15T08:00:00Z".into()),
+            ..body(CampaignStatus::Running)
+        };
+        assert_eq!(
+            waiting(&held, "2027-01-15T08:00:00Z"),
+            "2 queued wait for their recipients' sending window (QUIET_HOURS) until 2027-01-15T08:00:00Z; `wacamp window show --account shop` shows it"
+        );
+        assert!(!held.settled(), "a watch keeps waiting for them");
     }
 
     #[test]

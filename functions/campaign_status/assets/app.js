@@ -133,6 +133,8 @@ function campaignPage() {
       text("rate", s.send_at ? `starts at ${new Date(s.send_at).toLocaleString()}` : "");
     } else if (s.status !== "RUNNING") {
       text("rate", "");
+    } else if (s.waiting_until != null && c.sending === 0) {
+      text("rate", "waiting for the recipients' sending hours");
     } else if (rate > 0) {
       text("rate", `${rate.toFixed(1)} messages/min, about ${duration((left / rate) * 60)} left`);
     } else {
@@ -141,6 +143,10 @@ function campaignPage() {
     show($("paused"), s.status === "PAUSED" && s.reason != null);
     text("reason", s.reason ? `Paused: ${s.reason}` : "");
     text("hint", s.hint || "");
+    show($("waiting"), s.waiting_until != null);
+    text("waiting", s.waiting_until
+      ? `${c.queued} queued wait for their recipients' sending hours; the next window opens ${new Date(s.waiting_until).toLocaleString()}.`
+      : "");
     show($("notice"), s.notice === "SESSION_RESTORED_FROM_BACKUP");
     text("notice", "The session did not log in; an older backup did and the campaign went on from it.");
     const counts = $("counts").tBodies[0];

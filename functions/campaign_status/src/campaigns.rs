@@ -79,7 +79,11 @@ pub(crate) async fn list(deps: &Deps, query: Option<&str>) -> Result<Response<Bo
     };
     Ok(json_response(
         StatusCode::OK,
-        &CampaignsPage { account: req.account, items: views.iter().map(status_body).collect(), next_cursor },
+        &CampaignsPage {
+            account: req.account,
+            items: views.iter().map(|v| status_body(v, deps.clock.unix())).collect(),
+            next_cursor,
+        },
     ))
 }
 

@@ -10,6 +10,7 @@
 //!   page at a time ([`report`]).
 //! - `GET /accounts/{account}/session`: the health of the account's WhatsApp Web session
 //!   ([`session`]).
+//! - `GET /accounts/{account}/sending-window`: the account's sending window.
 //!
 //! - `GET /view`, `GET /campaigns/{id}/view`: the status pages ([`page`]).
 //!
@@ -21,8 +22,8 @@ pub mod page;
 pub mod report;
 pub mod session;
 
-use api_types::CampaignStatusBody;
-use campaign_store::{CampaignStore, CampaignView};
+use api_types::{CampaignStatusBody, SendingWindowBody};
+use campaign_store::{CampaignStore, CampaignView, SendingWindows};
 use http_api::{ApiError, ApiKey, json_response};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -67,6 +68,8 @@ pub struct Deps {
     pub store: Arc<dyn CampaignStore>,
     /// Session pointers and profile generations.
     pub profiles: Arc<dyn ProfileStore>,
+    /// The accounts' sending windows.
+    pub windows: Arc<dyn SendingWindows>,
     /// Who may call.
     pub api_key: ApiKey,
     /// The time, for the session's age.
@@ -99,6 +102,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::co
             report::export(deps, id, req.uri().query()).await
         }
         (&Method::GET, ["accounts", account, "session"]) => session::health(deps, account).await,
+        (&Method::GET, ["accounts", account, "sending-window"]) => window(deps, account).await,
         _ => return Ok(http_api::routes::unrouted(req.method().as_str(), req.uri().path(), &segments)),
     };
     Ok(result.unwrap_or_else(ApiError::into_response))
@@ -114,13 +118,26 @@ pub(crate) async fn existing_campaign(deps: &Deps, id: &str) -> Result<CampaignV
         .ok_or_else(|| ApiError::unknown_campaign(&id))
 }
 
-async fn status(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
-    let view = existing_campaign(deps, id).await?;
-    Ok(json_response(StatusCode::OK, &status_body(&view)))
+/// `GET /accounts/{account}/sending-window`: the account's window; 404 when it sends at any hour.
+async fn window(deps: &Deps, account: &str) -> Result<Response<Body>, ApiError> {
+    let account = domain::AccountId::parse(account)
+        .map_err(|e| ApiError::bad_request(domain::ErrorCode::BadRequest, format!("account: {e}")))?;
+    let stored = deps.windows.window(&account).await.map_err(|e| ApiError::internal("read window", &e))?;
+    let Some(stored) = stored else {
+        return Err(ApiError::not_found(format!("account '{account}' has no sending window")));
+    };
+    Ok(json_response(StatusCode::OK, &SendingWindowBody::of(account.as_str(), &stored.window, stored.set_at)))
 }
 
-/// The status body: the campaign, its counts and the share of final messages.
-pub fn status_body(v: &CampaignView) -> CampaignStatusBody {
+async fn status(deps: &Deps, id: &str) -> Result<Response<Body>, ApiError> {
+    let view = existing_campaign(deps, id).await?;
+    Ok(json_response(StatusCode::OK, &status_body(&view, deps.clock.unix())))
+}
+
+/// The status body at Unix second `now`: the campaign, its counts and the share of final
+/// messages, and when queued messages wait for their recipients' sending window, until when.
+pub fn status_body(v: &CampaignView, now: i64) -> CampaignStatusBody {
+    let waiting = v.waiting_until.filter(|until| *until > now && v.counts.queued > 0);
     CampaignStatusBody {
         campaign_id: v.id.clone(),
         name: v.name.clone(),
@@ -132,6 +149,9 @@ pub fn status_body(v: &CampaignView) -> CampaignStatusBody {
         hint: v.hint.clone(),
         notice: v.notice,
         send_at: v.send_at.clone(),
+        waiting_until: waiting
+            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+            .map(domain::rfc3339),
         created_at: v.created_at.clone(),
         updated_at: v.updated_at.clone(),
     }

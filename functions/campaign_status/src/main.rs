@@ -15,13 +15,17 @@ async fn main() -> Result<(), Error> {
     let s3 = platform::s3_client(&aws);
     let deps = Deps {
         store: Arc::new(DynamoCampaignStore::new(dynamo.clone(), config.table_name.clone())),
+        windows: Arc::new(campaign_store::DynamoSendingWindows::new(
+            dynamo.clone(),
+            config.table_name.clone(),
+        )),
         profiles: Arc::new(S3ProfileStore::new(
             s3,
             dynamo,
             StoreConfig::new(config.profile_bucket, config.table_name),
         )),
         api_key: config.api_key,
-        clock: domain::system_clock(),
+        clock: platform::clock(),
         session_warn_after: config.session_warn_after,
         warm_up: config.warm_up,
     };

@@ -117,6 +117,11 @@ pub fn item(e: &MessageEntry) -> MessageItem {
         sent_at: e.sent_at.clone(),
         delivered_at: e.delivered_at.clone(),
         read_at: e.read_at.clone(),
+        waiting_until: r
+            .hold
+            .filter(|_| r.status == domain::MessageStatus::Queued)
+            .and_then(|h| time::OffsetDateTime::from_unix_timestamp(h.until).ok())
+            .map(domain::rfc3339),
     }
 }
 

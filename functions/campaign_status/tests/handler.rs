@@ -18,20 +18,23 @@ struct World {
     deps: Deps,
     store: Arc<InMemoryCampaignStore>,
     profiles: Arc<InMemoryProfileStore>,
+    windows: Arc<campaign_store::InMemorySendingWindows>,
 }
 
 fn world() -> World {
     let store = Arc::new(InMemoryCampaignStore::default());
     let profiles = Arc::new(InMemoryProfileStore::new(StoreConfig::new("bucket", "table")));
+    let windows = Arc::new(campaign_store::InMemorySendingWindows::default());
     let deps = Deps {
         store: store.clone(),
         profiles: profiles.clone(),
+        windows: windows.clone(),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
         clock: domain::system_clock(),
         session_warn_after: domain::session_age::DEFAULT_WARN_AFTER,
         warm_up: domain::WarmUp::default(),
     };
-    World { deps, store, profiles }
+    World { deps, store, profiles, windows }
 }
 
 /// A campaign of `valid` sendable rows followed by one invalid number.
@@ -372,4 +375,50 @@ async fn the_report_of_an_unknown_campaign_or_with_a_bad_parameter_is_a_json_err
     let (status, body) =
         call(&w.deps, &report_event("").replace("\"x-api-key\": \"fixture-key\",", "")).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHORIZED")), "{body}");
+}
+
+/// The session fixture asking for another path of the account.
+fn account_event(path: &str) -> String {
+    SESSION
+        .replace("/accounts/shop/session", path)
+        .replace("/accounts/{account}/session", "/accounts/{account}/x")
+}
+
+#[tokio::test]
+async fn the_sending_window_is_served_and_an_account_without_one_is_a_404() {
+    let w = world();
+    let event = account_event("/accounts/shop/sending-window");
+    let (status, body) = call(&w.deps, &event).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("NOT_FOUND")), "{body}");
+    let window = domain::SendingWindow::parse("08:30", "24:00", &["sat-sun"], "America/Sao_Paulo").unwrap();
+    use campaign_store::SendingWindows;
+    w.windows.set_window(&AccountId::parse("shop").unwrap(), &window, 1_800_000_000).await.unwrap();
+    let (status, body) = call(&w.deps, &event).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        serde_json::json!({"account": "shop", "from": "08:30", "to": "24:00", "days": ["sat", "sun"],
+            "time_zone": "America/Sao_Paulo", "set_at": "2027-01-15T08:00:00Z"})
+    );
+}
+
+#[tokio::test]
+async fn a_row_held_for_its_window_shows_until_when_in_the_listing_and_on_the_campaign() {
+    let w = world();
+    campaign(&w.store, 2).await;
+    let id = CampaignId::parse(CAMPAIGN).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let hold = domain::lifecycle::hold::Hold { until: now + 3600, since: now };
+    w.store.hold_message(&id, MessageSeq(0), &hold).await.unwrap();
+    let until = domain::rfc3339(time::OffsetDateTime::from_unix_timestamp(now + 3600).unwrap());
+    let (status, page) = call(&w.deps, &messages_event("")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"][0]["waiting_until"], until.as_str());
+    assert_eq!(page["items"][1]["waiting_until"], Value::Null, "not held");
+    let status_event = MESSAGES
+        .replace(&format!("/campaigns/{CAMPAIGN}/messages"), &format!("/campaigns/{CAMPAIGN}"))
+        .replace("\"rawQueryString\": \"status=QUEUED&limit=2\"", "\"rawQueryString\": \"\"");
+    let (status, body) = call(&w.deps, &status_event).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["waiting_until"], until.as_str());
 }

@@ -12,14 +12,13 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let aws = platform::aws_config().await;
     let sqs = aws_sdk_sqs::Client::new(&aws);
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let deps = reconcile::Deps {
-        store: Arc::new(DynamoCampaignStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            config.table_name.clone(),
-        )),
+        store: Arc::new(DynamoCampaignStore::new(dynamo.clone(), config.table_name.clone())),
+        windows: Arc::new(campaign_store::DynamoSendingWindows::new(dynamo, config.table_name.clone())),
         queue: Arc::new(SqsMessageQueue::new(sqs.clone(), config.queue_url.clone())),
         dead_letters: Arc::new(SqsDeadLetters::new(sqs, config.dead_letter_queue_url.clone())),
-        clock: domain::system_clock(),
+        clock: platform::clock(),
         config: config.reconcile,
     };
     run(service_fn(|event| handle(&deps, event))).await

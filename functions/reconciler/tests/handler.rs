@@ -1,9 +1,14 @@
 //! The reconciler's handler called with a captured EventBridge scheduled event, over in-memory
 //! ports: stranded rows get their records, dead letters go back, drifted counters are repaired
-//! from the rows, and a campaign with nothing open completes.
+//! from the rows, a campaign with nothing open completes, and rows held for their recipient's
+//! sending window get their records once it opens.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use campaign_store::{CampaignStore, Claim, Finish, InMemoryCampaignStore, Lease, NewCampaign};
+use campaign_store::{
+    CampaignStore, Claim, Finish, InMemoryCampaignStore, InMemorySendingWindows, Lease, NewCampaign,
+    SendingWindows,
+};
+use domain::lifecycle::hold::Hold;
 use domain::{
     AccountId, CampaignId, CampaignStatus, Counters, ManualClock, MessageSeq, MessageStatus, QueuedMessage,
 };
@@ -20,6 +25,7 @@ struct World {
     queue: Arc<InMemoryMessageQueue>,
     dead: Arc<InMemoryDeadLetters>,
     clock: Arc<ManualClock>,
+    windows: Arc<InMemorySendingWindows>,
 }
 
 fn world() -> World {
@@ -27,14 +33,16 @@ fn world() -> World {
     let queue = Arc::new(InMemoryMessageQueue::default());
     let dead = Arc::new(InMemoryDeadLetters::default());
     let clock = Arc::new(ManualClock::at(START));
+    let windows = Arc::new(InMemorySendingWindows::default());
     let deps = Deps {
         store: store.clone(),
         queue: queue.clone(),
         dead_letters: dead.clone(),
+        windows: windows.clone(),
         clock: clock.clone(),
         config: reconcile::Config::default(),
     };
-    World { deps, store, queue, dead, clock }
+    World { deps, store, queue, dead, clock, windows }
 }
 
 async fn campaign(store: &InMemoryCampaignStore, name: &str, n: u32) -> CampaignId {
@@ -159,4 +167,66 @@ async fn paused_rows_a_resume_missed_are_queued_again_and_rows_a_cancel_missed_e
     let over = w.store.campaign(&cancelled).await.unwrap().unwrap();
     assert_eq!(over.counts, Counters { total: 2, cancelled: 2, ..Counters::default() });
     assert_eq!(w.store.open_campaigns(None, 10).await.unwrap(), vec![resumed], "the cancelled one is over");
+}
+
+async fn run_due(w: &World) -> reconcile::Report {
+    let event = serde_json::json!({"due": true});
+    reconciler::handle(&w.deps, LambdaEvent::new(event, lambda_runtime::Context::default())).await.unwrap()
+}
+
+async fn held(w: &World, id: &CampaignId, seq: u32) -> Option<Hold> {
+    w.store.message(id, MessageSeq(seq)).await.unwrap().unwrap().hold
+}
+
+#[tokio::test]
+async fn rows_held_for_their_window_get_their_records_within_a_minute_of_its_opening() {
+    let w = world();
+    let id = campaign(&w.store, "c-held", 2).await;
+    w.store.mark_issued(&id, START).await.unwrap();
+    let window = domain::SendingWindow::parse("09:00", "20:00", &[] as &[&str], "Europe/Berlin").unwrap();
+    w.windows.set_window(&AccountId::parse("shop").unwrap(), &window, START - 3600).await.unwrap();
+    // Given two rows a sender held, one until an hour from now and one until two,
+    for (seq, until) in [(0, START + 3600), (1, START + 7200)] {
+        let hold = Hold { until, since: START };
+        w.store.hold_message(&id, MessageSeq(seq), &hold).await.unwrap();
+    }
+    // they are not stranded, however empty the queue and however long they sat,
+    w.clock.advance(1200);
+    let report = run(&w).await;
+    assert_eq!((report.reissued, report.unheld), (0, 0));
+    assert!(w.queue.queued.lock().unwrap().is_empty());
+    // and once the first window opened, the minute schedule issues its record and ends its hold;
+    w.clock.advance(3600 - 1200);
+    let report = run_due(&w).await;
+    assert_eq!(report.unheld, 1);
+    let queued = w.queue.queued.lock().unwrap().clone();
+    assert_eq!(queued.iter().map(|q| q.seq.0).collect::<Vec<_>>(), vec![0]);
+    assert!(queued[0].hop > 1_000, "a hop of its own, never taken for a duplicate");
+    assert_eq!(held(&w, &id, 0).await, None);
+    // the campaign notes the next opening, and nothing is issued twice (the record waits in the queue).
+    *w.queue.depth.lock().unwrap() = 1;
+    assert_eq!(w.store.campaign(&id).await.unwrap().unwrap().waiting_until, Some(START + 7200));
+    assert_eq!(run_due(&w).await.unheld, 0);
+    assert_eq!(run(&w).await.unheld, 0);
+    assert_eq!(w.queue.queued.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_removed_window_lets_every_held_row_go_at_the_next_run() {
+    let w = world();
+    let id = campaign(&w.store, "c-unwindowed", 2).await;
+    w.store.mark_issued(&id, START).await.unwrap();
+    for seq in 0..2 {
+        w.store
+            .hold_message(&id, MessageSeq(seq), &Hold { until: START + 86_400, since: START })
+            .await
+            .unwrap();
+    }
+    *w.queue.depth.lock().unwrap() = 1;
+    // The account has no window (it was removed after the holds): they wait for nothing.
+    let report = run(&w).await;
+    assert_eq!(report.unheld, 2);
+    assert_eq!(w.queue.queued.lock().unwrap().len(), 2);
+    assert_eq!((held(&w, &id, 0).await, held(&w, &id, 1).await), (None, None));
+    assert_eq!(w.store.campaign(&id).await.unwrap().unwrap().waiting_until, None);
 }

@@ -7,6 +7,7 @@ use crate::Deps;
 use crate::browser::Browser;
 use crate::deadline::Deadline;
 use crate::delivery::{self, CampaignInfo, Disposition, Done, wait_until};
+use crate::quiet_hours::Quiet;
 use crate::relaunch::Relaunch;
 use crate::tally::Tally;
 use crate::{pacing, receipts, session};
@@ -46,6 +47,35 @@ pub async fn run(
     lease: &BrowserLease,
     tally: &mut Tally,
 ) -> Vec<Disposition> {
+    // The sending window first: records whose recipient must wait need no browser.
+    let (quiet, settled) = match Quiet::sort(deps, messages, tally).await {
+        Err(e) => return retry_all(messages, &e.to_string()),
+        Ok(None) => (None, vec![None; messages.len()]),
+        Ok(Some((quiet, settled))) => (Some(quiet), settled),
+    };
+    let due: Vec<QueuedMessage> =
+        messages.iter().zip(&settled).filter(|(_, d)| d.is_none()).map(|(m, _)| m.clone()).collect();
+    let mut sent = if due.is_empty() {
+        Vec::new()
+    } else {
+        run_due(deps, &due, quiet.as_ref(), deadline, lease, tally).await
+    }
+    .into_iter();
+    settled
+        .into_iter()
+        .map(|d| d.or_else(|| sent.next()).unwrap_or_else(|| Disposition::retry("no disposition")))
+        .collect()
+}
+
+/// Handles the records of one account that may be sent now.
+async fn run_due(
+    deps: &Deps,
+    messages: &[QueuedMessage],
+    quiet: Option<&Quiet>,
+    deadline: &Deadline,
+    lease: &BrowserLease,
+    tally: &mut Tally,
+) -> Vec<Disposition> {
     let Some(first) = messages.first() else { return Vec::new() };
     let account = first.account.clone();
     // Preflight: an account known to have no usable session pauses without a browser.
@@ -71,7 +101,7 @@ pub async fn run(
         }
         Ok(LeaseGrant::Acquired) => {}
     }
-    let dispositions = with_browser(deps, messages, &pointer, deadline, lease, tally).await;
+    let dispositions = with_browser(deps, messages, quiet, &pointer, deadline, lease, tally).await;
     if let Err(e) = deps.gate.release_browser(&account, &lease.holder).await {
         tracing::warn!(%account, error = %e, "could not release the account's browser lease; it expires on its own");
     }
@@ -82,6 +112,7 @@ pub async fn run(
 async fn with_browser(
     deps: &Deps,
     messages: &[QueuedMessage],
+    quiet: Option<&Quiet>,
     pointer: &session_store::SessionPointer,
     deadline: &Deadline,
     lease: &BrowserLease,
@@ -155,6 +186,13 @@ async fn with_browser(
                 info
             }
         };
+        if let Some(quiet) = quiet
+            && let Some(held) = quiet.recheck(deps, m, tally).await
+        {
+            stopped = held.gives_back().then(|| BEHIND_ITS_GROUP.to_owned());
+            dispositions.push(held);
+            continue;
+        }
         let sending_started = Instant::now();
         let delivered = delivery::deliver(deps, browser, m, &campaign, caps, &mut relaunch, tally).await;
         browser = delivered.browser;

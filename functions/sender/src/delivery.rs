@@ -72,6 +72,9 @@ pub enum Done {
     ClaimLost,
     /// The campaign was cancelled and the earlier attempt did not go out: the row ends CANCELLED.
     Cancelled,
+    /// The recipient is outside the account's sending window: the row waits QUEUED, held until
+    /// it opens, and the reconciler issues its record again then.
+    Held,
 }
 
 /// What the campaign of a message allows.

@@ -14,6 +14,8 @@
 //! - [`account`]: one account's run — preflight, the browser lease, the session, close and backup.
 //! - [`delivery`]: one message — send slot, claim, check or send, settle — with a typed
 //!   [`Disposition`].
+//! - [`quiet_hours`]: the account's sending window — records whose recipient must wait are held
+//!   out of the queue, before a browser opens and again right before each send.
 //! - [`receipts`]: after a send, the message's delivered and read receipts (and those of the
 //!   chat's earlier messages), watched within the pause between messages.
 //! - [`relaunch`], [`deadline`], [`pacing`], [`tally`]: the one relaunch a batch may spend, the
@@ -28,6 +30,7 @@ pub mod crash;
 pub mod deadline;
 pub mod delivery;
 pub mod pacing;
+pub mod quiet_hours;
 pub mod receipts;
 pub mod relaunch;
 pub mod session;
@@ -37,7 +40,7 @@ pub use delivery::{Disposition, Done};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use browser::Launcher;
-use campaign_store::{AccountGate, CampaignStore, SendCaps};
+use campaign_store::{AccountGate, CampaignStore, SendCaps, SendingWindows};
 use domain::{SharedClock, WarmUp};
 use lambda_runtime::LambdaEvent;
 use message_queue::MessageQueue;
@@ -119,6 +122,8 @@ pub struct Deps {
     pub store: Arc<dyn CampaignStore>,
     /// The account's browser lease and send caps, shared by every instance.
     pub gate: Arc<dyn AccountGate>,
+    /// The accounts' sending windows.
+    pub windows: Arc<dyn SendingWindows>,
     /// The queue, for retry delays.
     pub queue: Arc<dyn MessageQueue>,
     /// Session profile generations and the session pointer.
@@ -134,5 +139,7 @@ pub async fn handle(
     deps: &Deps,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    Ok(batch::handle_batch(deps, &event.payload, event.context.deadline, &event.context.request_id).await)
+    // The runtime's deadline is wall-clock time; read it on the injected clock.
+    let deadline = event.context.deadline.saturating_add_signed(deps.clock.ahead_of_runtime_ms());
+    Ok(batch::handle_batch(deps, &event.payload, deadline, &event.context.request_id).await)
 }

@@ -1,6 +1,6 @@
 //! `sender` Lambda: wiring only; the handler is in the library.
 
-use campaign_store::{DynamoAccountGate, DynamoCampaignStore};
+use campaign_store::{DynamoAccountGate, DynamoCampaignStore, DynamoSendingWindows};
 use lambda_runtime::{Error, run, service_fn};
 use message_queue::SqsMessageQueue;
 use sender::browser::ChromiumLauncher;
@@ -20,6 +20,7 @@ async fn main() -> Result<(), Error> {
     let deps = Deps {
         store: Arc::new(DynamoCampaignStore::new(dynamo.clone(), config.table_name.clone())),
         gate: Arc::new(DynamoAccountGate::new(dynamo.clone(), config.table_name.clone())),
+        windows: Arc::new(DynamoSendingWindows::new(dynamo.clone(), config.table_name.clone())),
         queue: Arc::new(SqsMessageQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url.clone())),
         profiles: Arc::new(S3ProfileStore::new(
             platform::s3_client(&aws),
@@ -31,7 +32,7 @@ async fn main() -> Result<(), Error> {
             take_over_conflict: config.take_over_conflict,
         }),
         config,
-        clock: domain::system_clock(),
+        clock: platform::clock(),
     };
     run(service_fn(|event| handle(&deps, event))).await
 }

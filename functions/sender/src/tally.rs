@@ -13,6 +13,8 @@ pub struct Tally {
     pub failed: u32,
     /// Messages paused.
     pub paused: u32,
+    /// Messages held for their recipient's sending window.
+    pub held: u32,
     /// Records given back.
     pub retried: u32,
     /// Records issued again instead of reaching the dead-letter queue.
@@ -53,6 +55,7 @@ impl Tally {
             sent = self.sent,
             failed = self.failed,
             paused = self.paused,
+            held = self.held,
             acked = self.acked,
             retried = self.retried,
             reissued = self.reissued,
@@ -78,6 +81,7 @@ impl Tally {
             count("sent", self.sent),
             count("failed", self.failed),
             count("paused", self.paused),
+            count("held", self.held),
             count("retried", self.retried),
             count("relaunched", self.relaunched),
             count("restored_from_backup", self.restored_from_backup),

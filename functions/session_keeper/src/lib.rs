@@ -88,7 +88,7 @@ impl Deps {
         alerts: Arc<dyn Alerts>,
     ) -> Self {
         let dynamo = aws_sdk_dynamodb::Client::new(aws);
-        let clock = domain::system_clock();
+        let clock = platform::clock();
         Self {
             profiles: Arc::new(session_store::S3ProfileStore::new(
                 platform::s3_client(aws),

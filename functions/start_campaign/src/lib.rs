@@ -8,6 +8,7 @@
 //!   the request's time (`budget`).
 //! - `resume`, `cancel`: moving a campaign's rows a store page at a time (`rows`).
 //! - `schedule`: rescheduling, or starting at once, before a scheduled campaign starts.
+//! - `opt_outs`, `window`: an account's opt-out list and its sending window.
 
 mod budget;
 mod cancel;
@@ -20,13 +21,14 @@ mod rows;
 mod schedule;
 mod start;
 mod validate;
+mod window;
 
 pub use api_types::{CampaignRequest, RecipientRequest};
 pub use budget::RESERVE;
 pub use http_api::ApiError;
 pub use validate::{MAX_BODY_BYTES, MAX_RECIPIENTS, validate};
 
-use campaign_store::CampaignStore;
+use campaign_store::{CampaignStore, SendingWindows};
 use domain::SharedClock;
 use http_api::ApiKey;
 use lambda_http::http::Method;
@@ -65,6 +67,8 @@ pub struct Deps {
     pub queue: Arc<dyn MessageQueue>,
     /// The accounts' session health (a campaign for an expired session is accepted paused).
     pub sessions: Arc<dyn SessionPointers>,
+    /// The accounts' sending windows.
+    pub windows: Arc<dyn SendingWindows>,
     /// The current time (a parameter so tests control it).
     pub clock: SharedClock,
     /// Who may call.
@@ -104,6 +108,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::co
         (&Method::DELETE, ["accounts", account, "opt-outs", phone]) => {
             opt_outs::delete(deps, account, phone).await
         }
+        (&Method::PUT, ["accounts", account, "sending-window"]) => window::put(deps, account, &req).await,
+        (&Method::DELETE, ["accounts", account, "sending-window"]) => window::delete(deps, account).await,
         _ => return Ok(http_api::routes::unrouted(req.method().as_str(), req.uri().path(), &segments)),
     };
     Ok(result.unwrap_or_else(ApiError::into_response))

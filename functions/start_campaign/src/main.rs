@@ -1,6 +1,6 @@
 //! `start_campaign` Lambda: wiring only; the handler is in the library.
 
-use campaign_store::DynamoCampaignStore;
+use campaign_store::{DynamoCampaignStore, DynamoSendingWindows};
 use lambda_http::{Error, run, service_fn};
 use message_queue::SqsMessageQueue;
 use session_store::DynamoSessionPointers;
@@ -16,8 +16,9 @@ async fn main() -> Result<(), Error> {
     let deps = Deps {
         store: Arc::new(DynamoCampaignStore::new(dynamo.clone(), config.table_name.clone())),
         queue: Arc::new(SqsMessageQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url.clone())),
-        sessions: Arc::new(DynamoSessionPointers::new(dynamo, config.table_name.clone())),
-        clock: domain::system_clock(),
+        sessions: Arc::new(DynamoSessionPointers::new(dynamo.clone(), config.table_name.clone())),
+        windows: Arc::new(DynamoSendingWindows::new(dynamo, config.table_name.clone())),
+        clock: platform::clock(),
         api_key: config.api_key,
     };
     run(service_fn(|req| handle(&deps, req))).await

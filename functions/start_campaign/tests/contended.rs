@@ -36,6 +36,7 @@ async fn a_resume_and_a_cancel_turned_away_by_every_transaction_stop_resumably_a
         sessions: Arc::new(session_store::InMemoryProfileStore::new(session_store::StoreConfig::new(
             "bucket", "table",
         ))),
+        windows: Arc::new(campaign_store::InMemorySendingWindows::default()),
         clock: Arc::new(|| time::macros::datetime!(2026-12-01 10:00:00 UTC)),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
     };

@@ -20,6 +20,7 @@ fn deps() -> (Deps, Arc<InMemoryCampaignStore>, Arc<InMemoryMessageQueue>) {
         sessions: Arc::new(session_store::InMemoryProfileStore::new(session_store::StoreConfig::new(
             "bucket", "table",
         ))),
+        windows: Arc::new(campaign_store::InMemorySendingWindows::default()),
         clock: Arc::new(|| time::macros::datetime!(2026-11-29 14:36:36 UTC)),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
     };
@@ -444,6 +445,7 @@ async fn a_start_out_of_time_hands_its_rows_to_the_reconciler_which_queues_each_
         store: store.clone(),
         queue: queue.clone(),
         dead_letters: Arc::new(message_queue::InMemoryDeadLetters::default()),
+        windows: Arc::new(campaign_store::InMemorySendingWindows::default()),
         clock: deps.clock.clone(),
         config: reconcile::Config::default(),
     };

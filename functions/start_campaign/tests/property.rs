@@ -16,6 +16,7 @@ fn deps() -> Deps {
         sessions: Arc::new(session_store::InMemoryProfileStore::new(session_store::StoreConfig::new(
             "bucket", "table",
         ))),
+        windows: Arc::new(campaign_store::InMemorySendingWindows::default()),
         clock: Arc::new(|| time::macros::datetime!(2026-11-29 14:36:36 UTC)),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
     }

@@ -33,6 +33,7 @@ fn world() -> World {
         sessions: Arc::new(session_store::InMemoryProfileStore::new(session_store::StoreConfig::new(
             "bucket", "table",
         ))),
+        windows: Arc::new(campaign_store::InMemorySendingWindows::default()),
         clock: clock.clone(),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
     };
@@ -67,6 +68,7 @@ impl World {
             store: self.store.clone(),
             queue: self.queue.clone(),
             dead_letters: Arc::new(message_queue::InMemoryDeadLetters::default()),
+            windows: Arc::new(campaign_store::InMemorySendingWindows::default()),
             clock: self.clock.clone(),
             config: reconcile::Config::default(),
         };

@@ -22,7 +22,7 @@ async fn main() -> Result<(), Error> {
         sqs: aws_sdk_sqs::Client::new(&aws),
         queue_url: config.queue_url,
         retry_base: config.retry_base,
-        clock: domain::system_clock(),
+        clock: platform::clock(),
     };
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let deps = &deps;

@@ -141,6 +141,7 @@ mod tests {
                 claimed_at: None,
                 error: None,
                 verify_first: false,
+                hold: None,
                 round: 0,
                 lease_until: 0,
                 vars: Default::default(),
@@ -165,6 +166,7 @@ mod tests {
             template: "hi".into(),
             webhook_url: None,
             send_at: None,
+            waiting_until: None,
             created_at: "2026-12-04T09:00:00Z".into(),
             updated_at: "2026-12-04T09:00:00Z".into(),
         }

@@ -29,6 +29,10 @@ pub struct CampaignStatusBody {
     /// at once.
     #[serde(default)]
     pub send_at: Option<String>,
+    /// While queued messages wait for their recipients' sending window (QUIET_HOURS): when the
+    /// earliest of those windows opens, RFC 3339 UTC; null when none waits.
+    #[serde(default)]
+    pub waiting_until: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.

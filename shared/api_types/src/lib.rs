@@ -12,6 +12,7 @@ mod opt_outs;
 mod problem;
 mod session;
 mod start;
+mod windows;
 
 pub use campaigns::{
     CampaignStatusBody, CampaignsPage, CancelResult, ResumeResult, ScheduleRequest, ScheduleResult,
@@ -21,6 +22,7 @@ pub use opt_outs::OptOutState;
 pub use problem::Problem;
 pub use session::{GenerationSummary, GenerationsSummary, SessionHealthBody, WarmUpDay};
 pub use start::{Accepted, CampaignRequest, InvalidRow, RecipientRequest};
+pub use windows::{SendingWindowBody, SendingWindowRequest};
 
 /// The exit code of `wacamp status --watch` when the campaign paused (waiting for the operator):
 /// its hint says what to run.

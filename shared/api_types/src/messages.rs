@@ -43,4 +43,7 @@ pub struct MessageItem {
     /// When it was seen read, RFC 3339.
     #[serde(default)]
     pub read_at: Option<String>,
+    /// While QUEUED outside its recipient's sending window: when the window opens, RFC 3339.
+    #[serde(default)]
+    pub waiting_until: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! Where campaigns live: the `CampaignStore` port (campaign rows, message rows and their
 //! counters), its DynamoDB adapter and an in-memory fake for unit tests of pure logic; and the
-//! `AccountGate` (one browser per account, send caps) every sender instance agrees on.
+//! `AccountGate` (one browser per account, send caps) every sender instance agrees on, and the
+//! accounts' `SendingWindows`.
 //!
 //! The table's layout (every key) is owned by `table_layout`; the session pointer by
 //! `session_store`; the queue by `message_queue`. Counters change in the same transaction as the
@@ -10,6 +11,7 @@ mod dynamo;
 mod gate;
 mod memory;
 mod model;
+mod windows;
 
 pub use domain::lifecycle::message::Finish;
 pub use dynamo::{DynamoCampaignStore, images};
@@ -19,8 +21,10 @@ pub use model::{
     CampaignPosition, CampaignView, Census, Claim, Idempotency, IdempotencyClaim, Lease, MessageEntry,
     MessageRow, NewCampaign, NewMessage, PauseReason, SentLink,
 };
+pub use windows::{DynamoSendingWindows, InMemorySendingWindows, SendingWindows, StoredWindow};
 
 use async_trait::async_trait;
+use domain::lifecycle::hold::Hold;
 use domain::{
     AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, QueuedMessage, Receipt, SendAt, WaMessageId,
 };
@@ -174,6 +178,29 @@ pub trait CampaignStore: Send + Sync {
         attempt: u32,
         finish: &Finish,
         at: &str,
+    ) -> Result<Transition, StoreError>;
+    /// Holds a QUEUED row out of the queue until `hold.until`, when its recipient's sending
+    /// window opens (`domain::lifecycle::hold`), and notes on the campaign row the earliest
+    /// opening its waiting rows wait for. `NotApplicable` when the row is not QUEUED (any more);
+    /// holding it again writes the same hold.
+    async fn hold_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        hold: &Hold,
+    ) -> Result<Transition, StoreError>;
+    /// Ends the row's hold `hold` (its record was issued again). `NotApplicable` when the row no
+    /// longer has that hold (it moved, or was held again).
+    async fn end_hold(&self, id: &CampaignId, seq: MessageSeq, hold: &Hold)
+    -> Result<Transition, StoreError>;
+    /// Replaces the campaign row's note of the earliest opening its held rows wait for with
+    /// `next` (none: nothing waits), only while the note is still `seen`: a hold taken meanwhile
+    /// wrote its own. `NotApplicable` when it changed.
+    async fn note_waiting(
+        &self,
+        id: &CampaignId,
+        seen: Option<i64>,
+        next: Option<i64>,
     ) -> Result<Transition, StoreError>;
     /// Remembers which row the message WhatsApp knows as `link.wa_id` is, until Unix second
     /// `expires_at`, so a later look at its chat can record its receipts.

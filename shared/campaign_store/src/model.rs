@@ -1,6 +1,7 @@
 //! The records the store reads and writes, free of SDK types.
 
 use domain::lifecycle::campaign::{Opening, Start};
+use domain::lifecycle::hold::Hold;
 use domain::lifecycle::{Move, RowState};
 use domain::{
     AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber,
@@ -116,6 +117,9 @@ pub struct CampaignView {
     pub webhook_url: Option<String>,
     /// When it starts (was scheduled to start), RFC 3339 UTC; none when it started at once.
     pub send_at: Option<String>,
+    /// The earliest Unix second at which a row held for its recipient's sending window may go
+    /// (a note for the status API; it may have passed).
+    pub waiting_until: Option<i64>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -176,6 +180,9 @@ pub struct MessageRow {
     /// while it was being sent): the next claim is `Claim::Ambiguous`, so the chat is checked
     /// before sending.
     pub verify_first: bool,
+    /// While QUEUED out of the queue: until when its recipient's sending window keeps it
+    /// waiting (any move ends it).
+    pub hold: Option<Hold>,
 }
 
 impl MessageRow {
@@ -208,6 +215,7 @@ impl MessageRow {
             round: s.round,
             claimed_at: s.claimed_at,
             error,
+            hold: None,
             ..self.clone()
         }
     }

@@ -19,6 +19,13 @@ pub trait Clock: Send + Sync {
     fn unix_millis(&self) -> i64 {
         i64::try_from(self.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
     }
+
+    /// How far this clock runs ahead of the wall clock the Lambda runtime's deadlines are given
+    /// on, in milliseconds: 0 but for a test stack's moved clock, whose functions read a
+    /// deadline in their own time by adding it.
+    fn ahead_of_runtime_ms(&self) -> i64 {
+        0
+    }
 }
 
 /// Any `Fn() -> OffsetDateTime` is a clock (a fixed or scripted time in tests).

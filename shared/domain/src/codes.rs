@@ -115,6 +115,10 @@ catalogue! {
     RateLimited = "RATE_LIMITED", 429, retryable: true,
         "The account reached its sending cap for now.",
         "Messages wait for the next window; raise CAP_PER_HOUR or CAP_PER_DAY to send more.";
+    /// The recipient is outside the account's sending window: the message waits, never fails.
+    QuietHours = "QUIET_HOURS", 200, retryable: true,
+        "The recipient is outside the account's sending window; the message waits until it opens.",
+        "Nothing to do; `wacamp window show --account {account}` shows the window and `wacamp window set` changes it.";
     /// The template names a variable the recipient row does not have.
     TemplateVariableMissing = "TEMPLATE_VARIABLE_MISSING", 400, retryable: false,
         "The template uses a variable this recipient lacks.",

@@ -49,6 +49,13 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// The ISO 3166 code of the number's country (`DE`; the specific one for shared calling
+    /// codes, e.g. `CA` for a Canadian +1 number), or `None` for a number of no country.
+    pub fn region(&self) -> Option<String> {
+        let parsed = phonenumber::parse(None, &self.0).ok()?;
+        parsed.country().id().map(|id| id.as_ref().to_owned())
+    }
+
     /// Digits only, as WhatsApp Web links want them (`4915112345678`).
     pub fn digits(&self) -> &str {
         self.0.trim_start_matches('+')

@@ -16,6 +16,7 @@ pub fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         ["campaigns", _, "resume" | "cancel"] => Some("POST"),
         ["accounts", _, "session"] | ["view"] | ["assets", _] => Some("GET"),
         ["accounts", _, "opt-outs", _] => Some("PUT, DELETE"),
+        ["accounts", _, "sending-window"] => Some("GET, PUT, DELETE"),
         _ => None,
     }
 }

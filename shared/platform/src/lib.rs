@@ -1,10 +1,13 @@
 //! What every wacamp binary needs before its first request: structured logs, configuration read
 //! from the environment with errors that name the variable, one AWS SDK configuration that
-//! honours `AWS_ENDPOINT_URL` (so the same code talks to AWS or to the local emulator), and one
-//! policy for trying AWS calls again ([`retry`]).
+//! honours `AWS_ENDPOINT_URL` (so the same code talks to AWS or to the local emulator), one
+//! policy for trying AWS calls again ([`retry`]), and the clock a function runs on ([`clock`]).
 
+pub mod clock;
 pub mod metrics;
 pub mod retry;
+
+pub use clock::clock;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -2,7 +2,8 @@
 //! counts the rows and compares them with the counters (repairing the counters from the rows,
 //! never the other way), re-issues records for rows stranded QUEUED or SENDING (a start or resume
 //! that died before queueing them, a claim that lapsed long ago with no record left), moves
-//! dead-lettered records back into the queue, starts scheduled campaigns whose time has come
+//! dead-lettered records back into the queue, issues records for rows held for their
+//! recipient's sending window once it opens (or changes), starts scheduled campaigns whose time has come
 //! (`campaign_control::release`; a run of [`Scope::Due`] does only that, cheaply enough for a
 //! schedule of a minute), completes campaigns with nothing open, and takes
 //! finished campaigns off the open listing. Idempotent and safe while senders run: a record
@@ -22,8 +23,9 @@ pub mod report;
 pub use report::Report;
 
 use campaign_control::{Released, ResumeError, When};
-use campaign_store::{CampaignStore, StoreError, Transition};
+use campaign_store::{CampaignStore, SendingWindows, StoreError, StoredWindow, Transition};
 use domain::lifecycle::campaign;
+use domain::lifecycle::hold::WindowSetting;
 use domain::{CampaignId, MessageStatus, QueuedMessage, SharedClock, rfc3339};
 use message_queue::{DeadLetters, MessageQueue, QueueError};
 use std::sync::Arc;
@@ -70,6 +72,8 @@ pub struct Deps {
     pub queue: Arc<dyn MessageQueue>,
     /// Its dead-letter queue.
     pub dead_letters: Arc<dyn DeadLetters>,
+    /// The accounts' sending windows (a held row's hold ends when its window changes).
+    pub windows: Arc<dyn SendingWindows>,
     /// The current time.
     pub clock: SharedClock,
     /// Settings.
@@ -114,6 +118,9 @@ pub async fn run(deps: &Deps, scope: &Scope) -> Result<Report, ReconcileError> {
                     release_if_due(deps, id, &mut report).await?;
                     if *scope == Scope::All {
                         campaign(deps, id, queue_idle, &mut report).await?;
+                    } else if waits_no_longer(deps, id).await? {
+                        // A held row's window opened: its record now, not at the next full run.
+                        campaign(deps, id, false, &mut report).await?;
                     }
                 }
                 if page.len() < PAGE as usize {
@@ -124,6 +131,12 @@ pub async fn run(deps: &Deps, scope: &Scope) -> Result<Report, ReconcileError> {
         }
     }
     Ok(report)
+}
+
+/// Whether campaign `id` notes held rows whose window has opened (one read of its row).
+async fn waits_no_longer(deps: &Deps, id: &CampaignId) -> Result<bool, ReconcileError> {
+    let now = deps.clock.unix();
+    Ok(deps.store.campaign(id).await?.and_then(|v| v.waiting_until).is_some_and(|w| w <= now))
 }
 
 /// Starts campaign `id` if it is scheduled and its time has come.
@@ -186,6 +199,21 @@ async fn campaign(
         );
         report.handed_over += u64::try_from(decided.issue.len()).unwrap_or(u64::MAX);
     }
+    // Held rows whose window opened (or changed) get their record, like a stranded row's.
+    let window = if census.open_rows.iter().any(|e| e.row.hold.is_some()) {
+        StoredWindow::setting(deps.windows.window(&census.view.account).await?.as_ref())
+    } else {
+        WindowSetting::Absent
+    };
+    let held = plan::holds(&census, now.unix_timestamp(), window);
+    if !held.release.is_empty() {
+        let hop = plan::reissue_hop(now.unix_timestamp());
+        records.extend(held.release.iter().map(|r| QueuedMessage {
+            hop,
+            ..QueuedMessage::new(id.clone(), r.seq, r.account.clone(), r.round)
+        }));
+        report.unheld += u64::try_from(held.release.len()).unwrap_or(u64::MAX);
+    }
     if !decided.requeue.is_empty() {
         let requeued = deps.store.requeue_messages(id, &decided.requeue, MessageStatus::Paused, &at).await?;
         report.requeued += u64::try_from(requeued.len()).unwrap_or(u64::MAX);
@@ -194,6 +222,16 @@ async fn campaign(
     if !records.is_empty() {
         deps.queue.enqueue(&records).await?;
         tracing::info!(campaign = %id, rows = records.len(), "records issued again for stranded rows");
+    }
+    // Only once their records are queued: a hold ended first and a run that died here would
+    // leave a QUEUED row with no record and no hold.
+    for r in &held.release {
+        if let Some(h) = &r.hold {
+            deps.store.end_hold(id, r.seq, h).await?;
+        }
+    }
+    if census.view.waiting_until != held.next {
+        deps.store.note_waiting(id, census.view.waiting_until, held.next).await?;
     }
     for from in [MessageStatus::Queued, MessageStatus::Paused] {
         let rows: Vec<_> = decided.cancel.iter().filter(|r| r.status == from).cloned().collect();

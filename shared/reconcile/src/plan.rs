@@ -1,10 +1,11 @@
 //! The reconciler's decisions for one campaign, pure: from its census, the time and whether the
 //! queue is empty, what to repair, which rows to issue again, and whether the campaign can leave
-//! the open listing.
+//! the open listing; and, from its account's sending window, which held rows wait no longer.
 
 use crate::Config;
 use campaign_store::{Census, MessageEntry, MessageRow};
 use domain::lifecycle::campaign;
+use domain::lifecycle::hold::{self, WindowSetting};
 use domain::{CampaignStatus, MessageStatus};
 
 /// What to do for one campaign.
@@ -68,9 +69,13 @@ pub fn decide(census: &Census, now: i64, queue_idle: bool, config: &Config) -> P
     };
     let issue = if cancelled { Vec::new() } else { rows(&handed_over) };
     let reissue = rows(&|e| match e.row.status {
-        // Not moved for a while, while nothing at all waits in the queue: stranded.
+        // Not moved for a while, while nothing at all waits in the queue: stranded. A held row
+        // has no record on purpose: [`holds`] decides when it gets one.
         MessageStatus::Queued => {
-            !cancelled && !handed_over(e) && (abandoned_issue.is_some() || (queue_idle && quiet(e)))
+            !cancelled
+                && !handed_over(e)
+                && e.row.hold.is_none()
+                && (abandoned_issue.is_some() || (queue_idle && quiet(e)))
         }
         // A claim that lapsed long ago: the record that made it is gone (dead-lettered and
         // drained, or lost with an invocation that died past its retries). The new record's
@@ -97,6 +102,33 @@ pub fn decide(census: &Census, now: i64, queue_idle: bool, config: &Config) -> P
         mark_issued: abandoned_issue.or(handed_off.map(|(since, _)| since)),
         close_listing: campaign::is_terminal(status) && !open,
     }
+}
+
+/// What becomes of a campaign's held rows (`domain::lifecycle::hold`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Holds {
+    /// Held rows whose hold ended: issue each a record again, then end its hold.
+    pub release: Vec<MessageRow>,
+    /// The earliest opening the rows still held wait for (the campaign row's note of it).
+    pub next: Option<i64>,
+}
+
+/// Decides on the held rows of a campaign with `census` at Unix second `now`, its account's
+/// window being `window`. A cancelled campaign's held rows are left to the cancel rule.
+pub fn holds(census: &Census, now: i64, window: WindowSetting) -> Holds {
+    let mut decided = Holds::default();
+    if census.view.status == CampaignStatus::Cancelled {
+        return decided;
+    }
+    for e in &census.open_rows {
+        let Some(h) = e.row.hold.filter(|_| e.row.status == MessageStatus::Queued) else { continue };
+        if hold::ended(&h, now, window) {
+            decided.release.push(e.row.clone());
+        } else {
+            decided.next = Some(decided.next.map_or(h.until, |n: i64| n.min(h.until)));
+        }
+    }
+    decided
 }
 
 /// The hop of a record the reconciler issues at Unix second `now`: one per minute, so the queue
@@ -128,6 +160,7 @@ mod tests {
                 lease_until,
                 vars: Default::default(),
                 verify_first: false,
+                hold: None,
             },
             updated_at: Some("2027-01-15T08:00:00Z".into()),
             sent_at: None,
@@ -156,6 +189,7 @@ mod tests {
                 template: "t".into(),
                 webhook_url: None,
                 send_at: None,
+                waiting_until: None,
                 created_at: "2027-01-15T08:00:00Z".into(),
                 updated_at: "2027-01-15T08:00:00Z".into(),
             },
@@ -302,6 +336,50 @@ mod tests {
         let done =
             decide(&census(CampaignStatus::Completed, right, rows, None), NOW, false, &Config::default());
         assert!(!done.drifted && done.close_listing && done.reissue.is_empty());
+    }
+
+    fn held(seq: u32, until: i64, since: i64) -> MessageEntry {
+        let mut e = row(seq, MessageStatus::Queued, 0);
+        e.row.hold = Some(domain::lifecycle::hold::Hold { until, since });
+        e
+    }
+
+    #[test]
+    fn held_rows_are_released_when_their_window_opens_and_never_taken_for_stranded() {
+        let rows =
+            vec![held(0, NOW - 1, NOW - 600), held(1, NOW + 3600, NOW - 600), held(2, NOW + 60, NOW - 600)];
+        let counts = Counters { total: 3, queued: 3, ..Counters::default() };
+        let c = census(CampaignStatus::Running, counts, rows, None);
+        let window = WindowSetting::SetAt(NOW - 7200);
+        let decided = holds(&c, NOW, window);
+        assert_eq!(decided.release.iter().map(|r| r.seq.0).collect::<Vec<_>>(), vec![0]);
+        assert_eq!(decided.next, Some(NOW + 60), "the earliest opening still ahead");
+        // However idle the queue and quiet the rows, a held row is not stranded.
+        assert!(decide(&c, NOW, true, &Config::default()).reissue.is_empty());
+    }
+
+    #[test]
+    fn every_held_row_is_released_when_the_window_is_removed_or_changed_after_the_hold() {
+        let rows = vec![held(0, NOW + 3600, NOW - 600), held(1, NOW + 3600, NOW - 60)];
+        let counts = Counters { total: 2, queued: 2, ..Counters::default() };
+        let c = census(CampaignStatus::Running, counts, rows, None);
+        assert_eq!(holds(&c, NOW, WindowSetting::Absent).release.len(), 2);
+        let changed = holds(&c, NOW, WindowSetting::SetAt(NOW - 300));
+        assert_eq!(
+            changed.release.iter().map(|r| r.seq.0).collect::<Vec<_>>(),
+            vec![0],
+            "held before the change"
+        );
+        assert_eq!(changed.next, Some(NOW + 3600));
+    }
+
+    #[test]
+    fn a_cancelled_campaigns_held_rows_are_left_to_the_cancel() {
+        let rows = vec![held(0, NOW - 1, NOW - 600)];
+        let counts = Counters { total: 1, queued: 1, ..Counters::default() };
+        let c = census(CampaignStatus::Cancelled, counts, rows, None);
+        assert_eq!(holds(&c, NOW, WindowSetting::Absent), Holds::default());
+        assert_eq!(decide(&c, NOW, false, &Config::default()).cancel.len(), 1);
     }
 
     #[test]

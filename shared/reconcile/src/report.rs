@@ -27,6 +27,8 @@ pub struct Report {
     pub dead_letters_dropped: u64,
     /// Scheduled campaigns started because their time had come.
     pub released: u64,
+    /// Rows held for their recipient's sending window that got their record again.
+    pub unheld: u64,
     /// Campaigns completed by this run.
     pub completed: u64,
     /// Campaigns taken off the open listing.
@@ -47,6 +49,7 @@ impl Report {
             dead_letters_back = self.dead_letters_back,
             dead_letters_dropped = self.dead_letters_dropped,
             released = self.released,
+            unheld = self.unheld,
             completed = self.completed,
             unlisted = self.unlisted,
             "reconciled"

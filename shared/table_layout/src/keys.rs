@@ -10,6 +10,7 @@
 //! | sends counted in an hour / a day | `ACCOUNT#<account>` | `SENDS#H#<start>` / `SENDS#D#<start>` |
 //! | a sent message's WhatsApp id, naming its row (for receipts; expires) | `ACCOUNT#<account>` | `WAMSG#<WhatsApp message id>` |
 //! | a number on the account's opt-out list | `ACCOUNT#<account>` | `OPTOUT#<E.164>` |
+//! | the account's sending window | `ACCOUNT#<account>` | `WINDOW` |
 //! | an `Idempotency-Key` of a start | `IDEMPOTENCY#<key hash>` | `IDEMPOTENCY` |
 //! | a campaign not yet over (for the reconciler) | `OPEN` | `CAMPAIGN#<id>` |
 //!
@@ -143,6 +144,11 @@ pub fn generation(account: &AccountId, generation_id: &str) -> Key {
 /// The generation id of a generation item's sort key, if it is one.
 pub fn parse_generation_sk(sk: &str) -> Option<&str> {
     sk.strip_prefix(GENERATION_PREFIX)
+}
+
+/// The account's sending window (quiet hours outside it).
+pub fn sending_window(account: &AccountId) -> Key {
+    Key::new(account_partition(account), "WINDOW")
 }
 
 /// A number on the account's opt-out list (asked not to be contacted by it), by its E.164 form.

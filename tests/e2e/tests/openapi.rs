@@ -424,6 +424,36 @@ async fn an_account_s_campaigns_are_listed_newest_first_across_pages_as_document
 }
 
 #[tokio::test]
+async fn a_sending_window_set_read_and_removed_answers_as_documented() {
+    let st = stack(STACK);
+    let http = test_support::http();
+    let path = "/accounts/{account}/sending-window";
+    let url = format!("{}/accounts/{}/sending-window", st.http_base_url, unique("windowed"));
+    let (status, body) = send(http.get(&url)).await;
+    conforms("get", path, status, &body);
+    assert_eq!(status, 404, "none yet: {body}");
+    let window =
+        json!({"from": "09:00", "to": "20:00", "days": ["mon-fri", "sat"], "time_zone": "Europe/Berlin"});
+    let (status, body) = send(http.put(&url).json(&window)).await;
+    conforms("put", path, status, &body);
+    assert_eq!(status, 200, "{body}");
+    typed::<api_types::SendingWindowBody>(&body);
+    let (status, body) = send(http.get(&url)).await;
+    conforms("get", path, status, &body);
+    assert_eq!(body["days"], json!(["mon", "tue", "wed", "thu", "fri", "sat"]));
+    let (status, body) =
+        send(http.put(&url).json(&json!({"from": "09:00", "to": "20:00", "time_zone": "Berlin"}))).await;
+    conforms("put", path, status, &body);
+    assert_eq!(status, 400, "{body}");
+    let removed = http.delete(&url).send().await.unwrap();
+    assert_eq!(removed.status().as_u16(), 204);
+    assert!(spec()["paths"][path]["delete"]["responses"]["204"].is_object(), "204 is documented");
+    let (status, body) = send(http.delete(&url)).await;
+    conforms("delete", path, status, &body);
+    assert_eq!(status, 404, "{body}");
+}
+
+#[tokio::test]
 async fn a_known_path_asked_with_another_method_is_a_405_naming_the_methods_it_takes() {
     let st = stack(STACK);
     let http = test_support::http();
@@ -431,6 +461,7 @@ async fn a_known_path_asked_with_another_method_is_a_405_naming_the_methods_it_t
         (reqwest::Method::DELETE, "/campaigns/c-1", "GET, PATCH"),
         (reqwest::Method::PUT, "/campaigns", "GET, POST"),
         (reqwest::Method::GET, "/campaigns/c-1/cancel", "POST"),
+        (reqwest::Method::POST, "/accounts/shop/sending-window", "GET, PUT, DELETE"),
     ] {
         let resp = http.request(method.clone(), format!("{}{path}", st.http_base_url)).send().await.unwrap();
         assert_eq!(resp.status().as_u16(), 405, "{method} {path}");
@@ -448,8 +479,8 @@ async fn a_known_path_asked_with_another_method_is_a_405_naming_the_methods_it_t
 /// Schemathesis (pinned in the project's venv) against the deployed stack, every check on, a
 /// bounded number of examples per operation, one worker (two workers parse Python source in two
 /// threads at once, which CPython 3.11's parser does not survive every time): no request the document allows is refused, no
-/// answer falls outside it, nothing is a 5xx. `tests/e2e/schemathesis.toml` names the one
-/// operation allowed to refuse schema-valid bodies, and why.
+/// answer falls outside it, nothing is a 5xx. `tests/e2e/schemathesis.toml` names the
+/// operations allowed to refuse schema-valid bodies, and why.
 #[test]
 fn schemathesis_finds_no_allowed_request_refused_and_no_undocumented_answer() {
     let st = stack(STACK);

@@ -6,8 +6,8 @@
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use campaign_store::{
-    AccountGate, CampaignStore, InMemoryAccountGate, InMemoryCampaignStore, LeaseGrant, NewCampaign,
-    NewMessage, SendCaps,
+    AccountGate, CampaignStore, InMemoryAccountGate, InMemoryCampaignStore, InMemorySendingWindows,
+    LeaseGrant, NewCampaign, NewMessage, SendCaps,
 };
 use domain::{
     AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, QueuedMessage, Receipt, Template, WaMessageId,
@@ -49,6 +49,10 @@ pub struct Script {
     pub leases_seen: Vec<Option<(String, i64)>>,
     /// Another instance takes the browser lease over at the next send.
     pub take_over_lease: bool,
+    /// Each send moves the world's clock on by this many seconds (a send that takes its time).
+    pub seconds_per_send: i64,
+    /// The world's clock, moved by sends.
+    pub clock: Option<Arc<Mutex<i64>>>,
     /// At the next launch, an operator's setup links a new device: a generation that logs in is
     /// stored in this store (the session pointer moves while the sender tries its generations).
     pub link_at_next_launch: Option<Arc<InMemoryProfileStore>>,
@@ -110,6 +114,9 @@ impl Browser for FakeBrowser {
             ));
             assert_eq!(taken.unwrap(), LeaseGrant::Acquired);
         }
+        if let Some(clock) = &s.clock {
+            *clock.lock().unwrap() += s.seconds_per_send;
+        }
         let outcome = s.next.pop_front().unwrap_or(SendOutcome::Sent);
         self.last_sent = None;
         if matches!(outcome, SendOutcome::Sent | SendOutcome::Uncertain(ErrorCode::SendTimeout)) {
@@ -158,6 +165,7 @@ pub struct World {
     pub deps: Deps,
     pub store: Arc<InMemoryCampaignStore>,
     pub gate: Arc<InMemoryAccountGate>,
+    pub windows: Arc<InMemorySendingWindows>,
     pub queue: Arc<InMemoryMessageQueue>,
     pub profiles: Arc<InMemoryProfileStore>,
     pub script: Arc<Mutex<Script>>,
@@ -168,10 +176,15 @@ pub struct World {
 pub fn world() -> World {
     let store = Arc::new(InMemoryCampaignStore::default());
     let gate = Arc::new(InMemoryAccountGate::default());
+    let windows = Arc::new(InMemorySendingWindows::default());
     let queue = Arc::new(InMemoryMessageQueue::default());
     let profiles = Arc::new(InMemoryProfileStore::new(StoreConfig::new("bucket", "table")));
-    let script = Arc::new(Mutex::new(Script { gate: Some(gate.clone()), ..Script::default() }));
     let now = Arc::new(Mutex::new(1_800_000_000i64));
+    let script = Arc::new(Mutex::new(Script {
+        gate: Some(gate.clone()),
+        clock: Some(now.clone()),
+        ..Script::default()
+    }));
     let clock_now = now.clone();
     let deps = Deps {
         config: Config {
@@ -192,6 +205,7 @@ pub fn world() -> World {
         },
         store: store.clone(),
         gate: gate.clone(),
+        windows: windows.clone(),
         queue: queue.clone(),
         profiles: profiles.clone(),
         launcher: Arc::new(FakeLauncher(script.clone())),
@@ -200,7 +214,7 @@ pub fn world() -> World {
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         }),
     };
-    World { deps, store, gate, queue, profiles, script, now }
+    World { deps, store, gate, windows, queue, profiles, script, now }
 }
 
 /// A profile directory whose browser logs in ("good") or shows the QR ("bad").
@@ -228,11 +242,18 @@ impl World {
 
     /// [`World::campaign`] with another template.
     pub async fn campaign_with(&self, n: u32, template: &str) -> CampaignId {
+        let phones: Vec<String> = (0..n).map(|i| format!("+49151123456{i:02}")).collect();
+        self.campaign_to(&phones, template).await
+    }
+
+    /// Campaign `c-1` of account `shop` to `phones`, row `i` with the name `R<i>`.
+    pub async fn campaign_to(&self, phones: &[String], template: &str) -> CampaignId {
         let id = CampaignId::parse("c-1").unwrap();
-        let messages = (0..n)
-            .map(|i| NewMessage {
+        let messages = (0u32..)
+            .zip(phones)
+            .map(|(i, phone)| NewMessage {
                 seq: MessageSeq(i),
-                phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string()),
+                phone: PhoneNumber::parse(phone, None).map_err(|e| e.to_string()),
                 vars: [("name".to_string(), format!("R{i}"))].into(),
                 opted_out: false,
             })

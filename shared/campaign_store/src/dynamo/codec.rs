@@ -2,6 +2,7 @@
 
 use crate::StoreError;
 use crate::model::{CampaignView, MessageEntry, MessageRow, NewCampaign, NewMessage, SentLink};
+use domain::lifecycle::hold::Hold;
 use domain::{AccountId, CampaignId, Counters, ErrorCode, MessageSeq, Receipt, WaMessageId};
 use table_layout::codec::{Fields, Item, n, s};
 use table_layout::keys;
@@ -27,6 +28,10 @@ pub(super) fn row_from_item(id: &CampaignId, item: &Item) -> Result<MessageRow, 
         round: count("round")?,
         lease_until: i64::try_from(f.count("lease_until")?).unwrap_or(i64::MAX),
         vars: f.string_map("vars"),
+        hold: match (item.contains_key("held_until"), item.contains_key("held_since")) {
+            (true, true) => Some(Hold { until: f.number("held_until")?, since: f.number("held_since")? }),
+            _ => None,
+        },
     })
 }
 
@@ -92,6 +97,7 @@ pub(super) fn view_from_item(id: &CampaignId, item: &Item) -> Result<CampaignVie
         template: f.string("template")?.to_owned(),
         webhook_url: f.opt_string("webhook_url").map(str::to_owned),
         send_at: f.opt_string("send_at").map(str::to_owned),
+        waiting_until: item.contains_key("waiting_until").then(|| f.number("waiting_until")).transpose()?,
         created_at: f.string("created_at")?.to_owned(),
         updated_at: f.string("updated_at")?.to_owned(),
     })

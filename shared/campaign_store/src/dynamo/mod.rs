@@ -7,6 +7,7 @@
 //! - [`campaigns`]: creating, reading and moving campaigns (resume, cancel, completion, notices).
 //! - [`schedule`]: releasing a scheduled campaign when its time has come, and moving that time.
 //! - [`messages`]: reading rows and moving them (claim, finish, pause, requeue, cancel).
+//! - [`holds`]: a QUEUED row held out of the queue for its recipient's sending window.
 //! - [`receipts`]: the link from a sent message's WhatsApp id to its row, and its receipts.
 //! - [`opt_outs`]: the accounts' opt-out lists.
 //! - [`idempotency`]: the `Idempotency-Key` claims of campaign starts.
@@ -17,6 +18,7 @@
 mod account_listing;
 mod campaigns;
 mod codec;
+mod holds;
 mod idempotency;
 pub mod images;
 mod listing;
@@ -35,6 +37,7 @@ use crate::model::{
 use crate::{CampaignStore, StoreError, Transition};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use domain::lifecycle::hold::Hold;
 use domain::{
     AccountId, CampaignId, ErrorCode, MessageSeq, MessageStatus, PhoneNumber, QueuedMessage, Receipt, SendAt,
     WaMessageId,
@@ -145,6 +148,33 @@ impl CampaignStore for DynamoCampaignStore {
 
     async fn settle_campaign(&self, id: &CampaignId, at: &str) -> Result<(), StoreError> {
         self.settle(id, at).await
+    }
+
+    async fn hold_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        hold: &Hold,
+    ) -> Result<Transition, StoreError> {
+        self.hold(id, seq, hold).await
+    }
+
+    async fn end_hold(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        hold: &Hold,
+    ) -> Result<Transition, StoreError> {
+        self.end_hold(id, seq, hold).await
+    }
+
+    async fn note_waiting(
+        &self,
+        id: &CampaignId,
+        seen: Option<i64>,
+        next: Option<i64>,
+    ) -> Result<Transition, StoreError> {
+        self.note_waiting(id, seen, next).await
     }
 
     async fn link_sent(&self, link: &SentLink, expires_at: i64) -> Result<(), StoreError> {

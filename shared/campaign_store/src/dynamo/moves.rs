@@ -110,6 +110,9 @@ fn row_update(
     e.set("status", s(mv.to.as_str()));
     e.set(keys::STATUS_INDEX_PK, s(keys::status_index_pk(id, mv.to)));
     e.set("updated_at", s(at));
+    // Any move ends a hold (`domain::lifecycle::hold`).
+    e.remove("held_until");
+    e.remove("held_since");
     let w = &mv.write;
     if let Some(a) = w.attempts {
         e.set("attempts", n(a));

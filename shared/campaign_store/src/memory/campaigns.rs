@@ -30,6 +30,7 @@ impl Memory {
                 lease_until: 0,
                 vars: msg.vars.clone(),
                 verify_first: false,
+                hold: None,
             };
             self.messages.insert((c.id.clone(), msg.seq), row);
         }
@@ -57,6 +58,7 @@ impl Memory {
                 template: c.template.as_str().to_owned(),
                 webhook_url: c.webhook.as_ref().map(|u| u.as_str().to_owned()),
                 send_at: c.send_at.map(domain::SendAt::rfc3339),
+                waiting_until: None,
                 created_at: c.created_at.clone(),
                 updated_at: c.created_at.clone(),
             },

@@ -9,6 +9,7 @@ use crate::model::{
 };
 use crate::{CampaignStore, Claim, Finish, Lease, StoreError, Transition};
 use async_trait::async_trait;
+use domain::lifecycle::hold::Hold;
 use domain::lifecycle::message::{self, ClaimDecision, ClaimKind, ClaimWindow};
 use domain::{
     AccountId, CampaignId, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber, QueuedMessage,
@@ -225,6 +226,60 @@ impl CampaignStore for InMemoryCampaignStore {
             m.complete_if_done(id, at);
         }
         Ok(Transition::Applied)
+    }
+
+    async fn hold_message(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        hold: &Hold,
+    ) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        let Some(row) = m.messages.get_mut(&(id.clone(), seq)) else { return Ok(Transition::Missing) };
+        if !domain::lifecycle::hold::may_hold(&row.state()) {
+            return Ok(Transition::NotApplicable);
+        }
+        row.hold = Some(*hold);
+        if let Some(c) = m.campaigns.get_mut(id)
+            && c.waiting_until.is_none_or(|w| w <= hold.since || w > hold.until)
+        {
+            c.waiting_until = Some(hold.until);
+        }
+        Ok(Transition::Applied)
+    }
+
+    async fn end_hold(
+        &self,
+        id: &CampaignId,
+        seq: MessageSeq,
+        hold: &Hold,
+    ) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        match m.messages.get_mut(&(id.clone(), seq)) {
+            Some(row) if row.hold.as_ref() == Some(hold) => {
+                row.hold = None;
+                Ok(Transition::Applied)
+            }
+            Some(_) => Ok(Transition::NotApplicable),
+            None => Ok(Transition::Missing),
+        }
+    }
+
+    async fn note_waiting(
+        &self,
+        id: &CampaignId,
+        seen: Option<i64>,
+        next: Option<i64>,
+    ) -> Result<Transition, StoreError> {
+        let mut m = self.lock();
+        Ok(match m.campaigns.get_mut(id) {
+            Some(c) if c.waiting_until == seen => {
+                c.waiting_until = next;
+                Transition::Applied
+            }
+            Some(_) => Transition::NotApplicable,
+            None => Transition::Missing,
+        })
     }
 
     async fn link_sent(&self, link: &SentLink, _expires_at: i64) -> Result<(), StoreError> {

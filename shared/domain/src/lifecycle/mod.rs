@@ -6,6 +6,7 @@
 //!
 //! - [`message`]: claim, finish, pause, requeue and cancel of one row.
 //! - [`campaign`]: a campaign's opening status and counters, completion, resume, cancel.
+//! - [`hold`]: a QUEUED row waiting out of the queue for its recipient's sending window.
 //!
 //! A message moves `QUEUED → SENDING → SENT | FAILED(code)`; `QUEUED/SENDING → PAUSED` when the
 //! session is unusable, and back to `QUEUED` on resume; `QUEUED/PAUSED → CANCELLED` on cancel.
@@ -13,6 +14,7 @@
 //! dropped, never sent twice: a row that may have gone out is checked in the chat first.
 
 pub mod campaign;
+pub mod hold;
 pub mod message;
 
 #[cfg(test)]
