@@ -7,6 +7,7 @@ mod export;
 mod keep;
 mod local;
 mod locate;
+mod media;
 mod messages;
 mod opt_out;
 mod qr_png;
@@ -85,6 +86,11 @@ enum Command {
         /// list again as a new campaign.
         #[arg(long)]
         idempotency_key: Option<String>,
+        /// A JPEG or PNG image (at most 5 MB) or a PDF (at most 100 MB) every recipient gets, the
+        /// message its caption (at most 1,024 characters); a CSV column `media` gives a
+        /// recipient its own file instead (a path relative to the CSV).
+        #[arg(long)]
+        media: Option<PathBuf>,
     },
     /// Compare campaigns with their rows and repair what fell through: counters drifted from the
     /// rows, messages stranded QUEUED or SENDING, dead-lettered records, campaigns left open.
@@ -352,7 +358,18 @@ async fn main() -> Result<ExitCode> {
     let api = api::Api::new(base, &key)?;
     let json = cli.json;
     match &cli.command {
-        Command::Start { csv, account, template, name, region, strict, webhook, at, idempotency_key } => {
+        Command::Start {
+            csv,
+            account,
+            template,
+            name,
+            region,
+            strict,
+            webhook,
+            at,
+            idempotency_key,
+            media,
+        } => {
             let args = start::StartArgs {
                 csv: csv.clone(),
                 account: account.clone(),
@@ -363,6 +380,7 @@ async fn main() -> Result<ExitCode> {
                 webhook: webhook.clone(),
                 send_at: at.clone(),
                 idempotency_key: idempotency_key.clone(),
+                media: media.clone(),
             };
             start::run(&api, &args, json).await?;
         }

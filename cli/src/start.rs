@@ -6,7 +6,7 @@
 //! and printed; a different key starts the same list again as a new campaign.
 
 use crate::api::{Api, call, print_json};
-use crate::recipients;
+use crate::{media, recipients};
 use anyhow::{Context, Result};
 use api_types::{Accepted, CampaignRequest};
 use sha2::{Digest, Sha256};
@@ -32,11 +32,14 @@ pub struct StartArgs {
     pub send_at: Option<String>,
     /// The key to send instead of the derived one.
     pub idempotency_key: Option<String>,
+    /// A file every recipient gets, the message its caption.
+    pub media: Option<PathBuf>,
 }
 
-/// The key the same command always derives: a hash of what it sends, with each part's length
-/// first so no two different commands can run together into the same bytes.
-pub fn derived_key(args: &StartArgs, csv: &[u8]) -> String {
+/// The key the same command always derives: a hash of what it sends (the files it uploads by
+/// their SHA-256, `media`), with each part's length first so no two different commands can run
+/// together into the same bytes.
+pub fn derived_key(args: &StartArgs, csv: &[u8], media: &[&str]) -> String {
     let mut hash = Sha256::new();
     let region = args.region.as_deref().unwrap_or("");
     let strict: &[u8] = if args.strict { b"strict" } else { b"" };
@@ -51,7 +54,10 @@ pub fn derived_key(args: &StartArgs, csv: &[u8]) -> String {
         webhook.as_bytes(),
         send_at.as_bytes(),
         csv,
-    ] {
+    ]
+    .into_iter()
+    .chain(media.iter().map(|m| m.as_bytes()))
+    {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part);
     }
@@ -62,13 +68,23 @@ pub fn derived_key(args: &StartArgs, csv: &[u8]) -> String {
 /// then).
 pub async fn run(api: &Api, args: &StartArgs, json: bool) -> Result<()> {
     let bytes = std::fs::read(&args.csv).with_context(|| format!("cannot open {}", args.csv.display()))?;
-    let recipients =
+    let mut recipients =
         recipients::parse(bytes.as_slice()).with_context(|| format!("in {}", args.csv.display()))?;
-    let key = args.idempotency_key.clone().unwrap_or_else(|| derived_key(args, &bytes));
+    // Files are read and checked before anything is sent; paths in the CSV are its own.
+    let cells: Vec<Option<String>> = recipients.iter().map(|r| r.media.clone()).collect();
+    let base = args.csv.parent().unwrap_or_else(|| std::path::Path::new("."));
+    let (campaign_file, files) = media::read_all(args.media.as_deref(), &cells, base)
+        .with_context(|| format!("in {}", args.csv.display()))?;
+    let hashes: Vec<&str> = campaign_file.iter().chain(files.values()).map(|f| f.sha256.as_str()).collect();
+    let key = args.idempotency_key.clone().unwrap_or_else(|| derived_key(args, &bytes, &hashes));
     if json {
         eprintln!("idempotency key: {key}");
     } else {
         println!("idempotency key: {key}");
+    }
+    let resolved = media::resolve(api, &args.account, campaign_file, files, &cells).await?;
+    for (recipient, own) in recipients.iter_mut().zip(resolved.rows) {
+        recipient.media = own;
     }
     let body = CampaignRequest {
         name: args.name.clone(),
@@ -78,6 +94,7 @@ pub async fn run(api: &Api, args: &StartArgs, json: bool) -> Result<()> {
         strict: args.strict,
         webhook_url: args.webhook.clone(),
         send_at: args.send_at.clone(),
+        media: resolved.campaign,
         recipients,
     };
     let request = api.post_builder("/campaigns").header("idempotency-key", &key).json(&body);
@@ -141,27 +158,29 @@ mod tests {
             webhook: None,
             send_at: None,
             idempotency_key: None,
+            media: None,
         }
     }
 
     #[test]
     fn the_same_command_derives_the_same_key_and_any_change_a_new_one() {
         let csv = b"phone,name\n+4915112345678,Ana\n";
-        let key = derived_key(&args(), csv);
-        assert_eq!(key, derived_key(&args(), csv), "repeatable");
+        let key = derived_key(&args(), csv, &[]);
+        assert_eq!(key, derived_key(&args(), csv, &[]), "repeatable");
         assert!(key.starts_with("wacamp-start-") && key.len() == 53, "{key}");
-        assert_ne!(key, derived_key(&args(), b"phone,name\n+4915112345678,Bea\n"), "another list");
-        assert_ne!(key, derived_key(&StartArgs { template: "Hello {{name}}".into(), ..args() }, csv));
-        assert_ne!(key, derived_key(&StartArgs { account: "shop2".into(), ..args() }, csv));
-        assert_ne!(key, derived_key(&StartArgs { strict: true, ..args() }, csv));
+        assert_ne!(key, derived_key(&args(), b"phone,name\n+4915112345678,Bea\n", &[]), "another list");
+        assert_ne!(key, derived_key(&StartArgs { template: "Hello {{name}}".into(), ..args() }, csv, &[]));
+        assert_ne!(key, derived_key(&StartArgs { account: "shop2".into(), ..args() }, csv, &[]));
+        assert_ne!(key, derived_key(&StartArgs { strict: true, ..args() }, csv, &[]));
         assert_ne!(
             key,
-            derived_key(&StartArgs { webhook: Some("https://h.example/".into()), ..args() }, csv)
+            derived_key(&StartArgs { webhook: Some("https://h.example/".into()), ..args() }, csv, &[])
         );
+        assert_ne!(key, derived_key(&args(), csv, &["ab".repeat(32).as_str()]), "another file");
         // Parts cannot run together: "ab" + "c" is not "a" + "bc".
         assert_ne!(
-            derived_key(&StartArgs { account: "ab".into(), template: "c".into(), ..args() }, csv),
-            derived_key(&StartArgs { account: "a".into(), template: "bc".into(), ..args() }, csv)
+            derived_key(&StartArgs { account: "ab".into(), template: "c".into(), ..args() }, csv, &[]),
+            derived_key(&StartArgs { account: "a".into(), template: "bc".into(), ..args() }, csv, &[])
         );
     }
 }

@@ -45,6 +45,7 @@ async fn campaign(store: &InMemoryCampaignStore, valid: u32) {
             phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string()),
             vars: Default::default(),
             opted_out: false,
+            media: None,
         })
         .collect();
     messages.push(NewMessage {
@@ -52,6 +53,7 @@ async fn campaign(store: &InMemoryCampaignStore, valid: u32) {
         phone: Err("12".into()),
         vars: Default::default(),
         opted_out: false,
+        media: None,
     });
     create(store, "Hi", messages).await;
 }
@@ -69,6 +71,7 @@ async fn create(store: &InMemoryCampaignStore, template: &str, messages: Vec<New
             paused: None,
             webhook: None,
             send_at: None,
+            attachments: Vec::new(),
         })
         .await
         .unwrap();
@@ -273,6 +276,7 @@ async fn named_campaign(store: &InMemoryCampaignStore, names: &[&str]) {
         phone,
         vars: [("name".to_owned(), names.get(i).copied().unwrap_or("").to_owned())].into(),
         opted_out: false,
+        media: None,
     };
     let mut messages: Vec<NewMessage> = (0..names.len())
         .map(|i| row(i, PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string())))

@@ -6,7 +6,8 @@
 use crate::Deps;
 use crate::browser::Browser;
 use crate::deadline::Deadline;
-use crate::delivery::{self, CampaignInfo, Disposition, Done, wait_until};
+use crate::delivery::{self, AccountRun, CampaignInfo, Disposition, Done, wait_until};
+use crate::media_files::MediaFiles;
 use crate::quiet_hours::Quiet;
 use crate::relaunch::Relaunch;
 use crate::tally::Tally;
@@ -145,6 +146,7 @@ async fn with_browser(
     let session::Opened { mut browser, profile, from_backup, .. } = opened;
     tally.restored_from_backup += u32::from(from_backup);
     let mut relaunch = Relaunch::new(profile.path());
+    let mut files = MediaFiles::new(deps.media.clone());
     let caps = account_caps(deps, pointer);
     // Per campaign: its template, and whether it is cancelled (its rows are never sent).
     let mut campaigns: HashMap<CampaignId, CampaignInfo> = HashMap::new();
@@ -170,12 +172,14 @@ async fn with_browser(
             Some(c) => c.clone(),
             None => {
                 let info = match deps.store.campaign(&m.campaign_id).await {
-                    Ok(view) => {
-                        view.map_or(CampaignInfo { template: None, cancelled: false }, |v| CampaignInfo {
+                    Ok(view) => view.map_or(
+                        CampaignInfo { template: None, cancelled: false, attachments: Vec::new() },
+                        |v| CampaignInfo {
                             template: Template::parse(&v.template).ok(),
                             cancelled: v.status == CampaignStatus::Cancelled,
-                        })
-                    }
+                            attachments: v.attachments,
+                        },
+                    ),
                     Err(e) => {
                         dispositions.push(Disposition::retry(e.to_string()));
                         stopped = Some("an earlier record could not be read".into());
@@ -194,7 +198,8 @@ async fn with_browser(
             continue;
         }
         let sending_started = Instant::now();
-        let delivered = delivery::deliver(deps, browser, m, &campaign, caps, &mut relaunch, tally).await;
+        let mut run = AccountRun { caps, relaunch: &mut relaunch, files: &mut files };
+        let delivered = delivery::deliver(deps, browser, m, &campaign, &mut run, tally).await;
         browser = delivered.browser;
         if delivered.disposition == Disposition::Ack(Done::Sent) {
             tally.send_ms += sending_started.elapsed().as_millis();

@@ -2,9 +2,27 @@
 //! synchronous; the sender calls it on blocking threads), and its adapter on the WhatsApp Web
 //! driver. Unit tests of the batch logic use a scripted fake; end-to-end tests use real Chromium.
 
-use domain::{ErrorCode, PhoneNumber, Receipt, WaMessageId};
-use std::path::Path;
+use domain::{ErrorCode, MediaKind, PhoneNumber, Receipt, WaMessageId};
+use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
+
+/// A file sent with a message, on local disk (its name is the name a document shows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file.
+    pub path: PathBuf,
+    /// Shown as a picture, or as a document.
+    pub kind: MediaKind,
+}
+
+/// One message as it goes out: its text, and the file it carries (the text is then its caption).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The rendered text.
+    pub text: String,
+    /// The file, if the message carries one.
+    pub attachment: Option<Attachment>,
+}
 
 /// What the session check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +45,8 @@ pub enum SendOutcome {
     Sent,
     /// The number has no WhatsApp account; nothing was sent.
     NotOnWhatsapp,
+    /// WhatsApp Web did not take the message (its file); nothing was sent.
+    Refused(ErrorCode),
     /// It may or may not have gone out (no ack, session lost mid-send): verify before sending again.
     Uncertain(ErrorCode),
     /// The browser is gone.
@@ -67,14 +87,14 @@ pub struct ChatReceipts {
 pub trait Browser: Send {
     /// Opens WhatsApp Web and classifies the session.
     fn check(&mut self) -> Check;
-    /// Sends `text` to `phone` and waits for the server ack.
-    fn send(&mut self, phone: &PhoneNumber, text: &str) -> SendOutcome;
-    /// What the chat with `phone` shows of an outgoing `text` sent at or after `since` (every
-    /// one when `None`).
+    /// Sends `message` to `phone` and waits for the server ack.
+    fn send(&mut self, phone: &PhoneNumber, message: &Outgoing) -> SendOutcome;
+    /// What the chat with `phone` shows of `message` (its text, and its file if it carries one)
+    /// sent at or after `since` (every one when `None`).
     fn already_sent(
         &mut self,
         phone: &PhoneNumber,
-        text: &str,
+        message: &Outgoing,
         since: Option<OffsetDateTime>,
     ) -> Result<Earlier, String>;
     /// The receipts the open chat shows, after waiting up to `wait` for the message just sent to
@@ -132,11 +152,19 @@ impl Browser for ChromiumBrowser {
         }
     }
 
-    fn send(&mut self, phone: &PhoneNumber, text: &str) -> SendOutcome {
+    fn send(&mut self, phone: &PhoneNumber, message: &Outgoing) -> SendOutcome {
         use wa_driver::DriverError as E;
-        match self.driver.send(phone, text) {
+        let sent = match &message.attachment {
+            None => self.driver.send(phone, &message.text),
+            Some(a) => {
+                let file = wa_driver::Attachment { path: &a.path, kind: a.kind };
+                self.driver.send_media(phone, &message.text, file)
+            }
+        };
+        match sent {
             Ok(_) => SendOutcome::Sent,
             Err(E::NotOnWhatsapp) => SendOutcome::NotOnWhatsapp,
+            Err(E::MediaRefused { .. }) => SendOutcome::Refused(ErrorCode::MediaRefused),
             Err(E::SendTimeout { .. }) => SendOutcome::Uncertain(ErrorCode::SendTimeout),
             Err(E::SessionLost { state }) => {
                 SendOutcome::Uncertain(state.error_code().unwrap_or(ErrorCode::SessionExpired))
@@ -149,10 +177,14 @@ impl Browser for ChromiumBrowser {
     fn already_sent(
         &mut self,
         phone: &PhoneNumber,
-        text: &str,
+        message: &Outgoing,
         since: Option<OffsetDateTime>,
     ) -> Result<Earlier, String> {
-        match self.driver.already_sent(phone, text, since) {
+        let seen = match message.attachment {
+            None => self.driver.already_sent(phone, &message.text, since),
+            Some(_) => self.driver.already_sent_media(phone, &message.text, since),
+        };
+        match seen {
             Ok(wa_driver::Earlier::Delivered) => Ok(Earlier::Delivered),
             Ok(wa_driver::Earlier::Pending) => Ok(Earlier::Pending),
             Ok(wa_driver::Earlier::Absent) => Ok(Earlier::Absent),
@@ -205,13 +237,13 @@ impl Browser for GoneBrowser {
     fn check(&mut self) -> Check {
         Check::Unknown("browser gone".into())
     }
-    fn send(&mut self, _: &PhoneNumber, _: &str) -> SendOutcome {
+    fn send(&mut self, _: &PhoneNumber, _: &Outgoing) -> SendOutcome {
         SendOutcome::Crashed("browser gone".into())
     }
     fn already_sent(
         &mut self,
         _: &PhoneNumber,
-        _: &str,
+        _: &Outgoing,
         _: Option<OffsetDateTime>,
     ) -> Result<Earlier, String> {
         Err("browser gone".into())

@@ -2,14 +2,15 @@
 //! the row — and say what becomes of its record as a typed [`Disposition`].
 
 use crate::Deps;
-use crate::browser::{Browser, Earlier, GoneBrowser, SendOutcome};
+use crate::browser::{Browser, Earlier, GoneBrowser, Outgoing, SendOutcome};
 use crate::crash;
 use crate::deadline::secs;
+use crate::media_files::{Fetched, MediaFiles};
 use crate::relaunch::Relaunch;
 use crate::tally::Tally;
 use campaign_store::{Claim, Finish, Lease, SendCaps, SlotGrant, StoreError, Transition};
 use domain::lifecycle::message;
-use domain::{ErrorCode, PhoneNumber, QueuedMessage, Template, rfc3339};
+use domain::{ErrorCode, Media, PhoneNumber, QueuedMessage, Template, rfc3339};
 use std::time::Duration;
 
 /// The longest delay a record is given back with. SQS refuses a visibility that reaches past 12
@@ -77,6 +78,17 @@ pub enum Done {
     Held,
 }
 
+/// What an account's run hands each delivery: its caps, the one relaunch it may spend, and the
+/// files its batch has fetched.
+pub struct AccountRun<'a, 'p> {
+    /// Sends allowed per hour and day (the warm-up step included).
+    pub caps: SendCaps,
+    /// The relaunch of a crashed browser.
+    pub relaunch: &'a mut Relaunch<'p>,
+    /// The batch's files.
+    pub files: &'a mut MediaFiles,
+}
+
 /// What the campaign of a message allows.
 #[derive(Debug, Clone)]
 pub struct CampaignInfo {
@@ -84,6 +96,8 @@ pub struct CampaignInfo {
     pub template: Option<Template>,
     /// A cancelled campaign's rows are never sent.
     pub cancelled: bool,
+    /// The files its rows send.
+    pub attachments: Vec<Media>,
 }
 
 /// The outcome of one delivery: the browser back, the record's disposition, and a reason to stop
@@ -124,10 +138,10 @@ pub async fn deliver(
     browser: Box<dyn Browser>,
     m: &QueuedMessage,
     campaign: &CampaignInfo,
-    caps: SendCaps,
-    relaunch: &mut Relaunch<'_>,
+    run: &mut AccountRun<'_, '_>,
     tally: &mut Tally,
 ) -> Delivered {
+    let caps = run.caps;
     // The account's caps (its warm-up step included), before the claim: a full window touches nothing (the row stays QUEUED
     // with its attempts, so waiting for a window never brings it nearer to FAILED) and the record
     // (and the rest of its group) waits for the next window. One slot per handling, whatever
@@ -200,6 +214,38 @@ pub async fn deliver(
         tally.failed += 1;
         return settle(finish(Finish::Failed(ErrorCode::InvalidPhone)).await, browser, Done::Failed);
     };
+    // The file the message carries, fetched once per batch: gone from the bucket, the row fails
+    // (no retry brings it back); a passing error gives the record back (the claim then lapses
+    // and the next attempt checks the chat first).
+    let attachment = match &row.media {
+        None => None,
+        Some(id) => match campaign.attachments.iter().find(|a| &a.id == id) {
+            None => {
+                tally.failed += 1;
+                return settle(finish(Finish::Failed(ErrorCode::MediaMissing)).await, browser, Done::Failed);
+            }
+            Some(media) => match run.files.get(&m.campaign_id, media).await {
+                Ok(Fetched::Ready(file)) => Some(file),
+                Ok(Fetched::Missing) => {
+                    tracing::warn!(campaign = %m.campaign_id, seq = %m.seq, code = %ErrorCode::MediaMissing, "the campaign's file is gone from the media bucket");
+                    tally.failed += 1;
+                    return settle(
+                        finish(Finish::Failed(ErrorCode::MediaMissing)).await,
+                        browser,
+                        Done::Failed,
+                    );
+                }
+                Err(e) => {
+                    let wait = deps.config.lease + Duration::from_secs(1);
+                    return Delivered::new(
+                        browser,
+                        Disposition::retry_after(format!("media fetch: {e}"), wait),
+                    );
+                }
+            },
+        },
+    };
+    let message = Outgoing { text, attachment };
     let mut ambiguous = ambiguous || look_only;
     // The account's opt-out list, right before sending: a number that opted out after the
     // campaign was accepted is never messaged. An earlier attempt that did go out is still
@@ -219,10 +265,10 @@ pub async fn deliver(
     loop {
         if ambiguous {
             // An earlier attempt may have gone out: look in the chat before sending again.
-            let (phone2, text2) = (phone.clone(), text.clone());
+            let (phone2, message2) = (phone.clone(), message.clone());
             let checked = tokio::task::spawn_blocking(move || {
                 let mut b = browser;
-                let r = b.already_sent(&phone2, &text2, since);
+                let r = b.already_sent(&phone2, &message2, since);
                 (b, r)
             })
             .await;
@@ -265,7 +311,7 @@ pub async fn deliver(
                     return settle(finish(Finish::Failed(ErrorCode::BrowserCrashed)).await, b, Done::Failed);
                 }
                 Ok((b, Ok(Earlier::Absent))) => browser = b,
-                Ok((b, Err(e))) => match relaunch.again(deps, b, &e, tally).await {
+                Ok((b, Err(e))) => match run.relaunch.again(deps, b, &e, tally).await {
                     Ok(fresh) => {
                         browser = fresh;
                         continue;
@@ -293,9 +339,9 @@ pub async fn deliver(
                 }
             }
         }
-        let (phone2, text2) = (phone.clone(), text.clone());
+        let (phone2, message2) = (phone.clone(), message.clone());
         let sent = tokio::task::spawn_blocking(move || {
-            let outcome = browser.send(&phone2, &text2);
+            let outcome = browser.send(&phone2, &message2);
             (browser, outcome)
         })
         .await;
@@ -323,6 +369,11 @@ pub async fn deliver(
                 tally.failed += 1;
                 settle(finish(Finish::Failed(ErrorCode::NotOnWhatsapp)).await, browser, Done::Failed)
             }
+            SendOutcome::Refused(code) => {
+                tracing::warn!(campaign = %m.campaign_id, seq = %m.seq, %code, "WhatsApp Web refused the message's file; nothing sent");
+                tally.failed += 1;
+                settle(finish(Finish::Failed(code)).await, browser, Done::Failed)
+            }
             // The session stopped being usable mid-send: the message may have gone out, so it
             // waits PAUSED (checked in the chat after the resume), on any try — never FAILED,
             // which only `retry_failed` could reach.
@@ -347,7 +398,7 @@ pub async fn deliver(
                     Disposition::retry_after(format!("{code}: delivery not confirmed"), wait),
                 )
             }
-            SendOutcome::Crashed(why) => match relaunch.again(deps, browser, &why, tally).await {
+            SendOutcome::Crashed(why) => match run.relaunch.again(deps, browser, &why, tally).await {
                 // A fresh browser on the same profile: the click may have gone out, so verify first.
                 Ok(fresh) => {
                     browser = fresh;

@@ -20,6 +20,7 @@
 //!   chat's earlier messages), watched within the pause between messages.
 //! - [`relaunch`], [`deadline`], [`pacing`], [`tally`]: the one relaunch a batch may spend, the
 //!   invocation deadline on the injected clock, the pause between messages, the metric line.
+//! - [`media_files`]: the files a batch sends, fetched once each from the media bucket.
 //! - [`browser`], [`session`], [`crash`]: the browser port and its Chromium adapter, opening a
 //!   session with fallback, and the test-only crash points.
 
@@ -29,6 +30,7 @@ pub mod browser;
 pub mod crash;
 pub mod deadline;
 pub mod delivery;
+pub mod media_files;
 pub mod pacing;
 pub mod quiet_hours;
 pub mod receipts;
@@ -43,6 +45,7 @@ use browser::Launcher;
 use campaign_store::{AccountGate, CampaignStore, SendCaps, SendingWindows};
 use domain::{SharedClock, WarmUp};
 use lambda_runtime::LambdaEvent;
+use media_store::MediaStore;
 use message_queue::MessageQueue;
 use session_store::ProfileStore;
 use std::sync::Arc;
@@ -55,6 +58,8 @@ pub struct Config {
     pub table_name: String,
     /// The FIFO queue this function consumes (for retry delays).
     pub queue_url: String,
+    /// The bucket of the campaigns' files.
+    pub media_bucket: String,
     /// How long a record given back for a retry stays invisible.
     pub retry_delay: Duration,
     /// How long a claim (SENDING) holds before another sender may take it over.
@@ -84,7 +89,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `QUEUE_URL`, `RETRY_DELAY_SECONDS` (30), `CLAIM_LEASE_SECONDS` (120),
+    /// Reads `TABLE_NAME`, `QUEUE_URL`, `MEDIA_BUCKET`, `RETRY_DELAY_SECONDS` (30), `CLAIM_LEASE_SECONDS` (120),
     /// `MAX_SEND_ATTEMPTS` (3), `MAX_BACKUP_FALLBACK` (3), `PACE_MIN_MS` (2000), `PACE_MAX_MS`
     /// (6000), `RECEIPT_WAIT_MS` (6000, within the pause), `DEADLINE_RESERVE_SECONDS` (25), `CAP_PER_HOUR` and `CAP_PER_DAY` (0 or unset: no
     /// cap), `WARM_UP_RAMP` (unset: none), `BACKUP_MIN_INTERVAL_SECONDS` (0: after every batch),
@@ -95,6 +100,7 @@ impl Config {
         Ok(Self {
             table_name: platform::required("TABLE_NAME")?,
             queue_url: platform::required("QUEUE_URL")?,
+            media_bucket: platform::required("MEDIA_BUCKET")?,
             retry_delay: platform::seconds("RETRY_DELAY_SECONDS", 30)?,
             lease: platform::seconds("CLAIM_LEASE_SECONDS", 120)?,
             max_attempts: platform::optional("MAX_SEND_ATTEMPTS", 3u32)?,
@@ -130,6 +136,8 @@ pub struct Deps {
     pub profiles: Arc<dyn ProfileStore>,
     /// Starts browsers.
     pub launcher: Arc<dyn Launcher>,
+    /// The campaigns' files.
+    pub media: Arc<dyn MediaStore>,
     /// The current time (a parameter so tests control it).
     pub clock: SharedClock,
 }

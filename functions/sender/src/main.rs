@@ -2,6 +2,7 @@
 
 use campaign_store::{DynamoAccountGate, DynamoCampaignStore, DynamoSendingWindows};
 use lambda_runtime::{Error, run, service_fn};
+use media_store::S3MediaStore;
 use message_queue::SqsMessageQueue;
 use sender::browser::ChromiumLauncher;
 use sender::{Config, Deps, handle};
@@ -27,6 +28,7 @@ async fn main() -> Result<(), Error> {
             dynamo,
             StoreConfig::load(&aws).await?,
         )),
+        media: Arc::new(S3MediaStore::new(platform::s3_client(&aws), config.media_bucket.clone())),
         launcher: Arc::new(ChromiumLauncher {
             template: driver,
             take_over_conflict: config.take_over_conflict,

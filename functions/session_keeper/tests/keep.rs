@@ -44,13 +44,13 @@ impl Browser for FakeBrowser {
     fn check(&mut self) -> Check {
         self.0.clone()
     }
-    fn send(&mut self, _: &PhoneNumber, _: &str) -> SendOutcome {
+    fn send(&mut self, _: &PhoneNumber, _: &sender::browser::Outgoing) -> SendOutcome {
         panic!("the keeper never sends")
     }
     fn already_sent(
         &mut self,
         _: &PhoneNumber,
-        _: &str,
+        _: &sender::browser::Outgoing,
         _: Option<OffsetDateTime>,
     ) -> Result<Earlier, String> {
         panic!("the keeper never checks a chat")

@@ -9,11 +9,14 @@
 //! - `resume`, `cancel`: moving a campaign's rows a store page at a time (`rows`).
 //! - `schedule`: rescheduling, or starting at once, before a scheduled campaign starts.
 //! - `opt_outs`, `window`: an account's opt-out list and its sending window.
+//! - `media`: arranging a file's upload (`POST /accounts/{account}/media`), and checking and
+//!   copying the files a campaign names.
 
 mod budget;
 mod cancel;
 mod idempotency;
 mod identical_text;
+mod media;
 mod opt_outs;
 mod request;
 mod resume;
@@ -33,6 +36,7 @@ use domain::SharedClock;
 use http_api::ApiKey;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
+use media_store::MediaStore;
 use message_queue::MessageQueue;
 use session_store::SessionPointers;
 use std::sync::Arc;
@@ -46,14 +50,17 @@ pub struct Config {
     pub queue_url: String,
     /// SHA-256 of the API key.
     pub api_key: ApiKey,
+    /// The bucket of the campaigns' files.
+    pub media_bucket: String,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `QUEUE_URL` and `API_KEY_SHA256`.
+    /// Reads `TABLE_NAME`, `QUEUE_URL`, `API_KEY_SHA256` and `MEDIA_BUCKET`.
     pub fn from_env() -> Result<Self, platform::ConfigError> {
         Ok(Self {
             table_name: platform::required("TABLE_NAME")?,
             queue_url: platform::required("QUEUE_URL")?,
+            media_bucket: platform::required("MEDIA_BUCKET")?,
             api_key: platform::parsed("API_KEY_SHA256")?,
         })
     }
@@ -69,6 +76,8 @@ pub struct Deps {
     pub sessions: Arc<dyn SessionPointers>,
     /// The accounts' sending windows.
     pub windows: Arc<dyn SendingWindows>,
+    /// The campaigns' files.
+    pub media: Arc<dyn MediaStore>,
     /// The current time (a parameter so tests control it).
     pub clock: SharedClock,
     /// Who may call.
@@ -109,6 +118,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Result<Response<Body>, std::co
             opt_outs::delete(deps, account, phone).await
         }
         (&Method::PUT, ["accounts", account, "sending-window"]) => window::put(deps, account, &req).await,
+        (&Method::POST, ["accounts", account, "media"]) => media::upload(deps, account, &req).await,
         (&Method::DELETE, ["accounts", account, "sending-window"]) => window::delete(deps, account).await,
         _ => return Ok(http_api::routes::unrouted(req.method().as_str(), req.uri().path(), &segments)),
     };

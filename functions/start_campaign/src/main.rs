@@ -18,6 +18,10 @@ async fn main() -> Result<(), Error> {
         queue: Arc::new(SqsMessageQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url.clone())),
         sessions: Arc::new(DynamoSessionPointers::new(dynamo.clone(), config.table_name.clone())),
         windows: Arc::new(DynamoSendingWindows::new(dynamo, config.table_name.clone())),
+        media: Arc::new(media_store::S3MediaStore::new(
+            platform::s3_client(&aws),
+            config.media_bucket.clone(),
+        )),
         clock: platform::clock(),
         api_key: config.api_key,
     };

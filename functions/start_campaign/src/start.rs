@@ -37,6 +37,7 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
     crate::opt_outs::mark(deps, &mut campaign).await?;
 
     let Some(key) = key else {
+        crate::media::attach(deps, &request, &mut campaign).await?;
         pause_if_expired(&mut campaign, session_state, &now);
         let queued = create_and_queue(deps, &campaign, budget).await?;
         return Ok(accepted(&campaign, session_state, queued, None));
@@ -45,7 +46,11 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
     match deps.store.claim_idempotency(&claim).await.map_err(|e| ApiError::internal("idempotency", &e))? {
         Idempotency::Owned { campaign_id } => {
             campaign.id = campaign_id;
-            match start_owned(deps, &mut campaign, session_state, &now, budget).await {
+            let started = match crate::media::attach(deps, &request, &mut campaign).await {
+                Ok(()) => start_owned(deps, &mut campaign, session_state, &now, budget).await,
+                Err(e) => Err(e),
+            };
+            match started {
                 Ok(queued) => {
                     deps.store
                         .finish_idempotency(&claim.key_hash)

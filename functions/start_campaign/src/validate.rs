@@ -4,7 +4,10 @@
 
 use crate::{ApiError, CampaignRequest};
 use campaign_store::{NewCampaign, NewMessage};
-use domain::{AccountId, CampaignId, ErrorCode, MessageSeq, PhoneNumber, SendAt, Template, WebhookUrl};
+use domain::media::MAX_CAPTION_CHARS;
+use domain::{
+    AccountId, CampaignId, ErrorCode, MediaId, MessageSeq, PhoneNumber, SendAt, Template, WebhookUrl,
+};
 
 /// The most recipients one request may carry (fits the 6 MB Lambda payload with room to spare).
 pub const MAX_RECIPIENTS: usize = 10_000;
@@ -22,9 +25,22 @@ pub const MAX_VARIABLE_VALUE: usize = 1024;
 pub const MAX_MESSAGE_CHARS: usize = 4096;
 /// The longest phone field as given, in characters.
 pub const MAX_PHONE_CHARS: usize = 64;
+/// The most different files one campaign sends (each is checked and copied at acceptance).
+pub const MAX_MEDIA_FILES: usize = 100;
 
-/// The first limit recipient `row` breaks, as the 400 that names it.
-fn check_recipient(row: usize, r: &crate::RecipientRequest, template: &Template) -> Result<(), ApiError> {
+/// A media id of the request, or the 400 naming its `field`.
+fn media_id(field: &str, raw: &str) -> Result<MediaId, ApiError> {
+    MediaId::parse(raw).map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("{field}: {e}")))
+}
+
+/// The first limit recipient `row` breaks, as the 400 that names it; `with_media` when the
+/// message is a file's caption (WhatsApp takes at most 1,024 characters there).
+fn check_recipient(
+    row: usize,
+    r: &crate::RecipientRequest,
+    template: &Template,
+    with_media: bool,
+) -> Result<(), ApiError> {
     let bad =
         |what: String| ApiError::bad_request(ErrorCode::BadRequest, format!("recipients[{row}]: {what}"));
     if r.phone.chars().count() > MAX_PHONE_CHARS {
@@ -41,13 +57,16 @@ fn check_recipient(row: usize, r: &crate::RecipientRequest, template: &Template)
             return Err(bad(format!("vars.{name}: longer than {MAX_VARIABLE_VALUE} characters")));
         }
     }
-    if let Ok(text) = template.render_longest(&r.vars)
-        && text.chars().count() > MAX_MESSAGE_CHARS
-    {
-        return Err(bad(format!(
-            "the message is {} characters; the limit is {MAX_MESSAGE_CHARS}",
-            text.chars().count()
-        )));
+    if let Ok(text) = template.render_longest(&r.vars) {
+        let chars = text.chars().count();
+        if chars > MAX_MESSAGE_CHARS {
+            return Err(bad(format!("the message is {chars} characters; the limit is {MAX_MESSAGE_CHARS}")));
+        }
+        if with_media && chars > MAX_CAPTION_CHARS {
+            return Err(bad(format!(
+                "the message is {chars} characters; sent with a file it is its caption, at most {MAX_CAPTION_CHARS}"
+            )));
+        }
     }
     Ok(())
 }
@@ -93,11 +112,27 @@ pub fn validate(
             format!("recipients: {} given; the limit is {MAX_RECIPIENTS} per request", req.recipients.len()),
         ));
     }
+    let campaign_media = req.media.as_deref().map(|raw| media_id("media", raw)).transpose()?;
+    let mut files = std::collections::BTreeSet::new();
     let mut seen = std::collections::HashSet::new();
     let mut messages = Vec::with_capacity(req.recipients.len());
     let mut invalid = Vec::new();
     for (row, r) in req.recipients.iter().enumerate() {
-        check_recipient(row, r, &template)?;
+        let own =
+            r.media.as_deref().map(|raw| media_id(&format!("recipients[{row}].media"), raw)).transpose()?;
+        let media = own.or_else(|| campaign_media.clone());
+        if let Some(id) = &media
+            && files.insert(id.clone())
+            && files.len() > MAX_MEDIA_FILES
+        {
+            return Err(ApiError::bad_request(
+                BadRequest,
+                format!(
+                    "recipients[{row}].media: more than {MAX_MEDIA_FILES} different files in one campaign"
+                ),
+            ));
+        }
+        check_recipient(row, r, &template, media.is_some())?;
         if let Some(var) = template.missing_variable(&r.vars) {
             return Err(ApiError::bad_request(
                 ErrorCode::TemplateVariableMissing,
@@ -118,6 +153,7 @@ pub fn validate(
             phone: phone.map_err(|_| r.phone.clone()),
             vars: r.vars.clone(),
             opted_out: false,
+            media,
         });
     }
     if req.strict && !invalid.is_empty() {
@@ -137,5 +173,6 @@ pub fn validate(
         paused: None,
         webhook,
         send_at,
+        attachments: Vec::new(),
     })
 }

@@ -37,6 +37,7 @@ async fn a_resume_and_a_cancel_turned_away_by_every_transaction_stop_resumably_a
             "bucket", "table",
         ))),
         windows: Arc::new(campaign_store::InMemorySendingWindows::default()),
+        media: Arc::new(media_store::InMemoryMediaStore::default()),
         clock: Arc::new(|| time::macros::datetime!(2026-12-01 10:00:00 UTC)),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
     };

@@ -21,6 +21,7 @@ fn deps() -> (Deps, Arc<InMemoryCampaignStore>, Arc<InMemoryMessageQueue>) {
             "bucket", "table",
         ))),
         windows: Arc::new(campaign_store::InMemorySendingWindows::default()),
+        media: Arc::new(media_store::InMemoryMediaStore::default()),
         clock: Arc::new(|| time::macros::datetime!(2026-11-29 14:36:36 UTC)),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
     };

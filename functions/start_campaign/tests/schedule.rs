@@ -34,6 +34,7 @@ fn world() -> World {
             "bucket", "table",
         ))),
         windows: Arc::new(campaign_store::InMemorySendingWindows::default()),
+        media: Arc::new(media_store::InMemoryMediaStore::default()),
         clock: clock.clone(),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
     };

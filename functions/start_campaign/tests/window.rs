@@ -21,6 +21,7 @@ fn deps() -> (Deps, Arc<InMemorySendingWindows>) {
             "bucket", "table",
         ))),
         windows: windows.clone(),
+        media: Arc::new(media_store::InMemoryMediaStore::default()),
         clock: Arc::new(|| time::macros::datetime!(2027-01-15 08:00:00 UTC)),
         api_key: http_api::ApiKey::for_secret("fixture-key"),
     };

@@ -142,6 +142,7 @@ mod tests {
                 error: None,
                 verify_first: false,
                 hold: None,
+                media: None,
                 round: 0,
                 lease_until: 0,
                 vars: Default::default(),
@@ -167,6 +168,7 @@ mod tests {
             webhook_url: None,
             send_at: None,
             waiting_until: None,
+            attachments: Vec::new(),
             created_at: "2026-12-04T09:00:00Z".into(),
             updated_at: "2026-12-04T09:00:00Z".into(),
         }

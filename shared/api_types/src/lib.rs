@@ -21,7 +21,7 @@ pub use messages::{MessageItem, MessagesPage};
 pub use opt_outs::OptOutState;
 pub use problem::Problem;
 pub use session::{GenerationSummary, GenerationsSummary, SessionHealthBody, WarmUpDay};
-pub use start::{Accepted, CampaignRequest, InvalidRow, RecipientRequest};
+pub use start::{Accepted, CampaignRequest, InvalidRow, MediaUpload, MediaUploadRequest, RecipientRequest};
 pub use windows::{SendingWindowBody, SendingWindowRequest};
 
 /// The exit code of `wacamp status --watch` when the campaign paused (waiting for the operator):

@@ -28,6 +28,10 @@ pub struct CampaignRequest {
     /// the campaign is SCHEDULED and nothing is queued or sent. None starts at once.
     #[serde(default)]
     pub send_at: Option<String>,
+    /// A file every recipient gets with the message as its caption (a media id from
+    /// `POST /accounts/{account}/media`); a recipient's own `media` wins.
+    #[serde(default)]
+    pub media: Option<String>,
     /// Who gets the message.
     pub recipients: Vec<RecipientRequest>,
 }
@@ -41,6 +45,9 @@ pub struct RecipientRequest {
     /// Template variables.
     #[serde(default)]
     pub vars: Vars,
+    /// This recipient's own file (a media id), instead of the campaign's.
+    #[serde(default)]
+    pub media: Option<String>,
 }
 
 /// The 202: what was accepted, what was refused, and a warning when the session is not ready.
@@ -90,4 +97,34 @@ pub struct InvalidRow {
     pub phone: String,
     /// Why (INVALID_PHONE or OPTED_OUT).
     pub code: ErrorCode,
+}
+
+/// The body of `POST /accounts/{account}/media`: the file about to be uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaUploadRequest {
+    /// Its name (a document is shown with it).
+    pub file_name: String,
+    /// `image/jpeg`, `image/png` or `application/pdf`.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The SHA-256 of its bytes (64 hex digits), optional: given, the upload must carry exactly
+    /// those bytes, and the same file gets the same media id each time (a retried start that
+    /// uploads it again names the same file).
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+/// The 201 of `POST /accounts/{account}/media`: the media id and where to upload the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaUpload {
+    /// Name it in `media` (or a recipient's `media`) of `POST /campaigns`.
+    pub media_id: String,
+    /// `PUT` the file's bytes here.
+    pub upload_url: String,
+    /// The headers that `PUT` must carry, exactly.
+    pub upload_headers: std::collections::BTreeMap<String, String>,
+    /// The URL works until then, RFC 3339; the upload is kept a day.
+    pub expires_at: String,
 }

@@ -93,12 +93,14 @@ fn campaign(rows: u32) -> NewCampaign {
                     .map_err(|e| e.to_string()),
                 vars: [("name".to_owned(), format!("R{i}"))].into_iter().collect(),
                 opted_out: false,
+                media: None,
             })
             .collect(),
         created_at: "2026-11-29T00:00:00Z".into(),
         paused: None,
         webhook: None,
         send_at: None,
+        attachments: Vec::new(),
     }
 }
 

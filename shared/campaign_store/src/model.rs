@@ -4,8 +4,8 @@ use domain::lifecycle::campaign::{Opening, Start};
 use domain::lifecycle::hold::Hold;
 use domain::lifecycle::{Move, RowState};
 use domain::{
-    AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, MessageSeq, MessageStatus, PhoneNumber,
-    Receipt, SendAt, Template, Vars, WaMessageId, WebhookUrl,
+    AccountId, CampaignId, CampaignStatus, Counters, ErrorCode, Media, MediaId, MessageSeq, MessageStatus,
+    PhoneNumber, Receipt, SendAt, Template, Vars, WaMessageId, WebhookUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +32,8 @@ pub struct NewCampaign {
     /// When it starts: until then it is SCHEDULED, its sendable rows held PAUSED and nothing
     /// queued (it wins over `paused`: the session may be set up again before then).
     pub send_at: Option<SendAt>,
+    /// The files its rows send (each row names its own by id), as checked at acceptance.
+    pub attachments: Vec<Media>,
 }
 
 /// One recipient of a new campaign.
@@ -45,6 +47,8 @@ pub struct NewMessage {
     pub vars: Vars,
     /// The number is on the account's opt-out list: the row is recorded FAILED with OPTED_OUT.
     pub opted_out: bool,
+    /// The file sent with the message (its text the caption), one of the campaign's attachments.
+    pub media: Option<MediaId>,
 }
 
 impl NewCampaign {
@@ -120,6 +124,8 @@ pub struct CampaignView {
     /// The earliest Unix second at which a row held for its recipient's sending window may go
     /// (a note for the status API; it may have passed).
     pub waiting_until: Option<i64>,
+    /// The files its rows send, by id.
+    pub attachments: Vec<Media>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -183,6 +189,15 @@ pub struct MessageRow {
     /// While QUEUED out of the queue: until when its recipient's sending window keeps it
     /// waiting (any move ends it).
     pub hold: Option<Hold>,
+    /// The file sent with it (one of its campaign's attachments).
+    pub media: Option<MediaId>,
+}
+
+impl CampaignView {
+    /// The campaign's attachment `id`, if it has one.
+    pub fn attachment(&self, id: &MediaId) -> Option<&Media> {
+        self.attachments.iter().find(|m| &m.id == id)
+    }
 }
 
 impl MessageRow {

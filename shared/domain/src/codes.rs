@@ -103,6 +103,14 @@ catalogue! {
     NotOnWhatsapp = "NOT_ON_WHATSAPP", 422, retryable: false,
         "The number has no WhatsApp account.",
         "Remove the number from the list.";
+    /// WhatsApp Web did not take a campaign's file (its type or size); nothing was sent.
+    MediaRefused = "MEDIA_REFUSED", 422, retryable: false,
+        "WhatsApp Web refused the campaign's file; nothing was sent.",
+        "Send a JPEG or PNG image (at most 5 MB) or a PDF (at most 100 MB) in a new campaign.";
+    /// The campaign's stored file is gone (removed from the media bucket).
+    MediaMissing = "MEDIA_MISSING", 410, retryable: false,
+        "The campaign's file is no longer in the media bucket; nothing was sent.",
+        "Upload the file again and start a new campaign for the rows that failed (`wacamp messages {campaign} --status FAILED`).";
     /// The message was sent but the server acknowledgement never came.
     SendTimeout = "SEND_TIMEOUT", 504, retryable: true,
         "The message was handed to WhatsApp Web but never acknowledged.",

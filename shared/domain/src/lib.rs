@@ -8,6 +8,7 @@ pub mod clock;
 mod codes;
 mod ids;
 pub mod lifecycle;
+pub mod media;
 mod phone;
 mod receipt;
 mod record;
@@ -23,6 +24,7 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock, rfc3339, system_cl
 pub use codes::ErrorCode;
 pub use ids::{AccountId, CampaignId, IdError, MessageSeq};
 pub use lifecycle::Counters;
+pub use media::{ContentHash, Media, MediaId, MediaKind, MediaType};
 pub use phone::{PhoneError, PhoneNumber};
 pub use receipt::{Receipt, WaMessageId};
 pub use record::QueuedMessage;

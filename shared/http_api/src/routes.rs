@@ -17,6 +17,7 @@ pub fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         ["accounts", _, "session"] | ["view"] | ["assets", _] => Some("GET"),
         ["accounts", _, "opt-outs", _] => Some("PUT, DELETE"),
         ["accounts", _, "sending-window"] => Some("GET, PUT, DELETE"),
+        ["accounts", _, "media"] => Some("POST"),
         _ => None,
     }
 }

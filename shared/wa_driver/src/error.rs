@@ -36,6 +36,12 @@ pub enum DriverError {
         /// How long the driver waited for the ack.
         waited_ms: u128,
     },
+    /// WhatsApp Web did not take the file to send (it said why in a popup); nothing was sent.
+    #[error("WhatsApp Web refused the file: {message}")]
+    MediaRefused {
+        /// What WhatsApp Web said.
+        message: String,
+    },
     /// The session stopped being usable during the operation (QR, conflict, ban...).
     #[error("the WhatsApp session was lost mid-operation: the page now shows {state}")]
     SessionLost {
@@ -65,6 +71,7 @@ impl DriverError {
             Self::WaUnreachable { .. } => ErrorCode::WaUnreachable,
             Self::NotOnWhatsapp => ErrorCode::NotOnWhatsapp,
             Self::SendTimeout { .. } => ErrorCode::SendTimeout,
+            Self::MediaRefused { .. } => ErrorCode::MediaRefused,
             Self::SessionLost { .. } => ErrorCode::SessionLost,
             Self::Selectors { .. } => ErrorCode::SelectorsInvalid,
             Self::Config { .. } => ErrorCode::DriverConfigInvalid,
@@ -78,6 +85,7 @@ impl DriverError {
             Self::WaUnreachable { .. } => Some(ErrorCode::WaUnreachable),
             Self::NotOnWhatsapp => Some(ErrorCode::NotOnWhatsapp),
             Self::SendTimeout { .. } => Some(ErrorCode::SendTimeout),
+            Self::MediaRefused { .. } => Some(ErrorCode::MediaRefused),
             Self::SessionLost { state } => state.error_code(),
             Self::ProfileLocked { .. } | Self::Selectors { .. } | Self::Config { .. } => None,
         }

@@ -31,7 +31,9 @@ mod script;
 mod selectors;
 
 pub use config::{DEFAULT_CHROMIUM, DEFAULT_WA_URL, DriverConfig, Timeouts};
-pub use driver::{Ack, ChatOpening, ChatReceipts, Earlier, SeenMessage, SentMessage, WaDriver};
+pub use driver::{
+    Ack, Attachment, ChatOpening, ChatReceipts, Earlier, MEDIA_ACK_FACTOR, SeenMessage, SentMessage, WaDriver,
+};
 pub use error::DriverError;
 pub use screen::Screen;
 pub use selectors::{Css, DEFAULT_SELECTORS_TOML, SELECTORS_FILE_ENV, Selectors, Texts};

@@ -72,6 +72,26 @@ pub struct Css {
     pub ack_delivered: String,
     /// Blue checks: read.
     pub ack_read: String,
+    /// The attach button of the open chat.
+    pub attach_button: String,
+    /// The attach button's icon (fallback when the button has no label).
+    pub attach_icon: String,
+    /// The attach menu's item for pictures.
+    pub attach_photos: String,
+    /// The attach menu's item for documents.
+    pub attach_document: String,
+    /// The file input for pictures an open attach menu holds (older builds).
+    pub attach_photos_input: String,
+    /// The file input for documents an open attach menu holds (older builds).
+    pub attach_document_input: String,
+    /// The caption box of the media editor.
+    pub media_caption: String,
+    /// The media editor's send control.
+    pub media_send_button: String,
+    /// The icon inside the media editor's send control (fallback).
+    pub media_send_icon: String,
+    /// Inside an outgoing bubble: what shows it carries a file (a picture, a document's icon).
+    pub outgoing_media: String,
     /// Any modal popup.
     pub popup: String,
     /// The buttons of a modal popup.
@@ -174,6 +194,16 @@ impl Selectors {
                 ack_sent: String::new(),
                 ack_delivered: String::new(),
                 ack_read: String::new(),
+                attach_button: String::new(),
+                attach_icon: String::new(),
+                attach_photos: String::new(),
+                attach_document: String::new(),
+                attach_photos_input: String::new(),
+                attach_document_input: String::new(),
+                media_caption: String::new(),
+                media_send_button: String::new(),
+                media_send_icon: String::new(),
+                outgoing_media: String::new(),
                 popup: String::new(),
                 popup_button: String::new(),
             },
@@ -212,11 +242,13 @@ mod tests {
     #[test]
     fn the_compiled_in_file_parses_and_names_the_known_whatsapp_selectors() {
         let selectors = Selectors::load(None).unwrap();
-        assert_eq!(selectors.version, "wa-web-2026.12");
+        assert_eq!(selectors.version, "wa-web-2026.12b");
         assert_eq!(selectors.css.chat_list, "#pane-side");
         assert_eq!(selectors.css.qr_canvas, "div[data-ref] canvas");
         assert_eq!(selectors.css.send_button, "button[aria-label=\"Send\"]");
         assert_eq!(selectors.text.invalid_phone, "Phone number shared via url is invalid.");
+        assert_eq!(selectors.css.attach_button, "#main footer button[aria-label=\"Attach\"]");
+        assert_eq!(selectors.css.media_send_button, "div[role=\"button\"][aria-label^=\"Send\"]");
         assert_eq!(Selectors::default(), selectors);
     }
 

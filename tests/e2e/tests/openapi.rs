@@ -454,6 +454,24 @@ async fn a_sending_window_set_read_and_removed_answers_as_documented() {
 }
 
 #[tokio::test]
+async fn a_media_upload_arranged_and_refused_answers_as_documented() {
+    let st = stack(STACK);
+    let http = test_support::http();
+    let path = "/accounts/{account}/media";
+    let url = format!("{}/accounts/{}/media", st.http_base_url, unique("media"));
+    let asked = json!({"file_name": "offer.pdf", "content_type": "application/pdf", "size": 1200, "sha256": "ab".repeat(32)});
+    let (status, body) = send(http.post(&url).json(&asked)).await;
+    conforms("post", path, status, &body);
+    assert_eq!(status, 201, "{body}");
+    typed::<api_types::MediaUpload>(&body);
+    let (status, body) =
+        send(http.post(&url).json(&json!({"file_name": "a.gif", "content_type": "image/gif", "size": 1})))
+            .await;
+    conforms("post", path, status, &body);
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
 async fn a_known_path_asked_with_another_method_is_a_405_naming_the_methods_it_takes() {
     let st = stack(STACK);
     let http = test_support::http();

@@ -17,11 +17,13 @@ pub fn campaign(n: u32) -> NewCampaign {
                 phone: PhoneNumber::parse(&format!("+4915112{i:06}"), None).map_err(|e| e.to_string()),
                 vars: Default::default(),
                 opted_out: false,
+                media: None,
             })
             .collect(),
         created_at: "2026-12-01T00:00:00Z".into(),
         paused: None,
         webhook: None,
         send_at: None,
+        attachments: Vec::new(),
     }
 }

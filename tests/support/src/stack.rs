@@ -29,6 +29,8 @@ pub struct Stack {
     pub dead_letter_queue_url: String,
     /// Session profile bucket.
     pub profile_bucket_name: String,
+    /// The campaigns' files.
+    pub media_bucket_name: String,
     /// The sender function's name.
     pub sender_function_name: String,
     /// The campaign_status function's name.

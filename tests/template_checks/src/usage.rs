@@ -26,7 +26,8 @@ pub fn iam_action(operation: &str) -> Option<&'static str> {
         "get_queue_attributes" => "sqs:GetQueueAttributes",
         "purge_queue" => "sqs:PurgeQueue",
         "get_object" | "head_object" => "s3:GetObject",
-        "put_object" => "s3:PutObject",
+        // A copy reads its source (GetObject, granted for the lookups before it) and writes here.
+        "put_object" | "copy_object" => "s3:PutObject",
         "delete_object" | "delete_objects" => "s3:DeleteObject",
         "list_objects_v2" => "s3:ListBucket",
         "list_object_versions" => "s3:ListBucketVersions",

@@ -1,6 +1,7 @@
 // wa_sim page script: the simulated WhatsApp Web client.
 // Keeps the device credential split across IndexedDB and localStorage, presents it on every load, and
-// renders the QR, loading, main, conflict, banned and outdated screens. Settings come from window.WA_SIM.
+// renders the QR, loading, main, conflict, banned and outdated screens. Settings come from window.WA_SIM;
+// the attach menu, media editor and media bubbles come from media.js (window.WaSimMedia).
 'use strict';
 (function () {
   const CFG = window.WA_SIM;
@@ -179,6 +180,7 @@
     if (state.poller) clearTimeout(state.poller);
     state.poller = null;
     closePopup();
+    media.closeAll();
   }
 
   function showEndScreen(name, text) {
@@ -560,25 +562,36 @@
     icon.setAttribute('aria-label', ackLabel(which));
   }
 
-  function bubble(phone, id, text, which, unixMs) {
+  // An outgoing bubble. A media message (`attached`: kind, file_name, mime, size) shows its picture or
+  // document first, then its caption, if any, as the bubble's one span.selectable-text; `file` is the
+  // File just sent (a message loaded with the chat fetches its picture from the server).
+  function bubble(phone, id, text, which, unixMs, attached, file) {
     const sentAt = new Date(unixMs);
     const time = sentAt.toTimeString().slice(0, 5);
     // As WhatsApp Web stamps a message for copying: "[10:42, 12/1/2026] You: " (en-US date).
     const stamp = '[' + time + ', ' + (sentAt.getMonth() + 1) + '/' + sentAt.getDate() + '/' + sentAt.getFullYear() + '] You: ';
-    const row = el('div', {
+    const parts = [];
+    if (attached) parts.push(media.block(attached, file || null, () => loadPicture(id)));
+    parts.push(el('div', { class: 'copyable-text', 'data-pre-plain-text': stamp },
+      attached && !text ? [] : [el('span', { class: 'selectable-text copyable-text', dir: 'ltr', text })]));
+    parts.push(el('div', { class: 'msg-meta' }, [
+      el('span', { class: 'msg-time-text', text: time }),
+      el('span', { 'data-icon': S['ack_' + which + '_icon'], 'aria-label': ackLabel(which) }),
+    ]));
+    return el('div', {
       class: S.outgoing_class + ' focusable-list-item',
       role: 'row',
       'data-id': 'true_' + phone + '@c.us_' + id,
-    }, [
-      el('div', { class: 'copyable-text', 'data-pre-plain-text': stamp }, [
-        el('span', { class: 'selectable-text copyable-text', dir: 'ltr', text }),
-      ]),
-      el('div', { class: 'msg-meta' }, [
-        el('span', { class: 'msg-time-text', text: time }),
-        el('span', { 'data-icon': S['ack_' + which + '_icon'], 'aria-label': ackLabel(which) }),
-      ]),
-    ]);
-    return row;
+    }, parts);
+  }
+
+  async function loadPicture(id) {
+    try {
+      const res = await fetch('/api/media?page=' + enc(state.page) + '&id=' + enc(id), { cache: 'no-store' });
+      return res.ok ? await res.blob() : null;
+    } catch (error) {
+      return null;
+    }
   }
 
   async function openChat(rawPhone, text) {
@@ -603,9 +616,10 @@
   function renderChat(phone, messages, text) {
     const slot = app.querySelector('.main-slot');
     if (!slot) return;
+    media.closeAll();
     const conversation = el('div', { class: 'conversation', role: 'application' });
     const earlier = messages.map((m) => {
-      const row = bubble(phone, m.id, m.text, m.status, m.unix_ms);
+      const row = bubble(phone, m.id, m.text, m.status, m.unix_ms, m.media);
       conversation.append(row);
       return { row, m };
     });
@@ -625,8 +639,9 @@
     const chat = el('div', { id: S.main_id, class: 'chat', 'data-phone': phone }, [
       el('header', {}, [el('span', { title: '+' + phone, dir: 'auto', text: '+' + phone })]),
       conversation,
-      el('footer', {}, [el('div', { class: 'composer-wrap' }, [composer]), send]),
+      el('footer', {}, [el('div', { class: 'attach-wrap' }), el('div', { class: 'composer-wrap' }, [composer]), send]),
     ]);
+    chat.querySelector('.attach-wrap').append(media.attachButton(chat));
     composer.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && !event.shiftKey) {
         event.preventDefault();
@@ -654,13 +669,39 @@
     composer.textContent = '';
     const phone = chat.getAttribute('data-phone');
     const id = randomId();
-    const row = bubble(phone, id, text, 'pending', Date.now());
+    await post(chat, id, text, null, null, () => api('POST', '/api/send', { page: state.page, to: phone, text, id }));
+  }
+
+  // The media editor's send (media.js): the bubble shows at once with its clock; the file goes up
+  // base64 in JSON, and the server's answer acknowledges it as it does a text.
+  async function sendMedia(chat, chosen) {
+    if (!chat.isConnected) return;
+    const phone = chat.getAttribute('data-phone');
+    const id = randomId();
+    const { kind, file, caption } = chosen;
+    const attached = { kind, file_name: file.name, mime: file.type, size: file.size };
+    await post(chat, id, caption, attached, file, async () => api('POST', '/api/send-media', {
+      page: state.page,
+      to: phone,
+      caption,
+      id,
+      kind,
+      file_name: file.name,
+      mime: file.type,
+      data: await media.base64(file),
+    }));
+  }
+
+  // Adds the pending bubble, makes the request, and follows the receipts once the server has it.
+  async function post(chat, id, text, attached, file, request) {
+    const phone = chat.getAttribute('data-phone');
+    const row = bubble(phone, id, text, 'pending', Date.now(), attached, file);
     const conversation = chat.querySelector('.conversation');
     conversation.append(row);
     conversation.scrollTop = conversation.scrollHeight;
     let reply;
     try {
-      reply = await api('POST', '/api/send', { page: state.page, to: phone, text, id });
+      reply = await request();
     } catch (error) {
       row.setAttribute('data-send-error', 'network');
       return; // stays pending, as WhatsApp shows the clock until it hears back
@@ -695,6 +736,10 @@
       await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
     }
   }
+
+  // ---------------------------------------------------------------- media (media.js)
+
+  const media = window.WaSimMedia({ S, CFG, el, showPopup, closePopup, sendMedia });
 
   // ---------------------------------------------------------------- in-app chat links
 

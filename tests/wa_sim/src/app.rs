@@ -2,28 +2,34 @@
 //!
 //! The page script (assets/app.js) keeps the device credentials in IndexedDB and localStorage, presents
 //! them on every load, shows the QR, loading, main, conflict, banned and outdated screens, and sends
-//! messages. Injected faults and latency are played here.
+//! messages; assets/media.js adds the attach menu, the media editor and media bubbles. Injected faults
+//! and latency are played here.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use futures::StreamExt as _;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::delays::Step;
 use crate::server::Shared;
-use crate::world::{AuthOutcome, Fault, SendRefusal};
+use crate::world::{AuthOutcome, Fault, MediaKind, MediaUpload, SendAccepted, SendRefusal};
 
 const PAGE_HTML: &str = include_str!("../assets/app.html");
 const PAGE_JS: &str = include_str!("../assets/app.js");
+const MEDIA_JS: &str = include_str!("../assets/media.js");
+/// Room in a media upload's JSON body for everything but the base64 file (caption, name, ids).
+const UPLOAD_ENVELOPE: u64 = 1024 * 1024;
 /// The longest a delivery receipt is waited for in one request.
 const MAX_RECEIPT_WAIT: Duration = Duration::from_secs(60);
 /// How long a dropped reply lingers after its first bytes before the connection breaks.
@@ -31,6 +37,10 @@ const DROP_AFTER: Duration = Duration::from_millis(50);
 
 /// The app page and its API.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    // The file travels base64 in JSON: 4 bytes for every 3, plus the envelope.
+    let largest = shared.page.media_limits.largest();
+    let upload_limit = largest.div_ceil(3).saturating_mul(4).saturating_add(UPLOAD_ENVELOPE);
+    let upload_limit = usize::try_from(upload_limit).unwrap_or(usize::MAX);
     let api = Router::new()
         .route("/api/login/start", post(login_start))
         .route("/api/login/poll", get(login_poll))
@@ -40,6 +50,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/chats", get(chats))
         .route("/api/chat", get(chat))
         .route("/api/send", post(send))
+        .route("/api/send-media", post(send_media).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/api/media", get(media))
         .route("/api/delivered", get(delivered))
         .route("/api/receipt", get(receipt))
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), api_gate));
@@ -122,10 +134,12 @@ async fn app_page(State(shared): State<Arc<Shared>>) -> Response {
         "qr_poll_ms": millis(shared.page.qr_poll),
         "outdated": outdated,
         "links_ready_after_ms": millis(links_ready_after),
+        "media_limits": shared.page.media_limits,
     });
     let settings = settings.to_string().replace("</", "<\\/");
     let page = PAGE_HTML
         .replace("/*WA_SIM_SETTINGS*/", &format!("window.WA_SIM = {settings};"))
+        .replace("/*WA_SIM_MEDIA*/", MEDIA_JS)
         .replace("/*WA_SIM_APP*/", PAGE_JS);
     let mut response = no_store(Html(page).into_response());
     // Real WhatsApp Web sets a few cookies; one here makes `Default/Cookies` part of a real profile.
@@ -182,6 +196,23 @@ struct SendBody {
     text: String,
     #[serde(default)]
     id: String,
+}
+
+/// A file sent through the attach menu, with its caption.
+#[derive(Debug, Deserialize)]
+struct SendMediaBody {
+    page: String,
+    to: String,
+    #[serde(default)]
+    caption: String,
+    #[serde(default)]
+    id: String,
+    kind: MediaKind,
+    file_name: String,
+    #[serde(default)]
+    mime: String,
+    /// The file's bytes, standard base64.
+    data: String,
 }
 
 async fn login_start(State(shared): State<Arc<Shared>>) -> Response {
@@ -245,20 +276,41 @@ async fn send(State(shared): State<Arc<Shared>>, Json(body): Json<SendBody>) -> 
         let result = world.send(&body.page, &body.to, &body.text, &body.id, Instant::now());
         (result, world.latency().server_ack)
     };
+    answer_send(&shared, result, ack_delay).await
+}
+
+/// `POST /api/send-media`: the page uploads a file with its caption; recorded and acknowledged
+/// as a text is, after the file was checked against its menu item and limit.
+async fn send_media(State(shared): State<Arc<Shared>>, Json(body): Json<SendMediaBody>) -> Response {
+    let Ok(bytes) = BASE64.decode(body.data.as_bytes()) else {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "bad_base64" }))).into_response();
+    };
+    let upload = MediaUpload { kind: body.kind, file_name: &body.file_name, mime: &body.mime, bytes: &bytes };
+    let (result, ack_delay) = {
+        let mut world = shared.world();
+        let result = world.send_media(&body.page, &body.to, &body.caption, upload, &body.id, Instant::now());
+        (result, world.latency().server_ack)
+    };
+    answer_send(&shared, result, ack_delay).await
+}
+
+/// Answers a send: the refusal, or the acknowledgement after the ack delay, or the queued fault.
+async fn answer_send(
+    shared: &Shared,
+    result: Result<SendAccepted, SendRefusal>,
+    ack_delay: Duration,
+) -> Response {
+    let refused = |status: StatusCode, error: &str| (status, Json(json!({ "error": error }))).into_response();
     let accepted = match result {
         Ok(accepted) => accepted,
-        Err(SendRefusal::Conflict) => {
-            return (StatusCode::CONFLICT, Json(json!({ "error": "conflict" }))).into_response();
-        }
+        Err(SendRefusal::Conflict) => return refused(StatusCode::CONFLICT, "conflict"),
         Err(SendRefusal::LoggedOut(status)) => {
             return (StatusCode::UNAUTHORIZED, Json(json!({ "error": status }))).into_response();
         }
-        Err(SendRefusal::NotOnWhatsApp) => {
-            return (StatusCode::NOT_FOUND, Json(json!({ "error": "not_on_whatsapp" }))).into_response();
-        }
-        Err(SendRefusal::Empty) => {
-            return (StatusCode::BAD_REQUEST, Json(json!({ "error": "empty" }))).into_response();
-        }
+        Err(SendRefusal::NotOnWhatsApp) => return refused(StatusCode::NOT_FOUND, "not_on_whatsapp"),
+        Err(SendRefusal::Empty) => return refused(StatusCode::BAD_REQUEST, "empty"),
+        Err(SendRefusal::Unsupported) => return refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported"),
+        Err(SendRefusal::TooLarge) => return refused(StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
     };
     match accepted.fault {
         Some(Fault::DropBeforeDelivery | Fault::DropAfterDelivery) => {
@@ -278,6 +330,18 @@ async fn send(State(shared): State<Arc<Shared>>, Json(body): Json<SendBody>) -> 
             Json(json!({ "id": accepted.id })).into_response()
         }
     }
+}
+
+/// `GET /api/media`: the picture of an image message, for a chat opened again.
+async fn media(State(shared): State<Arc<Shared>>, Query(query): Query<MessageQuery>) -> Response {
+    let Some((mime, bytes)) = shared.world().media_file(&query.page, &query.id) else {
+        return (StatusCode::NOT_FOUND, Json(json!({ "error": "unknown media" }))).into_response();
+    };
+    let mut response = Response::new(Body::from(Bytes::from_owner(bytes)));
+    let content_type =
+        HeaderValue::from_str(&mime).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    response.headers_mut().insert(header::CONTENT_TYPE, content_type);
+    response
 }
 
 async fn delivered(State(shared): State<Arc<Shared>>, Query(query): Query<MessageQuery>) -> Response {

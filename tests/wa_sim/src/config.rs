@@ -43,6 +43,8 @@ pub struct SimConfig {
     pub latency: Latency,
     /// Ids and texts the pages render; change one to simulate a WhatsApp DOM change.
     pub selectors: Selectors,
+    /// The largest files the attach flow takes (the page refuses bigger ones with a popup).
+    pub media_limits: MediaLimits,
 }
 
 impl Default for SimConfig {
@@ -66,6 +68,7 @@ impl Default for SimConfig {
                 delivery: Duration::from_millis(700),
             },
             selectors: Selectors::default(),
+            media_limits: MediaLimits::default(),
         }
     }
 }
@@ -106,6 +109,33 @@ impl SimConfig {
     pub fn with_port(mut self, port: u16) -> Self {
         self.port = port;
         self
+    }
+}
+
+/// The largest file each item of the attach menu takes, in bytes.
+///
+/// WhatsApp refuses a too-large file before the media editor opens; the page shows
+/// [`Selectors::media_too_large_text`] and the server refuses an upload over the limit too (413).
+/// Defaults: 16 MiB for an image ("Photos & videos", WhatsApp's photo limit) and 100 MiB for a
+/// document (WhatsApp allows 2 GB; a test never needs more, and the upload is held in memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaLimits {
+    /// Largest image sent through "Photos & videos".
+    pub image_max_bytes: u64,
+    /// Largest file sent through "Document".
+    pub document_max_bytes: u64,
+}
+
+impl Default for MediaLimits {
+    fn default() -> Self {
+        Self { image_max_bytes: 16 * 1024 * 1024, document_max_bytes: 100 * 1024 * 1024 }
+    }
+}
+
+impl MediaLimits {
+    /// The larger of the two limits: what one upload may carry at most.
+    pub fn largest(&self) -> u64 {
+        self.image_max_bytes.max(self.document_max_bytes)
     }
 }
 

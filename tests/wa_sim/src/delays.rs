@@ -65,10 +65,10 @@ impl FixedDelays {
     }
 }
 
-/// Whether a page API path is on the way to a sent message (the status, receipt and QR polls run
-/// beside it and are not).
+/// Whether a page API path is on the way to a sent message (the status, receipt and QR polls, and
+/// the pictures a reopened chat shows again, run beside it and are not).
 pub(crate) fn on_critical_path(path: &str) -> bool {
-    !matches!(path, "/api/status" | "/api/delivered" | "/api/receipt" | "/api/login/poll")
+    !matches!(path, "/api/status" | "/api/delivered" | "/api/receipt" | "/api/login/poll" | "/api/media")
 }
 
 #[cfg(test)]

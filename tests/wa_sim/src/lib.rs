@@ -25,6 +25,22 @@
 //!   `msg-dblcheck` (delivered). A number not on WhatsApp shows "Phone number shared via url is invalid."
 //!   with an OK button. A chat shows the account's earlier outgoing messages to that number, each
 //!   stamped like WhatsApp Web's (`data-pre-plain-text="[10:42, 12/1/2026] You: "`).
+//! - **Media.** The chat footer's attach button (`button[aria-label="Attach"]` with
+//!   `span[data-icon="plus-rounded"]`) opens a `div[role="menu"]` with
+//!   `button[role="menuitem"][aria-label="Photos & videos"]` and `[aria-label="Document"]` (the button
+//!   again, Escape or a click elsewhere close it). An item does what WhatsApp Web does: it appends a new
+//!   hidden `<input type="file">` to the body (`accept="image/*,video/mp4,video/3gpp,video/quicktime"`
+//!   or `accept="*"`) and calls `input.click()`; a driver intercepts that click and sets the file with
+//!   CDP `DOM.setFileInputFiles`, whose `change` opens the media editor over the chat (outside `#main`,
+//!   which stays): a preview, an empty caption box
+//!   `div[contenteditable="true"][role="textbox"][aria-label="Add a caption"]`, a send control
+//!   `div[role="button"][aria-label="Send"]` with `span[data-icon="wds-ic-send-filled"]` and a close
+//!   control `div[role="button"][aria-label="Close"]`. A non-image through "Photos & videos", an empty
+//!   file, or one over [`MediaLimits`] shows a popup and sends nothing. Sent, the file is a bubble like a
+//!   text's (same stamp, same acks) with an `<img src="blob:…">` or a document block
+//!   (`span[data-icon="document-PDF-icon"]` or `"document-refreshed"`, the name in `span.document-name`),
+//!   and the caption, if any, as its one `span.selectable-text`. It is recorded as a [`Delivery`] whose
+//!   `text` is the caption and whose [`MediaDelivery`] holds kind, name, MIME type, size and SHA-256.
 //! - **Record and faults.** Every delivered message is recorded ([`SimHandle::deliveries`],
 //!   `GET /_admin/deliveries`); latency, hung loads, HTTP errors, dropped sends and missing acks are
 //!   injected from the admin API.
@@ -83,8 +99,13 @@
 //! | `GET /_admin/selectors` | | `{"selectors": ..., "css": ...}`: the [`Selectors`] in force and their [`Css`] |
 //!
 //! The page's own API (`/api/login/start`, `/api/login/poll`, `/api/auth`, `/api/status`,
-//! `/api/takeover`, `/api/chats`, `/api/chat`, `/api/send`, `/api/delivered`, `/api/receipt`) is internal to the page
-//! script and may change.
+//! `/api/takeover`, `/api/chats`, `/api/chat`, `/api/send`, `/api/send-media`, `/api/media`,
+//! `/api/delivered`, `/api/receipt`) is internal to the page script and may change. For the record:
+//! `POST /api/send-media` takes `{"page","to","caption","id","kind": "image"|"document","file_name",
+//! "mime","data"}` (`data` the file in standard base64) and answers as `/api/send` does (200 `{"id"}`
+//! after the ack delay, 404 not on WhatsApp, 409 conflict, 401 logged out, the same send faults),
+//! plus 415 for an "image" that is not `image/*` or a file without a name, 413 over the limit, 400 for
+//! an empty file or bad base64. `GET /api/media?page=&id=` answers an image message's bytes.
 
 mod admin;
 mod app;
@@ -95,9 +116,11 @@ pub mod selectors;
 mod server;
 pub mod world;
 
-pub use config::{Latency, SimConfig};
+pub use config::{Latency, MediaLimits, SimConfig};
 pub use delays::FixedDelays;
 pub use profile::copy_profile;
 pub use selectors::{Css, Selectors};
 pub use server::{SimHandle, Simulator, percent_encode};
-pub use world::{Ack, Delivery, Fault, LinkedDevice, QrInfo, SessionInfo, SimError};
+pub use world::{
+    Ack, Delivery, Fault, LinkedDevice, MediaDelivery, MediaKind, QrInfo, SessionInfo, SimError,
+};

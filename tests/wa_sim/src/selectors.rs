@@ -64,6 +64,29 @@ pub struct Selectors {
     pub outdated_text: String,
     /// Query parameter the page carries after the phone logged this device out.
     pub post_logout_param: String,
+    /// `aria-label` of the attach button in the chat footer (left of the composer).
+    pub attach_label: String,
+    /// `data-icon` inside the attach button.
+    pub attach_icon: String,
+    /// `aria-label` of the attach menu item that picks an image (a new `input[type=file]` for images).
+    pub attach_photos_label: String,
+    /// `aria-label` of the attach menu item that picks any file as a document.
+    pub attach_document_label: String,
+    /// `aria-label` of the media editor's caption box.
+    pub caption_label: String,
+    /// `data-icon` inside the media editor's send control (a `div[role=button]` labelled
+    /// [`Selectors::send_label`], never a `<button>`).
+    pub media_send_icon: String,
+    /// `aria-label` of the media editor's control that discards the file.
+    pub media_close_label: String,
+    /// `data-icon` of a PDF document in a bubble and in the editor.
+    pub document_pdf_icon: String,
+    /// `data-icon` of any other document.
+    pub document_icon: String,
+    /// Popup text when "Photos & videos" is given a file that is not an image.
+    pub media_unsupported_text: String,
+    /// Popup text when a file is over its limit; `{limit}` is replaced by the limit ("16 MB").
+    pub media_too_large_text: String,
 }
 
 impl Default for Selectors {
@@ -97,6 +120,17 @@ impl Default for Selectors {
                             latest version."
                 .to_owned(),
             post_logout_param: "post_logout=1".to_owned(),
+            attach_label: "Attach".to_owned(),
+            attach_icon: "plus-rounded".to_owned(),
+            attach_photos_label: "Photos & videos".to_owned(),
+            attach_document_label: "Document".to_owned(),
+            caption_label: "Add a caption".to_owned(),
+            media_send_icon: "wds-ic-send-filled".to_owned(),
+            media_close_label: "Close".to_owned(),
+            document_pdf_icon: "document-PDF-icon".to_owned(),
+            document_icon: "document-refreshed".to_owned(),
+            media_unsupported_text: "The file you tried adding is not supported.".to_owned(),
+            media_too_large_text: "The file you tried adding is larger than the {limit} limit.".to_owned(),
         }
     }
 }
@@ -146,6 +180,30 @@ pub struct Css {
     pub popup_ok_button_xpath: String,
     /// XPath of the conflict popup's "Use here" button.
     pub use_here_button_xpath: String,
+    /// The attach button of the open chat's footer.
+    pub attach_button: String,
+    /// The attach menu, open after a click on the attach button.
+    pub attach_menu: String,
+    /// The attach menu item for images.
+    pub attach_photos_item: String,
+    /// The attach menu item for documents.
+    pub attach_document_item: String,
+    /// The media editor's caption box (outside `#main`).
+    pub media_caption: String,
+    /// The media editor's send control: a `div`, so [`Css::send_button`] never matches it.
+    pub media_send_button: String,
+    /// The icon inside the media editor's send control.
+    pub media_send_icon: String,
+    /// The media editor's control that discards the file.
+    pub media_close_button: String,
+    /// The image of an outgoing media bubble.
+    pub outgoing_image: String,
+    /// The icon of an outgoing PDF document.
+    pub outgoing_pdf_icon: String,
+    /// The icon of an outgoing document of any other type.
+    pub outgoing_document_icon: String,
+    /// The file name of an outgoing document (never a `span.selectable-text`: that is the caption).
+    pub outgoing_document_name: String,
 }
 
 impl Selectors {
@@ -182,6 +240,33 @@ impl Selectors {
                 "{popup_xpath}//button[normalize-space(.)=\"{}\"]",
                 self.use_here_text
             ),
+            attach_button: format!("#{} footer button[aria-label=\"{}\"]", self.main_id, self.attach_label),
+            attach_menu: "div[role=\"menu\"]".to_owned(),
+            attach_photos_item: format!(
+                "button[role=\"menuitem\"][aria-label=\"{}\"]",
+                self.attach_photos_label
+            ),
+            attach_document_item: format!(
+                "button[role=\"menuitem\"][aria-label=\"{}\"]",
+                self.attach_document_label
+            ),
+            media_caption: format!(
+                "div[contenteditable=\"true\"][role=\"textbox\"][aria-label=\"{}\"]",
+                self.caption_label
+            ),
+            media_send_button: format!("div[role=\"button\"][aria-label=\"{}\"]", self.send_label),
+            media_send_icon: format!("span[data-icon=\"{}\"]", self.media_send_icon),
+            media_close_button: format!("div[role=\"button\"][aria-label=\"{}\"]", self.media_close_label),
+            outgoing_image: format!("div.{} img[src^=\"blob:\"]", self.outgoing_class),
+            outgoing_pdf_icon: format!(
+                "div.{} span[data-icon=\"{}\"]",
+                self.outgoing_class, self.document_pdf_icon
+            ),
+            outgoing_document_icon: format!(
+                "div.{} span[data-icon=\"{}\"]",
+                self.outgoing_class, self.document_icon
+            ),
+            outgoing_document_name: format!("div.{} span.document-name", self.outgoing_class),
         }
     }
 }
@@ -199,6 +284,20 @@ mod tests {
         assert_eq!(css.send_button, "button[aria-label=\"Send\"]");
         assert_eq!(css.send_icon, "span[data-icon=\"send\"]");
         assert_eq!(css.ack_delivered, "span[data-icon=\"msg-dblcheck\"]");
+    }
+
+    #[test]
+    fn the_media_editor_send_control_is_not_matched_by_the_text_send_button_selector() {
+        let css = Selectors::default().css();
+        assert_eq!(css.attach_button, "#main footer button[aria-label=\"Attach\"]");
+        assert_eq!(css.attach_photos_item, "button[role=\"menuitem\"][aria-label=\"Photos & videos\"]");
+        assert_eq!(
+            css.media_caption,
+            "div[contenteditable=\"true\"][role=\"textbox\"][aria-label=\"Add a caption\"]"
+        );
+        assert_eq!(css.media_send_button, "div[role=\"button\"][aria-label=\"Send\"]");
+        assert!(css.send_button.starts_with("button["));
+        assert_eq!(css.outgoing_pdf_icon, "div.message-out span[data-icon=\"document-PDF-icon\"]");
     }
 
     #[test]

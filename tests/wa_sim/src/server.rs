@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::config::{Latency, SimConfig};
+use crate::config::{Latency, MediaLimits, SimConfig};
 use crate::delays::{FixedDelays, Step};
 use crate::selectors::{Css, Selectors};
 use crate::world::{Delivery, Fault, LinkedDevice, QrInfo, SessionInfo, SimError, World};
@@ -28,6 +28,7 @@ pub(crate) struct PageSettings {
     pub(crate) sync: Duration,
     pub(crate) status_poll: Duration,
     pub(crate) qr_poll: Duration,
+    pub(crate) media_limits: MediaLimits,
 }
 
 /// State shared by the HTTP handlers and the handle.
@@ -50,6 +51,7 @@ impl Shared {
                 sync: config.sync_duration,
                 status_poll: config.status_poll,
                 qr_poll: config.qr_poll,
+                media_limits: config.media_limits,
             },
             release: watch::channel(0).0,
             shutdown: watch::channel(false).0,

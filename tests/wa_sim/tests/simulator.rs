@@ -1,10 +1,11 @@
 //! The simulator driven by real headless Chromium: login, session keys in the profile, the ways a session
-//! dies, sending with acknowledgements, and the admin API. Browser tests run one at a time (see
-//! `helpers::serial`).
+//! dies, sending with acknowledgements (texts here, files through the attach menu in `media`), and the
+//! admin API. Browser tests run one at a time (see `helpers::serial`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod media;
 
 use std::time::Duration;
 

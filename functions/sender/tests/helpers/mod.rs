@@ -14,7 +14,7 @@ use domain::{
 };
 use lambda_runtime::LambdaEvent;
 use message_queue::InMemoryMessageQueue;
-use sender::browser::{Browser, ChatReceipts, Check, Earlier, Launcher, Seen, SendOutcome};
+use sender::browser::{Browser, ChatReceipts, Check, Earlier, Launcher, Outgoing, Seen, SendOutcome};
 use sender::{Config, Deps, handle};
 use session_store::{GenerationState, InMemoryProfileStore, ProfileStore, StoreConfig};
 use std::collections::VecDeque;
@@ -31,6 +31,10 @@ pub const FIFO_EVENT: &str = include_str!("../fixtures/sqs_fifo_event.json");
 pub struct Script {
     /// Messages that reached a recipient, as (phone, text).
     pub delivered: Vec<(String, String)>,
+    /// Files that reached a recipient with those messages, as (phone, file name, bytes).
+    pub delivered_files: Vec<(String, String, Vec<u8>)>,
+    /// The next sends' files are refused by WhatsApp Web (nothing goes out).
+    pub refuse_files: bool,
     /// Messages a chat shows with the clock (not out yet), as (phone, text).
     pub pending: Vec<(String, String)>,
     /// The receipt a message sent shows while its chat is open (none: one check).
@@ -99,8 +103,12 @@ impl Browser for FakeBrowser {
     fn check(&mut self) -> Check {
         if self.ready { Check::Ready } else { Check::NeedsQr }
     }
-    fn send(&mut self, phone: &PhoneNumber, text: &str) -> SendOutcome {
+    fn send(&mut self, phone: &PhoneNumber, message: &Outgoing) -> SendOutcome {
+        let text = message.text.as_str();
         let mut s = self.script.lock().unwrap();
+        if message.attachment.is_some() && s.refuse_files {
+            return SendOutcome::Refused(ErrorCode::MediaRefused);
+        }
         if std::mem::take(&mut s.take_over_lease)
             && let Some(gate) = s.gate.clone()
         {
@@ -120,6 +128,12 @@ impl Browser for FakeBrowser {
         let outcome = s.next.pop_front().unwrap_or(SendOutcome::Sent);
         self.last_sent = None;
         if matches!(outcome, SendOutcome::Sent | SendOutcome::Uncertain(ErrorCode::SendTimeout)) {
+            if let Some(file) = &message.attachment {
+                let name =
+                    file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let bytes = std::fs::read(&file.path).unwrap();
+                s.delivered_files.push((phone.e164().to_owned(), name, bytes));
+            }
             s.delivered.push((phone.e164().to_owned(), text.to_owned()));
             self.last_sent = Some(wa_id(s.delivered.len() - 1));
         }
@@ -128,9 +142,10 @@ impl Browser for FakeBrowser {
     fn already_sent(
         &mut self,
         phone: &PhoneNumber,
-        text: &str,
+        message: &Outgoing,
         _since: Option<OffsetDateTime>,
     ) -> Result<Earlier, String> {
+        let text = message.text.as_str();
         self.last_sent = None;
         let s = self.script.lock().unwrap();
         if s.delivered.iter().any(|(p, t)| p == phone.e164() && t == text) {
@@ -166,6 +181,7 @@ pub struct World {
     pub store: Arc<InMemoryCampaignStore>,
     pub gate: Arc<InMemoryAccountGate>,
     pub windows: Arc<InMemorySendingWindows>,
+    pub media: Arc<media_store::InMemoryMediaStore>,
     pub queue: Arc<InMemoryMessageQueue>,
     pub profiles: Arc<InMemoryProfileStore>,
     pub script: Arc<Mutex<Script>>,
@@ -177,6 +193,7 @@ pub fn world() -> World {
     let store = Arc::new(InMemoryCampaignStore::default());
     let gate = Arc::new(InMemoryAccountGate::default());
     let windows = Arc::new(InMemorySendingWindows::default());
+    let media = Arc::new(media_store::InMemoryMediaStore::default());
     let queue = Arc::new(InMemoryMessageQueue::default());
     let profiles = Arc::new(InMemoryProfileStore::new(StoreConfig::new("bucket", "table")));
     let now = Arc::new(Mutex::new(1_800_000_000i64));
@@ -190,6 +207,7 @@ pub fn world() -> World {
         config: Config {
             table_name: "t".into(),
             queue_url: "q".into(),
+            media_bucket: "media".into(),
             retry_delay: Duration::from_secs(7),
             lease: Duration::from_secs(60),
             max_attempts: 3,
@@ -209,12 +227,13 @@ pub fn world() -> World {
         queue: queue.clone(),
         profiles: profiles.clone(),
         launcher: Arc::new(FakeLauncher(script.clone())),
+        media: media.clone(),
         clock: Arc::new(move || {
             OffsetDateTime::from_unix_timestamp(*clock_now.lock().unwrap())
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         }),
     };
-    World { deps, store, gate, windows, queue, profiles, script, now }
+    World { deps, store, gate, windows, media, queue, profiles, script, now }
 }
 
 /// A profile directory whose browser logs in ("good") or shows the QR ("bad").
@@ -256,6 +275,7 @@ impl World {
                 phone: PhoneNumber::parse(phone, None).map_err(|e| e.to_string()),
                 vars: [("name".to_string(), format!("R{i}"))].into(),
                 opted_out: false,
+                media: None,
             })
             .collect();
         self.store
@@ -269,6 +289,42 @@ impl World {
                 paused: None,
                 webhook: None,
                 send_at: None,
+                attachments: Vec::new(),
+            })
+            .await
+            .unwrap();
+        id
+    }
+
+    /// Campaign `c-1` of `n` recipients, each sent `media` (its bytes `bytes`, accepted: the
+    /// campaign's own copy is in the media store) with the text as caption.
+    pub async fn campaign_with_media(&self, n: u32, media: &domain::Media, bytes: &[u8]) -> CampaignId {
+        let id = CampaignId::parse("c-1").unwrap();
+        let messages = (0..n)
+            .map(|i| NewMessage {
+                seq: MessageSeq(i),
+                phone: PhoneNumber::parse(&format!("+49151123456{i:02}"), None).map_err(|e| e.to_string()),
+                vars: [("name".to_string(), format!("R{i}"))].into(),
+                opted_out: false,
+                media: Some(media.id.clone()),
+            })
+            .collect();
+        self.media.upload(&shop(), &media.id, bytes);
+        let etag =
+            media_store::MediaStore::inspect(&*self.media, &shop(), &media.id).await.unwrap().unwrap().etag;
+        media_store::MediaStore::adopt(&*self.media, &shop(), &media.id, &etag, &id).await.unwrap();
+        self.store
+            .create_campaign(&NewCampaign {
+                id: id.clone(),
+                name: "n".into(),
+                account: shop(),
+                template: Template::parse("Hi {{name}}").unwrap(),
+                messages,
+                created_at: "2026-11-29T00:00:00Z".into(),
+                paused: None,
+                webhook: None,
+                send_at: None,
+                attachments: vec![media.clone()],
             })
             .await
             .unwrap();

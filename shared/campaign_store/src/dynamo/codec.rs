@@ -3,7 +3,7 @@
 use crate::StoreError;
 use crate::model::{CampaignView, MessageEntry, MessageRow, NewCampaign, NewMessage, SentLink};
 use domain::lifecycle::hold::Hold;
-use domain::{AccountId, CampaignId, Counters, ErrorCode, MessageSeq, Receipt, WaMessageId};
+use domain::{AccountId, CampaignId, Counters, ErrorCode, MediaId, MessageSeq, Receipt, WaMessageId};
 use table_layout::codec::{Fields, Item, n, s};
 use table_layout::keys;
 
@@ -28,6 +28,10 @@ pub(super) fn row_from_item(id: &CampaignId, item: &Item) -> Result<MessageRow, 
         round: count("round")?,
         lease_until: i64::try_from(f.count("lease_until")?).unwrap_or(i64::MAX),
         vars: f.string_map("vars"),
+        media: match f.opt_string("media") {
+            None => None,
+            Some(raw) => Some(MediaId::parse(raw).map_err(|e| f.malformed(e.to_string()))?),
+        },
         hold: match (item.contains_key("held_until"), item.contains_key("held_since")) {
             (true, true) => Some(Hold { until: f.number("held_until")?, since: f.number("held_since")? }),
             _ => None,
@@ -98,6 +102,11 @@ pub(super) fn view_from_item(id: &CampaignId, item: &Item) -> Result<CampaignVie
         webhook_url: f.opt_string("webhook_url").map(str::to_owned),
         send_at: f.opt_string("send_at").map(str::to_owned),
         waiting_until: item.contains_key("waiting_until").then(|| f.number("waiting_until")).transpose()?,
+        attachments: match f.opt_string("attachments") {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| f.malformed(format!("field 'attachments' is not a list of media: {e}")))?,
+        },
         created_at: f.string("created_at")?.to_owned(),
         updated_at: f.string("updated_at")?.to_owned(),
     })
@@ -140,6 +149,9 @@ pub(super) fn meta_item(c: &NewCampaign) -> Item {
     if let Some(url) = &c.webhook {
         item.insert("webhook_url".into(), s(url.as_str()));
     }
+    if !c.attachments.is_empty() {
+        item.insert("attachments".into(), s(serde_json::to_string(&c.attachments).unwrap_or_default()));
+    }
     if let Some(at) = &c.send_at {
         item.insert("send_at".into(), s(at.rfc3339()));
         item.insert("send_at_unix".into(), n(at.unix()));
@@ -172,6 +184,9 @@ pub(super) fn message_item(c: &NewCampaign, m: &NewMessage, held: bool) -> Item 
         Err(raw) => raw.clone(),
     };
     item.insert("phone".into(), s(phone));
+    if let Some(media) = &m.media {
+        item.insert("media".into(), s(media.as_str()));
+    }
     match (m.refusal(), c.pause_reason()) {
         (Some(code), _) => {
             item.insert("error_code".into(), s(code.as_str()));

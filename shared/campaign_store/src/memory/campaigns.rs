@@ -31,6 +31,7 @@ impl Memory {
                 vars: msg.vars.clone(),
                 verify_first: false,
                 hold: None,
+                media: msg.media.clone(),
             };
             self.messages.insert((c.id.clone(), msg.seq), row);
         }
@@ -59,6 +60,7 @@ impl Memory {
                 webhook_url: c.webhook.as_ref().map(|u| u.as_str().to_owned()),
                 send_at: c.send_at.map(domain::SendAt::rfc3339),
                 waiting_until: None,
+                attachments: c.attachments.clone(),
                 created_at: c.created_at.clone(),
                 updated_at: c.created_at.clone(),
             },

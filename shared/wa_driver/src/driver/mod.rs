@@ -16,11 +16,13 @@ use crate::process;
 use crate::screen::Screen;
 use crate::script;
 
+mod media;
 mod page;
 mod receipts;
 mod send;
 mod session;
 
+pub use media::{Attachment, MEDIA_ACK_FACTOR};
 pub use receipts::{Ack, ChatReceipts, SeenMessage};
 
 /// How often "Use here" is clicked again while a take-over has not taken.

@@ -58,23 +58,36 @@ impl WaDriver {
             self.fill_composer(text)?;
             status = self.step_then_await(&click, "CLICKED", &ack_state, &acked, ack_deadline)?;
         }
+        let allowed = self.config.timeouts.ack;
+        self.until_acked(status, ack_deadline, allowed, "the composer did not take the message text")?;
+        Ok(SentMessage { opened_via, elapsed: started.elapsed() })
+    }
+
+    /// After a send control was clicked (or not: `status` says what the click script answered),
+    /// waits for the new bubble's server ack until `ack_deadline` (`allowed` after the click).
+    /// `unfilled` names what a FILL answer means.
+    pub(super) fn until_acked(
+        &self,
+        mut status: Option<String>,
+        ack_deadline: Instant,
+        allowed: Duration,
+        unfilled: &str,
+    ) -> Result<(), DriverError> {
         match status.as_deref() {
             // Clicked: what follows is the ack's state.
             Some(s) if s != "FILL" && s != "NO_BUTTON" => {}
-            Some("FILL") => {
-                return Err(DriverError::WaUnreachable {
-                    message: "the composer did not take the message text".to_owned(),
-                });
-            }
+            Some("FILL") => return Err(DriverError::WaUnreachable { message: unfilled.to_owned() }),
             _ => {
                 return Err(DriverError::WaUnreachable {
                     message: "no send button in the open chat".to_owned(),
                 });
             }
         }
+        let ack_state = script::ack_state(&self.config.selectors);
+        let acked = ["ACK", "INVALID"];
         loop {
             match status.as_deref() {
-                Some("ACK") => return Ok(SentMessage { opened_via, elapsed: started.elapsed() }),
+                Some("ACK") => return Ok(()),
                 Some("INVALID") => {
                     self.dismiss_popup()?;
                     return Err(DriverError::NotOnWhatsapp);
@@ -87,7 +100,7 @@ impl WaDriver {
                 None => {}
             }
             if Instant::now() >= ack_deadline {
-                return Err(DriverError::SendTimeout { waited_ms: self.config.timeouts.ack.as_millis() });
+                return Err(DriverError::SendTimeout { waited_ms: allowed.as_millis() });
             }
             // Between documents the evaluation fails at once: do not spin on it.
             if status.is_none() {
@@ -109,13 +122,34 @@ impl WaDriver {
         text: &str,
         since: Option<time::OffsetDateTime>,
     ) -> Result<Earlier, DriverError> {
+        self.already_sent_with(phone, text, false, since)
+    }
+
+    /// [`WaDriver::already_sent`] for a file sent with `caption`: only a bubble that carries a
+    /// file (a picture, a document) and shows that caption counts.
+    pub fn already_sent_media(
+        &self,
+        phone: &PhoneNumber,
+        caption: &str,
+        since: Option<time::OffsetDateTime>,
+    ) -> Result<Earlier, DriverError> {
+        self.already_sent_with(phone, caption, true, since)
+    }
+
+    fn already_sent_with(
+        &self,
+        phone: &PhoneNumber,
+        text: &str,
+        with_media: bool,
+        since: Option<time::OffsetDateTime>,
+    ) -> Result<Earlier, DriverError> {
         match self.open_chat(phone, "", ChatOpening::InAppLink) {
             Ok(_) => {}
             Err(DriverError::NotOnWhatsapp) => return Ok(Earlier::Absent),
             Err(error) => return Err(error),
         }
         let since_ms = since.map(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX));
-        let check = script::has_outgoing(&self.config.selectors, text, since_ms);
+        let check = script::has_outgoing(&self.config.selectors, text, with_media, since_ms);
         let deadline = Instant::now() + self.config.timeouts.ack;
         let earlier = loop {
             // A bubble still showing the clock is awaited in the page until it is acknowledged.
@@ -294,7 +328,7 @@ impl WaDriver {
 }
 
 /// The session state a page-script status means when it is not usable for sending.
-fn lost_state(status: &str) -> Option<Screen> {
+pub(super) fn lost_state(status: &str) -> Option<Screen> {
     match status {
         "NEEDS_QR" => Some(Screen::NeedsQr),
         "CONFLICT" => Some(Screen::Conflict),

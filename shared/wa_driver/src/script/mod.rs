@@ -5,6 +5,13 @@
 
 use crate::selectors::Selectors;
 
+mod media;
+
+pub(crate) use media::{
+    attach_item, choose_attach_item, clear_caption, click_media_send, file_input_caught, media_editor,
+    open_attach_menu, popup_text, take_file_input,
+};
+
 /// A JS string literal (JSON is a subset of JS for strings).
 pub(crate) fn js(value: &str) -> String {
     serde_json::Value::String(value.to_owned()).to_string()
@@ -187,13 +194,19 @@ pub(crate) fn then_awaiting(
 
 /// Focuses the composer and empties it, leaving the caret inside for `Input.insertText`.
 pub(crate) fn clear_composer(selectors: &Selectors) -> String {
+    clear_editable(selectors, "C.composer")
+}
+
+/// Focuses the editable element `field` (a `C.…` selector) and empties it, leaving the caret
+/// inside for `Input.insertText`; false when there is none.
+fn clear_editable(selectors: &Selectors, field: &str) -> String {
     format!(
         r#"(() => {{ {prelude}
-            const c = q(C.composer);
-            if (!c) return false;
-            c.focus();
+            const box = q({field});
+            if (!box) return false;
+            box.focus();
             const range = document.createRange();
-            range.selectNodeContents(c);
+            range.selectNodeContents(box);
             const selection = window.getSelection();
             selection.removeAllRanges();
             selection.addRange(range);
@@ -207,17 +220,25 @@ pub(crate) fn clear_composer(selectors: &Selectors) -> String {
 /// If the composer holds `text` (whitespace-normalised): notes how many outgoing bubbles the conversation
 /// has and clicks send (CLICKED, or NO_BUTTON); otherwise FILL (the composer needs typing first).
 pub(crate) fn click_send(selectors: &Selectors, text: &str) -> String {
+    click_to_send(selectors, text, ["C.composer", "C.send_button", "C.send_icon"])
+}
+
+/// If the editable element holds `text` (whitespace-normalised): notes how many outgoing bubbles
+/// the open conversation has and clicks the send control (CLICKED, or NO_BUTTON); otherwise FILL.
+/// `[field, button, icon]` are `C.…` selectors: the element, its send control, and that
+/// control's icon (a fallback).
+fn click_to_send(selectors: &Selectors, text: &str, [field, button, icon]: [&str; 3]) -> String {
     format!(
         r#"(() => {{ {prelude}
             const main = q(C.main);
-            const composer = q(C.composer);
-            if (!main || !composer) return 'NO_BUTTON';
-            if (norm(composer.innerText) !== norm({text})) return 'FILL';
+            const box = q({field});
+            if (!main || !box) return 'NO_BUTTON';
+            if (norm(box.innerText) !== norm({text})) return 'FILL';
             window.__wacampMain = main;
             window.__wacampBase = qa(C.outgoing_message, main).length;
-            let button = q(C.send_button);
+            let button = q({button});
             if (!button) {{
-                const icon = q(C.send_icon);
+                const icon = q({icon});
                 button = icon && (icon.closest('button, [role="button"]') || icon);
             }}
             if (!button) return 'NO_BUTTON';
@@ -293,9 +314,15 @@ pub(crate) fn chat_receipts(selectors: &Selectors, max: usize) -> String {
 }
 
 /// What the open conversation shows of an outgoing bubble with exactly `text`
-/// (whitespace-normalised), sent at or after `since_ms`: `'SENT'` (acknowledged by the server),
-/// `'PENDING'` (still the clock: it may yet go out) or `'NONE'`.
-pub(crate) fn has_outgoing(selectors: &Selectors, text: &str, since_ms: Option<i64>) -> String {
+/// (whitespace-normalised) — carrying a file, when `with_media` — sent at or after `since_ms`:
+/// `'SENT'` (acknowledged by the server), `'PENDING'` (still the clock: it may yet go out) or
+/// `'NONE'`.
+pub(crate) fn has_outgoing(
+    selectors: &Selectors,
+    text: &str,
+    with_media: bool,
+    since_ms: Option<i64>,
+) -> String {
     format!(
         r#"(() => {{ {prelude}
             const main = q(C.main);
@@ -316,6 +343,7 @@ pub(crate) fn has_outgoing(selectors: &Selectors, text: &str, since_ms: Option<i
             const mine = qa(C.outgoing_message, main).filter((row) => {{
                 const node = q(C.outgoing_text, row) || row;
                 if (norm(node.innerText) !== wanted) return false;
+                if ({with_media} && !q(C.outgoing_media, row)) return false;
                 if (since === null) return true;
                 const meta = q(C.outgoing_meta, row);
                 const at = stamp(meta && meta.getAttribute(C.outgoing_meta_attribute));
@@ -332,6 +360,7 @@ pub(crate) fn has_outgoing(selectors: &Selectors, text: &str, since_ms: Option<i
         prelude = prelude(selectors),
         text = js(text),
         since = since_ms.map_or_else(|| "null".to_owned(), |s| s.to_string()),
+        with_media = with_media,
         order = js(&selectors.text.message_date_order)
     )
 }

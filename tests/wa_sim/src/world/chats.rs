@@ -13,17 +13,17 @@ impl World {
         let Some((account, _, _)) = self.page_account(page_id) else {
             return Vec::new();
         };
-        let mut latest: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
+        let mut latest: BTreeMap<&str, (usize, &Delivery)> = BTreeMap::new();
         for (index, stored) in self.messages.iter().enumerate() {
             let d = &stored.delivery;
             if d.account == account {
-                latest.insert(&d.to, (index, &d.text));
+                latest.insert(&d.to, (index, d));
             }
         }
         let mut rows: Vec<(usize, ChatSummary)> = latest
             .into_iter()
-            .map(|(phone, (index, text))| {
-                (index, ChatSummary { phone: phone.to_owned(), last_text: text.to_owned() })
+            .map(|(phone, (index, d))| {
+                (index, ChatSummary { phone: phone.to_owned(), last_text: d.summary() })
             })
             .collect();
         rows.sort_by_key(|row| std::cmp::Reverse(row.0));
@@ -52,6 +52,7 @@ impl World {
                 text: text.to_owned(),
                 clock_ms: millis(self.clock),
                 unix_ms,
+                media: None,
             },
             delivered_at: now,
             read_at: None,
@@ -73,6 +74,7 @@ impl World {
                 text: s.delivery.text.clone(),
                 status: s.ack(now).as_str(),
                 unix_ms: s.delivery.unix_ms,
+                media: s.delivery.media.clone(),
             })
             .collect()
     }
@@ -86,6 +88,15 @@ impl World {
         id: &str,
         now: Instant,
     ) -> Result<SendAccepted, SendRefusal> {
+        let sender = self.sender(page_id, to)?;
+        if text.trim().is_empty() {
+            return Err(SendRefusal::Empty);
+        }
+        Ok(self.record_send(sender, text, None, id, now))
+    }
+
+    /// Who sends from `page_id` to `to`, if that page may send and the number is on WhatsApp.
+    pub(super) fn sender(&mut self, page_id: &str, to: &str) -> Result<Sender, SendRefusal> {
         match self.page_status(page_id) {
             PageStatus::Active => {}
             PageStatus::Conflict => return Err(SendRefusal::Conflict),
@@ -94,26 +105,37 @@ impl World {
         let Some(phone) = normalise_phone(to).filter(|p| !self.not_on_whatsapp.contains(p)) else {
             return Err(SendRefusal::NotOnWhatsApp);
         };
-        if text.trim().is_empty() {
-            return Err(SendRefusal::Empty);
-        }
         let Some((account, device, generation)) = self.page_account(page_id) else {
             return Err(SendRefusal::LoggedOut(PageStatus::Unknown));
         };
+        Ok(Sender { account, device, generation, phone })
+    }
+
+    /// Records a checked message (unless its id was seen from that device, or a queued fault drops
+    /// it before delivery) and says which send fault to play.
+    pub(super) fn record_send(
+        &mut self,
+        sender: Sender,
+        text: &str,
+        media: Option<MediaDelivery>,
+        id: &str,
+        now: Instant,
+    ) -> SendAccepted {
+        let Sender { account, device, generation, phone } = sender;
         let id = if !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric()) {
             id.to_owned()
         } else {
             random_id("msg")
         };
         if self.messages.iter().any(|s| s.delivery.id == id && s.delivery.device == device) {
-            return Ok(SendAccepted { id, fault: None, delivered: true });
+            return SendAccepted { id, fault: None, delivered: true };
         }
         let mut fault = self.take_fault(Fault::is_send_fault);
         if fault.is_none() && self.never_ack {
             fault = Some(Fault::NoAck);
         }
         if fault == Some(Fault::DropBeforeDelivery) {
-            return Ok(SendAccepted { id, fault, delivered: false });
+            return SendAccepted { id, fault, delivered: false };
         }
         let delivered_at = now + self.latency.server_ack + self.latency.delivery;
         let read_at = self
@@ -130,12 +152,13 @@ impl World {
                 text: text.to_owned(),
                 clock_ms: millis(self.clock),
                 unix_ms: unix_ms_now(),
+                media,
             },
             delivered_at,
             read_at,
             shown: None,
         });
-        Ok(SendAccepted { id, fault, delivered: true })
+        SendAccepted { id, fault, delivered: true }
     }
 
     /// When the delivery receipt of message `id` (sent from `page_id`'s account) is due.
@@ -203,6 +226,29 @@ impl World {
     /// when told (`None`).
     pub fn set_read_after(&mut self, after: Option<Duration>) {
         self.read_after = after;
+    }
+}
+
+/// Who sends a message: the page's account and device, and the recipient's digits.
+#[derive(Debug, Clone)]
+pub(super) struct Sender {
+    account: String,
+    device: String,
+    generation: u64,
+    phone: String,
+}
+
+impl Delivery {
+    /// What the chat list shows of it: the text, else (a media message without caption) "Photo" or
+    /// the document's file name, as WhatsApp does.
+    fn summary(&self) -> String {
+        match &self.media {
+            Some(media) if self.text.trim().is_empty() => match media.kind {
+                MediaKind::Image => "Photo".to_owned(),
+                MediaKind::Document => media.file_name.clone(),
+            },
+            _ => self.text.clone(),
+        }
     }
 }
 

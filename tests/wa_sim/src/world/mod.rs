@@ -6,16 +6,18 @@
 //! unit tests below can drive them; session expiry uses only the admin clock.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::config::{Latency, SimConfig};
+use crate::config::{Latency, MediaLimits, SimConfig};
 
 mod auth;
 mod chats;
 mod knobs;
+mod media;
 mod qr;
 mod sessions;
 mod views;
@@ -25,6 +27,7 @@ const MAX_ATTEMPTS: usize = 64;
 /// A QR attempt whose page stopped polling for this long is no longer "on screen".
 const ATTEMPT_LIVENESS: Duration = Duration::from_secs(5);
 
+pub use media::{MediaDelivery, MediaKind, MediaUpload};
 pub use views::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +146,10 @@ pub struct World {
     read_receipts_off: BTreeSet<String>,
     outdated: bool,
     unreachable: bool,
+    /// The largest image and document an upload may carry.
+    media_limits: MediaLimits,
+    /// Bytes of every picture sent, by SHA-256 (a campaign sending one picture keeps it once).
+    media_files: HashMap<String, Arc<[u8]>>,
 }
 
 /// A random id with a readable prefix.
@@ -205,6 +212,8 @@ impl World {
             read_receipts_off: BTreeSet::new(),
             outdated: false,
             unreachable: false,
+            media_limits: config.media_limits,
+            media_files: HashMap::new(),
         }
     }
 }

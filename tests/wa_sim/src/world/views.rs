@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::MediaDelivery;
+
 /// Why an admin call could not be carried out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SimError {
@@ -84,12 +86,16 @@ pub struct Delivery {
     pub generation: u64,
     /// Recipient phone, digits only.
     pub to: String,
-    /// Message text exactly as sent.
+    /// Message text exactly as sent; for a media message its caption (empty without one).
     pub text: String,
     /// Admin-clock time of delivery, in milliseconds.
     pub clock_ms: u64,
     /// Wall-clock time of delivery, Unix milliseconds.
     pub unix_ms: u64,
+    /// The file sent through the attach menu; `None` for a text message (and in records written
+    /// before media existed).
+    #[serde(default)]
+    pub media: Option<MediaDelivery>,
 }
 
 /// What the admin API reports about one linked device.
@@ -232,8 +238,13 @@ pub enum SendRefusal {
     Conflict,
     /// The number is malformed or not on WhatsApp.
     NotOnWhatsApp,
-    /// Empty text.
+    /// Empty text, or an empty file.
     Empty,
+    /// The file does not fit the attach menu item it came through (an image that is not
+    /// `image/*`) or has no name.
+    Unsupported,
+    /// The file is over the limit of its menu item ([`crate::config::MediaLimits`]).
+    TooLarge,
 }
 
 /// A send the server accepted, and what the HTTP layer must do about acknowledging it.
@@ -258,6 +269,8 @@ pub struct HistoryMessage {
     pub status: &'static str,
     /// Wall-clock Unix milliseconds.
     pub unix_ms: u64,
+    /// The attached file of a media message (`text` is then its caption).
+    pub media: Option<MediaDelivery>,
 }
 
 /// One row of the chat list.
@@ -265,6 +278,7 @@ pub struct HistoryMessage {
 pub struct ChatSummary {
     /// Recipient phone, digits.
     pub phone: String,
-    /// Text of the newest outgoing message.
+    /// Text of the newest outgoing message (for a media message without caption, "Photo" or the
+    /// file name).
     pub last_text: String,
 }
