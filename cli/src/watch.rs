@@ -183,6 +183,7 @@ mod tests {
             notice: None,
             send_at: None,
             waiting_until: None,
+            media: Vec::new(),
             created_at: "2026-12-01T00:00:00Z".into(),
             updated_at: "2026-12-01T00:00:00Z".into(),
         }

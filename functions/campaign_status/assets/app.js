@@ -143,6 +143,11 @@ function campaignPage() {
     show($("paused"), s.status === "PAUSED" && s.reason != null);
     text("reason", s.reason ? `Paused: ${s.reason}` : "");
     text("hint", s.hint || "");
+    const files = s.media || [];
+    show($("media"), files.length > 0);
+    text("media", files.length === 1
+      ? `File: ${files[0].file_name} (${files[0].kind}, ${Math.ceil(files[0].size / 1024)} KB), sent with the text as its caption`
+      : `${files.length} files, each recipient's own, sent with the text as their caption`);
     show($("waiting"), s.waiting_until != null);
     text("waiting", s.waiting_until
       ? `${c.queued} queued wait for their recipients' sending hours; the next window opens ${new Date(s.waiting_until).toLocaleString()}.`

@@ -152,6 +152,7 @@ pub fn status_body(v: &CampaignView, now: i64) -> CampaignStatusBody {
         waiting_until: waiting
             .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
             .map(domain::rfc3339),
+        media: v.attachments.clone(),
         created_at: v.created_at.clone(),
         updated_at: v.updated_at.clone(),
     }

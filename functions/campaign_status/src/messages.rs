@@ -122,6 +122,7 @@ pub fn item(e: &MessageEntry) -> MessageItem {
             .filter(|_| r.status == domain::MessageStatus::Queued)
             .and_then(|h| time::OffsetDateTime::from_unix_timestamp(h.until).ok())
             .map(domain::rfc3339),
+        media_id: r.media.as_ref().map(ToString::to_string),
     }
 }
 

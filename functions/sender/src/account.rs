@@ -7,7 +7,6 @@ use crate::Deps;
 use crate::browser::Browser;
 use crate::deadline::Deadline;
 use crate::delivery::{self, AccountRun, CampaignInfo, Disposition, Done, wait_until};
-use crate::media_files::MediaFiles;
 use crate::quiet_hours::Quiet;
 use crate::relaunch::Relaunch;
 use crate::tally::Tally;
@@ -146,7 +145,6 @@ async fn with_browser(
     let session::Opened { mut browser, profile, from_backup, .. } = opened;
     tally.restored_from_backup += u32::from(from_backup);
     let mut relaunch = Relaunch::new(profile.path());
-    let mut files = MediaFiles::new(deps.media.clone());
     let caps = account_caps(deps, pointer);
     // Per campaign: its template, and whether it is cancelled (its rows are never sent).
     let mut campaigns: HashMap<CampaignId, CampaignInfo> = HashMap::new();
@@ -198,7 +196,7 @@ async fn with_browser(
             continue;
         }
         let sending_started = Instant::now();
-        let mut run = AccountRun { caps, relaunch: &mut relaunch, files: &mut files };
+        let mut run = AccountRun { caps, relaunch: &mut relaunch };
         let delivered = delivery::deliver(deps, browser, m, &campaign, &mut run, tally).await;
         browser = delivered.browser;
         if delivered.disposition == Disposition::Ack(Done::Sent) {

@@ -5,7 +5,7 @@ use crate::Deps;
 use crate::browser::{Browser, Earlier, GoneBrowser, Outgoing, SendOutcome};
 use crate::crash;
 use crate::deadline::secs;
-use crate::media_files::{Fetched, MediaFiles};
+use crate::media_files::Fetched;
 use crate::relaunch::Relaunch;
 use crate::tally::Tally;
 use campaign_store::{Claim, Finish, Lease, SendCaps, SlotGrant, StoreError, Transition};
@@ -78,15 +78,12 @@ pub enum Done {
     Held,
 }
 
-/// What an account's run hands each delivery: its caps, the one relaunch it may spend, and the
-/// files its batch has fetched.
+/// What an account's run hands each delivery: its caps and the one relaunch it may spend.
 pub struct AccountRun<'a, 'p> {
     /// Sends allowed per hour and day (the warm-up step included).
     pub caps: SendCaps,
     /// The relaunch of a crashed browser.
     pub relaunch: &'a mut Relaunch<'p>,
-    /// The batch's files.
-    pub files: &'a mut MediaFiles,
 }
 
 /// What the campaign of a message allows.
@@ -214,7 +211,7 @@ pub async fn deliver(
         tally.failed += 1;
         return settle(finish(Finish::Failed(ErrorCode::InvalidPhone)).await, browser, Done::Failed);
     };
-    // The file the message carries, fetched once per batch: gone from the bucket, the row fails
+    // The file the message carries (kept from an earlier batch, or fetched): gone from the bucket, the row fails
     // (no retry brings it back); a passing error gives the record back (the claim then lapses
     // and the next attempt checks the chat first).
     let attachment = match &row.media {
@@ -224,7 +221,7 @@ pub async fn deliver(
                 tally.failed += 1;
                 return settle(finish(Finish::Failed(ErrorCode::MediaMissing)).await, browser, Done::Failed);
             }
-            Some(media) => match run.files.get(&m.campaign_id, media).await {
+            Some(media) => match deps.files.get(&m.campaign_id, media).await {
                 Ok(Fetched::Ready(file)) => Some(file),
                 Ok(Fetched::Missing) => {
                     tracing::warn!(campaign = %m.campaign_id, seq = %m.seq, code = %ErrorCode::MediaMissing, "the campaign's file is gone from the media bucket");

@@ -20,7 +20,8 @@
 //!   chat's earlier messages), watched within the pause between messages.
 //! - [`relaunch`], [`deadline`], [`pacing`], [`tally`]: the one relaunch a batch may spend, the
 //!   invocation deadline on the injected clock, the pause between messages, the metric line.
-//! - [`media_files`]: the files a batch sends, fetched once each from the media bucket.
+//! - [`media_files`]: the files the sender attaches, fetched from the media bucket and kept for
+//!   the instance's later batches within a budget.
 //! - [`browser`], [`session`], [`crash`]: the browser port and its Chromium adapter, opening a
 //!   session with fallback, and the test-only crash points.
 
@@ -45,7 +46,6 @@ use browser::Launcher;
 use campaign_store::{AccountGate, CampaignStore, SendCaps, SendingWindows};
 use domain::{SharedClock, WarmUp};
 use lambda_runtime::LambdaEvent;
-use media_store::MediaStore;
 use message_queue::MessageQueue;
 use session_store::ProfileStore;
 use std::sync::Arc;
@@ -136,8 +136,8 @@ pub struct Deps {
     pub profiles: Arc<dyn ProfileStore>,
     /// Starts browsers.
     pub launcher: Arc<dyn Launcher>,
-    /// The campaigns' files.
-    pub media: Arc<dyn MediaStore>,
+    /// The campaigns' files, fetched and kept for the instance's batches.
+    pub files: Arc<media_files::MediaFiles>,
     /// The current time (a parameter so tests control it).
     pub clock: SharedClock,
 }

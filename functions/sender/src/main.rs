@@ -5,6 +5,7 @@ use lambda_runtime::{Error, run, service_fn};
 use media_store::S3MediaStore;
 use message_queue::SqsMessageQueue;
 use sender::browser::ChromiumLauncher;
+use sender::media_files::MediaFiles;
 use sender::{Config, Deps, handle};
 use session_store::{S3ProfileStore, StoreConfig};
 use std::sync::Arc;
@@ -28,7 +29,11 @@ async fn main() -> Result<(), Error> {
             dynamo,
             StoreConfig::load(&aws).await?,
         )),
-        media: Arc::new(S3MediaStore::new(platform::s3_client(&aws), config.media_bucket.clone())),
+        files: Arc::new(MediaFiles::new(
+            Arc::new(S3MediaStore::new(platform::s3_client(&aws), config.media_bucket.clone())),
+            std::env::temp_dir().join("wacamp-media"),
+            sender::media_files::DEFAULT_BUDGET,
+        )),
         launcher: Arc::new(ChromiumLauncher {
             template: driver,
             take_over_conflict: config.take_over_conflict,

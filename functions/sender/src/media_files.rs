@@ -1,6 +1,7 @@
-//! The files a batch sends, fetched once each from the campaign's own copy in the media bucket
-//! into the invocation's temp dir (a directory per file, so a document keeps its name), and
-//! removed with the batch.
+//! The files the sender attaches, fetched from each campaign's own copy in the media bucket into
+//! the instance's temp dir (a directory per file, so a document keeps its name) and kept there
+//! for the batches that follow on a warm instance — a campaign's copy never changes, so what is
+//! kept is what would be fetched — within a byte budget, the least recently used going first.
 
 use crate::browser::Attachment;
 use domain::{CampaignId, Media, MediaType};
@@ -8,6 +9,11 @@ use media_store::MediaStore;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// Bytes of files kept between batches by default (the sender has 2 GB of `/tmp`; Chromium's
+/// profile and its restores need the rest).
+pub const DEFAULT_BUDGET: u64 = 512 * 1024 * 1024;
 
 /// What fetching a file found.
 #[derive(Debug)]
@@ -18,45 +24,98 @@ pub enum Fetched {
     Missing,
 }
 
-/// The batch's fetched files.
+/// One kept file.
+struct Kept {
+    attachment: Attachment,
+    size: u64,
+    used: u64,
+}
+
+/// The kept files and their bookkeeping.
+#[derive(Default)]
+struct Cache {
+    kept: HashMap<(CampaignId, String), Kept>,
+    bytes: u64,
+    tick: u64,
+}
+
+/// The instance's files, shared by its batches.
 pub struct MediaFiles {
     store: Arc<dyn MediaStore>,
-    dir: Option<tempfile::TempDir>,
-    fetched: HashMap<(CampaignId, String), Attachment>,
+    root: PathBuf,
+    budget: u64,
+    cache: Mutex<Cache>,
 }
 
 impl MediaFiles {
-    /// Files from `store`, none fetched yet.
-    pub fn new(store: Arc<dyn MediaStore>) -> Self {
-        Self { store, dir: None, fetched: HashMap::new() }
+    /// Files from `store`, kept under `root` (created when first needed) up to `budget` bytes.
+    pub fn new(store: Arc<dyn MediaStore>, root: PathBuf, budget: u64) -> Self {
+        Self { store, root, budget, cache: Mutex::new(Cache::default()) }
     }
 
-    /// `campaign`'s file `media` on disk, fetched on first use; an error is one that passes (the
+    /// `campaign`'s file `media` on disk, fetched unless kept; an error is one that passes (the
     /// record is tried again).
-    pub async fn get(&mut self, campaign: &CampaignId, media: &Media) -> Result<Fetched, String> {
+    pub async fn get(&self, campaign: &CampaignId, media: &Media) -> Result<Fetched, String> {
         let key = (campaign.clone(), media.id.as_str().to_owned());
-        if let Some(ready) = self.fetched.get(&key) {
-            return Ok(Fetched::Ready(ready.clone()));
+        let mut cache = self.cache.lock().await;
+        cache.tick += 1;
+        let tick = cache.tick;
+        if let Some(kept) = cache.kept.get_mut(&key)
+            && kept.attachment.path.is_file()
+        {
+            kept.used = tick;
+            return Ok(Fetched::Ready(kept.attachment.clone()));
         }
-        if self.dir.is_none() {
-            let dir = tempfile::Builder::new().prefix("wacamp-media").tempdir().map_err(|e| e.to_string())?;
-            self.dir = Some(dir);
-        }
-        let Some(root) = self.dir.as_ref().map(|d| d.path().join(format!("{campaign}-{}", media.id))) else {
-            return Err("no media directory".into());
-        };
-        std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+        let dir = self.root.join(format!("{campaign}-{}", media.id));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         // The name is the one checked at acceptance; never a path.
-        let path: PathBuf = root.join(&media.file_name);
+        let path = dir.join(&media.file_name);
         let max = MediaType::of_mime(&media.mime).map_or(media.size, MediaType::max_bytes);
         match self.store.fetch(campaign, &media.id, &path, max).await {
-            Ok(true) => {
-                let ready = Attachment { path, kind: media.kind };
-                self.fetched.insert(key, ready.clone());
-                Ok(Fetched::Ready(ready))
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Ok(Fetched::Missing);
             }
-            Ok(false) => Ok(Fetched::Missing),
-            Err(e) => Err(e.to_string()),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e.to_string());
+            }
         }
+        let size = std::fs::metadata(&path).map_or(media.size, |m| m.len());
+        let attachment = Attachment { path, kind: media.kind };
+        if let Some(old) =
+            cache.kept.insert(key.clone(), Kept { attachment: attachment.clone(), size, used: tick })
+        {
+            cache.bytes = cache.bytes.saturating_sub(old.size);
+        }
+        cache.bytes += size;
+        self.evict(&mut cache, &key);
+        Ok(Fetched::Ready(attachment))
+    }
+
+    /// Removes the least recently used files until the kept ones fit the budget (never `keep`,
+    /// the one about to be sent).
+    fn evict(&self, cache: &mut Cache, keep: &(CampaignId, String)) {
+        while cache.bytes > self.budget {
+            let oldest = cache
+                .kept
+                .iter()
+                .filter(|(k, _)| *k != keep)
+                .min_by_key(|(_, v)| v.used)
+                .map(|(k, _)| k.clone());
+            let Some(key) = oldest else { break };
+            if let Some(gone) = cache.kept.remove(&key) {
+                cache.bytes = cache.bytes.saturating_sub(gone.size);
+                if let Some(dir) = gone.attachment.path.parent() {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            }
+        }
+    }
+
+    /// Bytes of files kept now.
+    pub async fn kept_bytes(&self) -> u64 {
+        self.cache.lock().await.bytes
     }
 }

@@ -83,3 +83,43 @@ async fn a_file_message_that_went_out_before_a_crash_is_found_in_the_chat_and_no
     assert_eq!(row.status, MessageStatus::Sent);
     assert_eq!(w.delivered().len(), 1, "sent once");
 }
+
+#[tokio::test]
+async fn a_file_is_fetched_once_and_kept_for_the_instances_later_batches() {
+    let w = world();
+    w.generation("good").await;
+    let id = w.campaign_with_media(3, &flyer(), PDF).await;
+    assert!(w.run(records(&id, 2)).await.is_empty());
+    assert!(w.run(vec![helpers::record("m-2", "shop", &helpers::body(&id, 2))]).await.is_empty());
+    assert_eq!(w.delivered().len(), 3);
+    assert_eq!(w.media.fetches(), 1, "one fetch for three messages in two batches");
+}
+
+#[tokio::test]
+async fn kept_files_stay_within_their_budget_the_least_recently_used_going_first() {
+    let store = std::sync::Arc::new(media_store::InMemoryMediaStore::default());
+    let root = tempfile::tempdir().unwrap();
+    let files =
+        sender::media_files::MediaFiles::new(store.clone(), root.path().to_path_buf(), 2 * PDF.len() as u64);
+    let campaign = domain::CampaignId::parse("c-1").unwrap();
+    let shop = domain::AccountId::parse("shop").unwrap();
+    let mut media = Vec::new();
+    for n in 0..3u128 {
+        let m = Media { id: MediaId::generate(n), ..flyer() };
+        store.upload(&shop, &m.id, PDF);
+        let etag = media_store::MediaStore::inspect(&*store, &shop, &m.id).await.unwrap().unwrap().etag;
+        media_store::MediaStore::adopt(&*store, &shop, &m.id, &etag, &campaign).await.unwrap();
+        media.push(m);
+    }
+    for m in &media {
+        assert!(matches!(files.get(&campaign, m).await.unwrap(), sender::media_files::Fetched::Ready(_)));
+    }
+    assert_eq!(files.kept_bytes().await, 2 * PDF.len() as u64, "two fit, the first went");
+    assert_eq!(store.fetches(), 3);
+    files.get(&campaign, &media[2]).await.unwrap();
+    assert_eq!(store.fetches(), 3, "the latest is kept");
+    files.get(&campaign, &media[0]).await.unwrap();
+    assert_eq!(store.fetches(), 4, "the first was let go and is fetched again");
+    let dirs = std::fs::read_dir(root.path()).unwrap().count();
+    assert_eq!(dirs, 2, "a file let go leaves nothing behind");
+}

@@ -46,11 +46,7 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
     match deps.store.claim_idempotency(&claim).await.map_err(|e| ApiError::internal("idempotency", &e))? {
         Idempotency::Owned { campaign_id } => {
             campaign.id = campaign_id;
-            let started = match crate::media::attach(deps, &request, &mut campaign).await {
-                Ok(()) => start_owned(deps, &mut campaign, session_state, &now, budget).await,
-                Err(e) => Err(e),
-            };
-            match started {
+            match start_owned(deps, &request, &mut campaign, session_state, &now, budget).await {
                 Ok(queued) => {
                     deps.store
                         .finish_idempotency(&claim.key_hash)
@@ -113,6 +109,7 @@ pub(crate) async fn start(deps: &Deps, req: &Request) -> Result<Response<Body>, 
 /// deduplication drops what did get through). Returns how many records were queued.
 async fn start_owned(
     deps: &Deps,
+    request: &api_types::CampaignRequest,
     campaign: &mut NewCampaign,
     session: SessionHealth,
     now: &str,
@@ -122,6 +119,9 @@ async fn start_owned(
         deps.store.campaign(&campaign.id).await.map_err(|e| ApiError::internal("read campaign", &e))?;
     match existing {
         None => {
+            // Its files are checked and copied once, before the campaign exists (a retry that
+            // finds it written has them already, whatever became of the uploads since).
+            crate::media::attach(deps, request, campaign).await?;
             pause_if_expired(campaign, session, now);
             create_and_queue(deps, campaign, budget).await
         }

@@ -33,6 +33,9 @@ pub struct CampaignStatusBody {
     /// earliest of those windows opens, RFC 3339 UTC; null when none waits.
     #[serde(default)]
     pub waiting_until: Option<String>,
+    /// The files its messages carry (checked and copied when it was accepted).
+    #[serde(default)]
+    pub media: Vec<domain::Media>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.

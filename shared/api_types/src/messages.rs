@@ -46,4 +46,7 @@ pub struct MessageItem {
     /// While QUEUED outside its recipient's sending window: when the window opens, RFC 3339.
     #[serde(default)]
     pub waiting_until: Option<String>,
+    /// The file the message carries (one of the campaign's `media`), by its id.
+    #[serde(default)]
+    pub media_id: Option<String>,
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 pub struct InMemoryMediaStore {
     objects: Mutex<HashMap<String, (Vec<u8>, u64)>>,
     names: Mutex<HashMap<String, String>>,
+    fetches: std::sync::atomic::AtomicU32,
 }
 
 impl InMemoryMediaStore {
@@ -32,6 +33,11 @@ impl InMemoryMediaStore {
     /// The bytes of an object, if there is one (for assertions).
     pub fn object(&self, key: &str) -> Option<Vec<u8>> {
         self.lock().get(key).map(|(b, _)| b.clone())
+    }
+
+    /// How many fetches were asked for so far.
+    pub fn fetches(&self) -> u32 {
+        self.fetches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Removes an object (as the bucket's lifecycle would).
@@ -97,6 +103,7 @@ impl MediaStore for InMemoryMediaStore {
         dest: &Path,
         max: u64,
     ) -> Result<bool, MediaStoreError> {
+        self.fetches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let key = keys::campaign_copy(campaign, id);
         let Some((bytes, _)) = self.lock().get(&key).cloned() else { return Ok(false) };
         if bytes.len() as u64 > max {

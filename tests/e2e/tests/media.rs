@@ -81,6 +81,15 @@ async fn a_picture_for_everyone_and_a_pdf_for_one_recipient_each_arrive_once_wit
     // then each recipient gets their file once, byte for byte, with their text as its caption,
     let done = wait_status(&w.stack, &id, "the campaign to complete", |s| s["status"] == "COMPLETED").await;
     assert_eq!(done["counts"]["sent"], 2, "{done}");
+    let files: Vec<(&str, &str)> = done["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["kind"].as_str().unwrap(), m["file_name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(files, [("image", "shelf.png"), ("document", "offer.pdf")], "{done}");
+    let rows = test_support::get_json(format!("{}/campaigns/{id}/messages", w.stack.http_base_url)).await;
+    assert_eq!(rows["items"][1]["media_id"], done["media"][1]["id"], "Ben's own file: {rows}");
     let mut got: Vec<(String, String, String, String, String)> = w
         .sim
         .deliveries()

@@ -182,6 +182,8 @@ pub struct World {
     pub gate: Arc<InMemoryAccountGate>,
     pub windows: Arc<InMemorySendingWindows>,
     pub media: Arc<media_store::InMemoryMediaStore>,
+    /// Where the sender keeps the files it fetched (removed with the world).
+    _media_root: tempfile::TempDir,
     pub queue: Arc<InMemoryMessageQueue>,
     pub profiles: Arc<InMemoryProfileStore>,
     pub script: Arc<Mutex<Script>>,
@@ -194,6 +196,7 @@ pub fn world() -> World {
     let gate = Arc::new(InMemoryAccountGate::default());
     let windows = Arc::new(InMemorySendingWindows::default());
     let media = Arc::new(media_store::InMemoryMediaStore::default());
+    let media_root = tempfile::tempdir().unwrap();
     let queue = Arc::new(InMemoryMessageQueue::default());
     let profiles = Arc::new(InMemoryProfileStore::new(StoreConfig::new("bucket", "table")));
     let now = Arc::new(Mutex::new(1_800_000_000i64));
@@ -227,13 +230,17 @@ pub fn world() -> World {
         queue: queue.clone(),
         profiles: profiles.clone(),
         launcher: Arc::new(FakeLauncher(script.clone())),
-        media: media.clone(),
+        files: Arc::new(sender::media_files::MediaFiles::new(
+            media.clone(),
+            media_root.path().to_path_buf(),
+            1024,
+        )),
         clock: Arc::new(move || {
             OffsetDateTime::from_unix_timestamp(*clock_now.lock().unwrap())
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         }),
     };
-    World { deps, store, gate, windows, media, queue, profiles, script, now }
+    World { deps, store, gate, windows, media, _media_root: media_root, queue, profiles, script, now }
 }
 
 /// A profile directory whose browser logs in ("good") or shows the QR ("bad").
