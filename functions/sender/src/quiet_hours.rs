@@ -20,6 +20,9 @@ use std::collections::HashMap;
 /// The window of one account's batch and what was learnt of its recipients.
 pub struct Quiet {
     window: SendingWindow,
+    /// The Unix second before the window was read: a hold decided on it is taken as of then, so
+    /// a change of the window while the batch runs ends the hold and the row is decided again.
+    read_at: i64,
     /// Per record: its recipient's zones, when its row was QUEUED.
     zones: HashMap<(CampaignId, MessageSeq), RecipientZones>,
 }
@@ -35,8 +38,9 @@ impl Quiet {
         tally: &mut Tally,
     ) -> Result<Option<(Self, Vec<Option<Disposition>>)>, StoreError> {
         let Some(first) = messages.first() else { return Ok(None) };
+        let read_at = deps.clock.unix();
         let Some(stored) = deps.windows.window(&first.account).await? else { return Ok(None) };
-        let mut quiet = Self { window: stored.window, zones: HashMap::new() };
+        let mut quiet = Self { window: stored.window, read_at, zones: HashMap::new() };
         let mut dispositions = Vec::with_capacity(messages.len());
         let mut stopped = false;
         for m in messages {
@@ -85,7 +89,7 @@ impl Quiet {
     ) -> Option<Disposition> {
         let now = deps.clock.unix();
         let until = self.window.opens_at(zones, now)?;
-        let held = Hold { until, since: now };
+        let held = Hold { until, since: self.read_at };
         Some(match deps.store.hold_message(&m.campaign_id, m.seq, &held).await {
             Ok(Transition::Applied) => {
                 tracing::info!(campaign = %m.campaign_id, seq = %m.seq, account = %m.account, wait_s = until - now, code = %ErrorCode::QuietHours, "recipient outside the sending window; the message waits for it");

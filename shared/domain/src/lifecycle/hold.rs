@@ -13,7 +13,8 @@ use crate::MessageStatus;
 pub struct Hold {
     /// The Unix second the recipient's window opens.
     pub until: i64,
-    /// The Unix second the hold was taken.
+    /// The Unix second the hold was decided as of: when the window it was decided on was read
+    /// (at or before the hold was written).
     pub since: i64,
 }
 
