@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A full run takes about 10 GB (the build most of it, then the local AWS's state, the image and
+# the browsers' profiles); say so up front rather than let a full disk pass for a failing test.
+free_mb=$(df -Pm . | awk 'NR == 2 { print $4 }')
+if [[ -n "$free_mb" && "$free_mb" -lt 12000 ]]; then
+  echo "test: warning: only ${free_mb} MB free here; a full run needs about 10 GB (CARGO_INCREMENTAL=0 saves about 3 GB)" >&2
+fi
 scripts/setup.sh
 started=0
 if ! localstack/ministack.sh status >/dev/null 2>&1; then

@@ -36,7 +36,9 @@ pub async fn wait_status(stack: &Stack, id: &str, what: &str, done: impl Fn(&Val
     wait_status_within(stack, id, what, Duration::from_secs(300), done).await
 }
 
-/// [`wait_status`] with another bound.
+/// [`wait_status`] with another bound. On timeout the panic shows the last status seen, so a
+/// failure says where the campaign stood (its counts, its session, what waits) instead of only
+/// that it never got there.
 pub async fn wait_status_within(
     stack: &Stack,
     id: &str,
@@ -45,16 +47,34 @@ pub async fn wait_status_within(
     done: impl Fn(&Value) -> bool,
 ) -> Value {
     let http = crate::http::http();
-    eventually(what, timeout, || {
-        let url = format!("{}/campaigns/{id}", stack.http_base_url);
-        let http = http.clone();
-        let done = &done;
-        async move {
-            let body: Value = http.get(url).send().await.ok()?.json().await.ok()?;
-            done(&body).then_some(body)
+    let last = std::sync::Mutex::new(Value::Null);
+    let outcome = tokio::time::timeout(
+        timeout,
+        eventually(what, timeout + Duration::from_secs(60), || {
+            let url = format!("{}/campaigns/{id}", stack.http_base_url);
+            let http = http.clone();
+            let (done, last) = (&done, &last);
+            async move {
+                let body: Value = http.get(url).send().await.ok()?.json().await.ok()?;
+                if done(&body) {
+                    return Some(body);
+                }
+                *last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = body;
+                None
+            }
+        }),
+    )
+    .await;
+    outcome.unwrap_or_else(|_| {
+        let mut seen = last.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(map) = seen.as_object_mut() {
+            // The fields that tell where a campaign stands; the rest only lengthens the panic.
+            map.retain(|k, _| {
+                matches!(k.as_str(), "status" | "counts" | "reason" | "hint" | "notice" | "waiting_until")
+            });
         }
+        panic!("timed out after {timeout:?} waiting for {what}; the last status seen: {seen}")
     })
-    .await
 }
 
 /// Deliveries of `account`, counted per recipient.
