@@ -89,12 +89,14 @@ pub trait Browser: Send {
     fn check(&mut self) -> Check;
     /// Sends `message` to `phone` and waits for the server ack.
     fn send(&mut self, phone: &PhoneNumber, message: &Outgoing) -> SendOutcome;
-    /// What the chat with `phone` shows of `message` (its text, and its file if it carries one)
-    /// sent at or after `since` (every one when `None`).
+    /// What the chat with `phone` shows of a message of `text` sent at or after `since` (every
+    /// one when `None`); `with_file`: only a bubble that carries a file, `text` its caption. The
+    /// file itself is not needed to look, so a message is looked for before its file is fetched.
     fn already_sent(
         &mut self,
         phone: &PhoneNumber,
-        message: &Outgoing,
+        text: &str,
+        with_file: bool,
         since: Option<OffsetDateTime>,
     ) -> Result<Earlier, String>;
     /// The receipts the open chat shows, after waiting up to `wait` for the message just sent to
@@ -177,12 +179,14 @@ impl Browser for ChromiumBrowser {
     fn already_sent(
         &mut self,
         phone: &PhoneNumber,
-        message: &Outgoing,
+        text: &str,
+        with_file: bool,
         since: Option<OffsetDateTime>,
     ) -> Result<Earlier, String> {
-        let seen = match message.attachment {
-            None => self.driver.already_sent(phone, &message.text, since),
-            Some(_) => self.driver.already_sent_media(phone, &message.text, since),
+        let seen = if with_file {
+            self.driver.already_sent_media(phone, text, since)
+        } else {
+            self.driver.already_sent(phone, text, since)
         };
         match seen {
             Ok(wa_driver::Earlier::Delivered) => Ok(Earlier::Delivered),
@@ -243,7 +247,8 @@ impl Browser for GoneBrowser {
     fn already_sent(
         &mut self,
         _: &PhoneNumber,
-        _: &Outgoing,
+        _: &str,
+        _: bool,
         _: Option<OffsetDateTime>,
     ) -> Result<Earlier, String> {
         Err("browser gone".into())

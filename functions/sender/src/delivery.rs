@@ -211,38 +211,20 @@ pub async fn deliver(
         tally.failed += 1;
         return settle(finish(Finish::Failed(ErrorCode::InvalidPhone)).await, browser, Done::Failed);
     };
-    // The file the message carries (kept from an earlier batch, or fetched): gone from the bucket, the row fails
-    // (no retry brings it back); a passing error gives the record back (the claim then lapses
-    // and the next attempt checks the chat first).
-    let attachment = match &row.media {
+    // The file the message carries, as the campaign recorded it. It is fetched only right before
+    // a send: looking in the chat for an earlier attempt needs its caption, not the file.
+    let media = match &row.media {
         None => None,
         Some(id) => match campaign.attachments.iter().find(|a| &a.id == id) {
+            Some(media) => Some(media),
+            // The campaign never had the file, so no attempt of the row could have carried it.
             None => {
                 tally.failed += 1;
                 return settle(finish(Finish::Failed(ErrorCode::MediaMissing)).await, browser, Done::Failed);
             }
-            Some(media) => match deps.files.get(&m.campaign_id, media).await {
-                Ok(Fetched::Ready(file)) => Some(file),
-                Ok(Fetched::Missing) => {
-                    tracing::warn!(campaign = %m.campaign_id, seq = %m.seq, code = %ErrorCode::MediaMissing, "the campaign's file is gone from the media bucket");
-                    tally.failed += 1;
-                    return settle(
-                        finish(Finish::Failed(ErrorCode::MediaMissing)).await,
-                        browser,
-                        Done::Failed,
-                    );
-                }
-                Err(e) => {
-                    let wait = deps.config.lease + Duration::from_secs(1);
-                    return Delivered::new(
-                        browser,
-                        Disposition::retry_after(format!("media fetch: {e}"), wait),
-                    );
-                }
-            },
         },
     };
-    let message = Outgoing { text, attachment };
+    let mut message = Outgoing { text, attachment: None };
     let mut ambiguous = ambiguous || look_only;
     // The account's opt-out list, right before sending: a number that opted out after the
     // campaign was accepted is never messaged. An earlier attempt that did go out is still
@@ -262,10 +244,10 @@ pub async fn deliver(
     loop {
         if ambiguous {
             // An earlier attempt may have gone out: look in the chat before sending again.
-            let (phone2, message2) = (phone.clone(), message.clone());
+            let (phone2, text, with_file) = (phone.clone(), message.text.clone(), media.is_some());
             let checked = tokio::task::spawn_blocking(move || {
                 let mut b = browser;
-                let r = b.already_sent(&phone2, &message2, since);
+                let r = b.already_sent(&phone2, &text, with_file, since);
                 (b, r)
             })
             .await;
@@ -332,6 +314,39 @@ pub async fn deliver(
                         Box::new(GoneBrowser),
                         Disposition::retry(e.to_string()),
                         e.to_string(),
+                    );
+                }
+            }
+        }
+        if let Some(media) = media
+            && message.attachment.is_none()
+        {
+            match deps.files.get(&m.campaign_id, media).await {
+                Ok(Fetched::Ready(file)) => message.attachment = Some(file),
+                Ok(Fetched::Missing) => {
+                    tracing::warn!(campaign = %m.campaign_id, seq = %m.seq, code = %ErrorCode::MediaMissing, "the campaign's file is gone from the media bucket; not sent");
+                    tally.failed += 1;
+                    return settle(
+                        finish(Finish::Failed(ErrorCode::MediaMissing)).await,
+                        browser,
+                        Done::Failed,
+                    );
+                }
+                Err(why) if last_try => {
+                    tracing::warn!(campaign = %m.campaign_id, seq = %m.seq, code = %ErrorCode::MediaUnavailable, error = %why, "the campaign's file could not be fetched on the last try; not sent");
+                    tally.failed += 1;
+                    return settle(
+                        finish(Finish::Failed(ErrorCode::MediaUnavailable)).await,
+                        browser,
+                        Done::Failed,
+                    );
+                }
+                // The claim stays until its lease ends; the next try looks in the chat first.
+                Err(why) => {
+                    let wait = deps.config.lease + Duration::from_secs(1);
+                    return Delivered::new(
+                        browser,
+                        Disposition::retry_after(format!("media fetch: {why}"), wait),
                     );
                 }
             }

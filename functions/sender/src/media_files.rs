@@ -24,6 +24,18 @@ pub enum Fetched {
     Missing,
 }
 
+/// The name `media` is written under (a document is shown with it): the name checked when the
+/// campaign was accepted, checked again because it comes back from the table; one that would
+/// not pass (a path, too long for the disk) is replaced by the id, so nothing is ever written
+/// outside the file's own directory.
+pub fn disk_name(media: &Media) -> String {
+    let kind = MediaType::of_mime(&media.mime);
+    match kind.map(|k| domain::media::file_name(&media.file_name, k)) {
+        Some(Ok(name)) if name == media.file_name => name,
+        _ => format!("{}.{}", media.id, kind.map_or("bin", MediaType::extension)),
+    }
+}
+
 /// One kept file.
 struct Kept {
     attachment: Attachment,
@@ -68,8 +80,7 @@ impl MediaFiles {
         }
         let dir = self.root.join(format!("{campaign}-{}", media.id));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        // The name is the one checked at acceptance; never a path.
-        let path = dir.join(&media.file_name);
+        let path = dir.join(disk_name(media));
         let max = MediaType::of_mime(&media.mime).map_or(media.size, MediaType::max_bytes);
         match self.store.fetch(campaign, &media.id, &path, max).await {
             Ok(true) => {}

@@ -1,6 +1,7 @@
 //! A campaign's file in the sender: fetched from the campaign's own copy once per batch and sent
 //! with the rendered text as its caption; a file gone from the bucket or refused by WhatsApp Web
-//! ends the row FAILED with its code, nothing sent.
+//! ends the row FAILED with its code, nothing sent; a bucket that fails is tried again within
+//! the row's tries; a chat is looked in before the file is fetched.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod helpers;
@@ -76,7 +77,11 @@ async fn a_file_message_that_went_out_before_a_crash_is_found_in_the_chat_and_no
     let id = w.campaign_with_media(1, &flyer(), PDF).await;
     // The click went out, then the browser died before the ack was seen;
     w.script.lock().unwrap().next.push_back(sender::browser::SendOutcome::Crashed("gone".into()));
-    w.script.lock().unwrap().delivered.push(("+4915112345600".into(), "Hi R0".into()));
+    {
+        let mut script = w.script.lock().unwrap();
+        script.delivered.push(("+4915112345600".into(), "Hi R0".into()));
+        script.delivered_files.push(("+4915112345600".into(), "Spring offer.pdf".into(), PDF.to_vec()));
+    }
     assert!(w.run(records(&id, 1)).await.is_empty());
     // the relaunched browser looks in the chat first and records SENT without a second send.
     let row = w.store.message(&id, MessageSeq(0)).await.unwrap().unwrap();
@@ -122,4 +127,62 @@ async fn kept_files_stay_within_their_budget_the_least_recently_used_going_first
     assert_eq!(store.fetches(), 4, "the first was let go and is fetched again");
     let dirs = std::fs::read_dir(root.path()).unwrap().count();
     assert_eq!(dirs, 2, "a file let go leaves nothing behind");
+}
+
+#[tokio::test]
+async fn a_bucket_that_keeps_failing_gives_the_record_back_until_the_last_try_ends_it_media_unavailable() {
+    let w = world();
+    w.generation("good").await;
+    let id = w.campaign_with_media(1, &flyer(), PDF).await;
+    w.media.set_unavailable(true);
+    // Each try gives the record back under its claim (the next one looks in the chat first)
+    for try_no in 1..=2 {
+        assert_eq!(w.run(records(&id, 1)).await.len(), 1, "try {try_no} gives the record back");
+        let row = w.store.message(&id, MessageSeq(0)).await.unwrap().unwrap();
+        assert_eq!(row.status, MessageStatus::Sending, "try {try_no}");
+        *w.now.lock().unwrap() += 61;
+    }
+    // and the last one ends the row, retryable, nothing having gone out.
+    assert!(w.run(records(&id, 1)).await.is_empty());
+    let row = w.store.message(&id, MessageSeq(0)).await.unwrap().unwrap();
+    assert_eq!((row.status, row.error), (MessageStatus::Failed, Some(ErrorCode::MediaUnavailable)));
+    assert!(ErrorCode::MediaUnavailable.is_retryable());
+    assert!(w.delivered().is_empty());
+    assert_eq!(
+        w.script.lock().unwrap().looked.len(),
+        2,
+        "the second and third tries looked in the chat first"
+    );
+}
+
+#[tokio::test]
+async fn an_earlier_attempt_is_looked_for_in_the_chat_before_the_file_is_fetched() {
+    let w = world();
+    w.generation("good").await;
+    let id = w.campaign_with_media(1, &flyer(), PDF).await;
+    // The first try's click went out with the file, then the process died before SENT was
+    // written (the row is left SENDING under its claim);
+    w.script.lock().unwrap().next.push_back(sender::browser::SendOutcome::Uncertain(ErrorCode::SendTimeout));
+    assert_eq!(w.run(records(&id, 1)).await.len(), 1);
+    assert_eq!(w.delivered().len(), 1);
+    // since then the campaign's file is gone from the bucket:
+    w.media.remove(&media_store::keys::campaign_copy(&id, &flyer().id));
+    *w.now.lock().unwrap() += 61;
+    assert!(w.run(records(&id, 1)).await.is_empty());
+    // the look finds the message with its file, so the row is SENT, not failed for a file it
+    // no longer needs.
+    let row = w.store.message(&id, MessageSeq(0)).await.unwrap().unwrap();
+    assert_eq!(row.status, MessageStatus::Sent);
+    assert_eq!(w.delivered().len(), 1, "sent once");
+    assert_eq!(w.script.lock().unwrap().looked, vec![("+4915112345600".to_string(), true)]);
+}
+
+#[test]
+fn a_file_name_that_would_leave_its_directory_is_written_under_the_files_id() {
+    let safe = flyer();
+    assert_eq!(sender::media_files::disk_name(&safe), "Spring offer.pdf");
+    for bad in ["../../etc/passwd", "/tmp/x.pdf", "", ".hidden.pdf"] {
+        let media = Media { file_name: bad.into(), ..flyer() };
+        assert_eq!(sender::media_files::disk_name(&media), format!("{}.pdf", media.id), "{bad:?}");
+    }
 }

@@ -50,7 +50,8 @@ impl Browser for FakeBrowser {
     fn already_sent(
         &mut self,
         _: &PhoneNumber,
-        _: &sender::browser::Outgoing,
+        _: &str,
+        _: bool,
         _: Option<OffsetDateTime>,
     ) -> Result<Earlier, String> {
         panic!("the keeper never checks a chat")

@@ -111,6 +111,10 @@ catalogue! {
     MediaMissing = "MEDIA_MISSING", 410, retryable: false,
         "The campaign's file is no longer in the media bucket; nothing was sent.",
         "Upload the file again and start a new campaign for the rows that failed (`wacamp messages {campaign} --status FAILED`).";
+    /// The campaign's file could not be fetched on any try (the media bucket failed or refused).
+    MediaUnavailable = "MEDIA_UNAVAILABLE", 503, retryable: true,
+        "The campaign's file could not be fetched from the media bucket on any try; nothing was sent.",
+        "Check the sender's access to the media bucket (its log names the error), then `wacamp resume {campaign} --retry-failed`.";
     /// The message was sent but the server acknowledgement never came.
     SendTimeout = "SEND_TIMEOUT", 504, retryable: true,
         "The message was handed to WhatsApp Web but never acknowledged.",

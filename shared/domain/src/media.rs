@@ -12,6 +12,9 @@ pub const MAX_CAPTION_CHARS: usize = 1024;
 pub const SNIFF_BYTES: usize = 8192;
 /// The longest file name kept, in characters.
 pub const MAX_FILE_NAME_CHARS: usize = 100;
+/// At most this many bytes of UTF-8 in a file name, whatever its characters: the sender writes
+/// the file under its name, and a file system takes 255 bytes per name.
+pub const MAX_FILE_NAME_BYTES: usize = 200;
 
 /// Why media is refused; each names what is wrong (the caller names the field).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,7 +47,9 @@ pub enum MediaError {
     #[error("'{0}' is not a SHA-256 (64 hex digits)")]
     Hash(String),
     /// A file name that cannot be one.
-    #[error("'{0}' is not a file name (1 to {MAX_FILE_NAME_CHARS} characters, no path)")]
+    #[error(
+        "'{0}' is not a file name (1 to {MAX_FILE_NAME_CHARS} characters and {MAX_FILE_NAME_BYTES} bytes, no path)"
+    )]
     FileName(String),
 }
 
@@ -238,7 +243,7 @@ impl MediaType {
 
 /// A file name as a recipient sees it on a document: no path, no control characters, not
 /// starting with a dot nor starting or ending with a blank, at most [`MAX_FILE_NAME_CHARS`]
-/// characters once it ends in its type's extension.
+/// characters and [`MAX_FILE_NAME_BYTES`] bytes once it ends in its type's extension.
 pub fn file_name(raw: &str, kind: MediaType) -> Result<String, MediaError> {
     let bad = || MediaError::FileName(raw.to_owned());
     if raw.is_empty()
@@ -257,7 +262,7 @@ pub fn file_name(raw: &str, kind: MediaType) -> Result<String, MediaError> {
     if !has_ext {
         name.push_str(&dot_ext);
     }
-    if name.chars().count() > MAX_FILE_NAME_CHARS {
+    if name.chars().count() > MAX_FILE_NAME_CHARS || name.len() > MAX_FILE_NAME_BYTES {
         return Err(bad());
     }
     Ok(name)
@@ -363,5 +368,8 @@ mod tests {
             assert!(file_name(bad, MediaType::Pdf).is_err(), "{bad:?}");
         }
         assert!(file_name(&"x".repeat(101), MediaType::Pdf).is_err());
+        // Few characters, but too many bytes for a file system once written.
+        assert!(file_name(&"\u{1F600}".repeat(60), MediaType::Pdf).is_err());
+        assert!(file_name(&"\u{1F600}".repeat(40), MediaType::Pdf).is_ok());
     }
 }

@@ -39,8 +39,9 @@ pub enum MediaStoreError {
         /// The bound.
         max: u64,
     },
-    /// A local file could not be written.
-    #[error("media file {path}: {source}")]
+    /// A local file could not be written. The message leaves the path out: a document's name
+    /// is the operator's own words, which logs do not carry.
+    #[error("the fetched media file could not be written: {source}")]
     Io {
         /// The file.
         path: String,

@@ -16,6 +16,7 @@ pub struct InMemoryMediaStore {
     objects: Mutex<HashMap<String, (Vec<u8>, u64)>>,
     names: Mutex<HashMap<String, String>>,
     fetches: std::sync::atomic::AtomicU32,
+    unavailable: std::sync::atomic::AtomicBool,
 }
 
 impl InMemoryMediaStore {
@@ -38,6 +39,11 @@ impl InMemoryMediaStore {
     /// How many fetches were asked for so far.
     pub fn fetches(&self) -> u32 {
         self.fetches.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// While `on`, every fetch fails as when S3 cannot be reached or refuses the call.
+    pub fn set_unavailable(&self, on: bool) {
+        self.unavailable.store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Removes an object (as the bucket's lifecycle would).
@@ -104,6 +110,9 @@ impl MediaStore for InMemoryMediaStore {
         max: u64,
     ) -> Result<bool, MediaStoreError> {
         self.fetches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.unavailable.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(MediaStoreError::unavailable(std::io::Error::other("media bucket unavailable")));
+        }
         let key = keys::campaign_copy(campaign, id);
         let Some((bytes, _)) = self.lock().get(&key).cloned() else { return Ok(false) };
         if bytes.len() as u64 > max {

@@ -1,7 +1,7 @@
 //! Sending a file with a caption through the attach flow, against the WhatsApp Web simulator in
 //! real headless Chromium: a picture and a PDF each arrive once, byte for byte, with their
-//! captions, are found again in the chat before any resend (a text-only message of the same
-//! words is no proof), and a file WhatsApp Web refuses sends nothing.
+//! captions (or none), are found again in the chat before any resend (a text-only message of the
+//! same words is no proof), and a file WhatsApp Web refuses sends nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -68,6 +68,14 @@ fn a_picture_and_a_pdf_arrive_once_with_their_captions_and_are_found_again_befor
     assert_eq!(driver.already_sent_media(&phone(3), caption, None).unwrap(), Earlier::Absent);
     assert_eq!(driver.already_sent_media(&ben, caption, None).unwrap(), Earlier::Absent);
     assert_eq!(world.sim.deliveries().len(), 3);
+
+    // A file sent with no caption shows none, and is found again by its missing caption.
+    let dan = phone(4);
+    assert_eq!(driver.already_sent_media(&dan, "", None).unwrap(), Earlier::Absent);
+    driver.send_media(&dan, "", Attachment { path: &flyer, kind: domain::MediaKind::Document }).unwrap();
+    assert_eq!(world.sim.deliveries()[3].text, "");
+    assert_eq!(driver.already_sent_media(&dan, "", None).unwrap(), Earlier::Delivered);
+    assert_eq!(driver.already_sent_media(&dan, "Hi Dan", None).unwrap(), Earlier::Absent);
 }
 
 #[test]

@@ -35,6 +35,8 @@ pub struct Script {
     pub delivered_files: Vec<(String, String, Vec<u8>)>,
     /// The next sends' files are refused by WhatsApp Web (nothing goes out).
     pub refuse_files: bool,
+    /// Chats looked in before a send, as (phone, whether only a bubble with a file counted).
+    pub looked: Vec<(String, bool)>,
     /// Messages a chat shows with the clock (not out yet), as (phone, text).
     pub pending: Vec<(String, String)>,
     /// The receipt a message sent shows while its chat is open (none: one check).
@@ -142,13 +144,15 @@ impl Browser for FakeBrowser {
     fn already_sent(
         &mut self,
         phone: &PhoneNumber,
-        message: &Outgoing,
+        text: &str,
+        with_file: bool,
         _since: Option<OffsetDateTime>,
     ) -> Result<Earlier, String> {
-        let text = message.text.as_str();
         self.last_sent = None;
-        let s = self.script.lock().unwrap();
-        if s.delivered.iter().any(|(p, t)| p == phone.e164() && t == text) {
+        let mut s = self.script.lock().unwrap();
+        s.looked.push((phone.e164().to_owned(), with_file));
+        let carried_file = !with_file || s.delivered_files.iter().any(|(p, _, _)| p == phone.e164());
+        if carried_file && s.delivered.iter().any(|(p, t)| p == phone.e164() && t == text) {
             Ok(Earlier::Delivered)
         } else if s.pending.iter().any(|(p, t)| p == phone.e164() && t == text) {
             Ok(Earlier::Pending)

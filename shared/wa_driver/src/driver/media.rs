@@ -97,7 +97,11 @@ impl WaDriver {
         // The media editor, or WhatsApp Web's refusal of the file.
         let editor_by = Instant::now() + self.config.timeouts.open_chat;
         match self
-            .await_status(&script::media_editor(selectors), &["EDITOR", "REFUSED"], editor_by)?
+            .await_status(
+                &script::media_editor(selectors),
+                &["EDITOR", "REFUSED", "NEEDS_QR", "CONFLICT", "BANNED", "OUTDATED"],
+                editor_by,
+            )?
             .as_deref()
         {
             Some("EDITOR") => {}

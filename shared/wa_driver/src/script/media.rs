@@ -91,13 +91,15 @@ pub(crate) fn take_file_input() -> &'static str {
 }
 
 /// Once the file is given: EDITOR (the media editor with its caption box), REFUSED (a popup:
-/// WhatsApp Web did not take the file), or the screen.
+/// WhatsApp Web did not take the file), or the screen. A screen that ends the session's use
+/// (another window took it, a ban, a QR code) is answered first: its popup is no refusal.
 pub(crate) fn media_editor(selectors: &Selectors) -> String {
     format!(
         r#"(() => {{ {prelude}
+            const s = screen();
+            if (!['READY', 'LOADING', 'NONE'].includes(s)) return s;
             if (q(C.popup)) return 'REFUSED';
             if (q(C.media_caption)) return 'EDITOR';
-            const s = screen();
             return s === 'READY' ? 'WAIT' : s;
         }})()"#,
         prelude = prelude(selectors)

@@ -341,8 +341,11 @@ pub(crate) fn has_outgoing(
                 return new Date(year < 100 ? 2000 + year : year, month - 1, day, hour, Number(m[2])).getTime();
             }};
             const mine = qa(C.outgoing_message, main).filter((row) => {{
-                const node = q(C.outgoing_text, row) || row;
-                if (norm(node.innerText) !== wanted) return false;
+                // A file's bubble shows its caption in the text element, or none when it has no
+                // caption (its own text is then the file's name and size, never the caption).
+                const node = q(C.outgoing_text, row);
+                const shown = node ? norm(node.innerText) : ({with_media} ? '' : norm(row.innerText));
+                if (shown !== wanted) return false;
                 if ({with_media} && !q(C.outgoing_media, row)) return false;
                 if (since === null) return true;
                 const meta = q(C.outgoing_meta, row);
