@@ -120,8 +120,7 @@ pub(crate) async fn existing_campaign(deps: &Deps, id: &str) -> Result<CampaignV
 
 /// `GET /accounts/{account}/sending-window`: the account's window; 404 when it sends at any hour.
 async fn window(deps: &Deps, account: &str) -> Result<Response<Body>, ApiError> {
-    let account = domain::AccountId::parse(account)
-        .map_err(|e| ApiError::bad_request(domain::ErrorCode::BadRequest, format!("account: {e}")))?;
+    let account = http_api::account_id(account)?;
     let stored = deps.windows.window(&account).await.map_err(|e| ApiError::internal("read window", &e))?;
     let Some(stored) = stored else {
         return Err(ApiError::not_found(format!("account '{account}' has no sending window")));

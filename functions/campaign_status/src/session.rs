@@ -23,8 +23,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 /// Serves the session health of `account`.
 pub(crate) async fn health(deps: &Deps, account: &str) -> Result<Response<Body>, ApiError> {
-    let account = AccountId::parse(account)
-        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("account: {e}")))?;
+    let account = http_api::account_id(account)?;
     let pointer =
         deps.profiles.pointer(&account).await.map_err(|e| ApiError::internal("read session pointer", &e))?;
     let generations =

@@ -266,13 +266,9 @@ pub async fn deliver(
                     return settle(finish(Finish::Failed(ErrorCode::SendTimeout)).await, b, Done::Failed);
                 }
                 Ok((b, Ok(Earlier::Pending))) => {
-                    let wait = deps.config.lease + Duration::from_secs(1);
                     return Delivered::new(
                         b,
-                        Disposition::retry_after(
-                            "an earlier attempt still shows the clock in the chat",
-                            wait,
-                        ),
+                        after_lease(deps, "an earlier attempt still shows the clock in the chat"),
                     );
                 }
                 Ok((b, Ok(Earlier::Absent))) if verify_only => {
@@ -342,13 +338,7 @@ pub async fn deliver(
                     );
                 }
                 // The claim stays until its lease ends; the next try looks in the chat first.
-                Err(why) => {
-                    let wait = deps.config.lease + Duration::from_secs(1);
-                    return Delivered::new(
-                        browser,
-                        Disposition::retry_after(format!("media fetch: {why}"), wait),
-                    );
-                }
+                Err(why) => return Delivered::new(browser, after_lease(deps, format!("media fetch: {why}"))),
             }
         }
         let (phone2, message2) = (phone.clone(), message.clone());
@@ -404,11 +394,7 @@ pub async fn deliver(
             }
             SendOutcome::Uncertain(code) => {
                 // Left SENDING under its lease: the next attempt verifies in the chat first.
-                let wait = deps.config.lease + Duration::from_secs(1);
-                Delivered::new(
-                    browser,
-                    Disposition::retry_after(format!("{code}: delivery not confirmed"), wait),
-                )
+                Delivered::new(browser, after_lease(deps, format!("{code}: delivery not confirmed")))
             }
             SendOutcome::Crashed(why) => match run.relaunch.again(deps, browser, &why, tally).await {
                 // A fresh browser on the same profile: the click may have gone out, so verify first.
@@ -423,17 +409,16 @@ pub async fn deliver(
                         settle(finish(Finish::Failed(ErrorCode::BrowserCrashed)).await, b, Done::Failed);
                     Delivered { stop: Some(why), ..done }
                 }
-                Err(b) => {
-                    let wait = deps.config.lease + Duration::from_secs(1);
-                    Delivered::stopping(
-                        b,
-                        Disposition::retry_after(format!("browser crashed: {why}"), wait),
-                        why,
-                    )
-                }
+                Err(b) => Delivered::stopping(b, after_lease(deps, format!("browser crashed: {why}")), why),
             },
         };
     }
+}
+
+/// Gives the record back until the claim its row is left under has lapsed: the next try finds
+/// the row claimed before and looks in the chat first.
+fn after_lease(deps: &Deps, why: impl Into<String>) -> Disposition {
+    Disposition::retry_after(why, deps.config.lease + Duration::from_secs(1))
 }
 
 /// The disposition of a finish: acknowledged as `done` when it applied, acknowledged too when

@@ -26,7 +26,7 @@ fn bad(field: &str, what: impl std::fmt::Display) -> ApiError {
 
 /// `POST /accounts/{account}/media`: a media id and where to upload the file.
 pub(crate) async fn upload(deps: &Deps, account: &str, req: &Request) -> Result<Response<Body>, ApiError> {
-    let account = AccountId::parse(account).map_err(|e| bad("account", e))?;
+    let account = http_api::account_id(account)?;
     let body: MediaUploadRequest = crate::request::parse_json(req.body().as_ref())?;
     let kind = MediaType::of_mime(&body.content_type)
         .ok_or_else(|| bad("content_type", media::MediaError::ContentType(body.content_type.clone())))?;
@@ -70,58 +70,70 @@ fn field_of(req: &CampaignRequest, id: &MediaId) -> String {
         .map_or_else(|| "media".to_owned(), |row| format!("recipients[{row}].media"))
 }
 
+/// Files looked at and copied at once: a campaign may name a hundred, and one at a time they
+/// could outlast the request.
+const AT_ONCE: usize = 8;
+
 /// Checks every file `campaign`'s rows name and takes the campaign's own copy of each, filling
-/// `campaign.attachments`.
+/// `campaign.attachments` (in the order the rows first name them).
 pub(crate) async fn attach(
     deps: &Deps,
     req: &CampaignRequest,
     campaign: &mut NewCampaign,
 ) -> Result<(), ApiError> {
+    use futures::{StreamExt, TryStreamExt};
     let mut wanted: Vec<MediaId> = Vec::new();
     for id in campaign.messages.iter().filter_map(|m| m.media.as_ref()) {
         if !wanted.contains(id) {
             wanted.push(id.clone());
         }
     }
-    let mut attachments = Vec::with_capacity(wanted.len());
-    for id in wanted {
-        let field = field_of(req, &id);
-        let account = &campaign.account;
-        let found =
-            deps.media.inspect(account, &id).await.map_err(|e| ApiError::internal("inspect media", &e))?;
-        let Some(found) = found else {
-            return Err(bad(
-                &field,
-                format!(
-                    "'{id}' was not uploaded for account '{account}', or its upload is more than a day old; upload it with POST /accounts/{account}/media"
-                ),
-            ));
-        };
-        let kind = MediaType::sniff(&found.head).map_err(|e| bad(&field, e))?;
-        kind.check_size(found.size).map_err(|e| bad(&field, e))?;
-        let file_name = media::file_name(found.file_name.as_deref().unwrap_or(id.as_str()), kind)
-            .or_else(|_| media::file_name(id.as_str(), kind))
-            .map_err(|e| bad(&field, e))?;
-        match deps.media.adopt(account, &id, &found.etag, &campaign.id).await {
-            Ok(()) => {}
-            Err(MediaStoreError::Changed(_)) => {
-                return Err(ApiError::new(
-                    ErrorCode::Conflict,
-                    format!(
-                        "{field}: '{id}' was uploaded again while the campaign was being accepted; send the request again"
-                    ),
-                ));
-            }
-            Err(e) => return Err(ApiError::internal("copy media", &e)),
-        }
-        attachments.push(Media {
-            id,
-            kind: kind.kind(),
-            mime: kind.mime().to_owned(),
-            size: found.size,
-            file_name,
-        });
-    }
+    let (account, campaign_id) = (&campaign.account, &campaign.id);
+    let attachments: Vec<Media> = futures::stream::iter(wanted)
+        .map(|id| adopt(deps, req, account, campaign_id, id))
+        .buffered(AT_ONCE)
+        .try_collect()
+        .await?;
     campaign.attachments = attachments;
     Ok(())
+}
+
+/// Checks upload `id` of `account` (its bytes decide what it is, its size must fit) and copies it
+/// for `campaign_id`.
+async fn adopt(
+    deps: &Deps,
+    req: &CampaignRequest,
+    account: &AccountId,
+    campaign_id: &domain::CampaignId,
+    id: MediaId,
+) -> Result<Media, ApiError> {
+    let field = field_of(req, &id);
+    let found =
+        deps.media.inspect(account, &id).await.map_err(|e| ApiError::internal("inspect media", &e))?;
+    let Some(found) = found else {
+        return Err(bad(
+            &field,
+            format!(
+                "'{id}' was not uploaded for account '{account}', or its upload is more than a day old; upload it with POST /accounts/{account}/media"
+            ),
+        ));
+    };
+    let kind = MediaType::sniff(&found.head).map_err(|e| bad(&field, e))?;
+    kind.check_size(found.size).map_err(|e| bad(&field, e))?;
+    let file_name = media::file_name(found.file_name.as_deref().unwrap_or(id.as_str()), kind)
+        .or_else(|_| media::file_name(id.as_str(), kind))
+        .map_err(|e| bad(&field, e))?;
+    match deps.media.adopt(account, &id, &found.etag, campaign_id).await {
+        Ok(()) => {}
+        Err(MediaStoreError::Changed(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "{field}: '{id}' was uploaded again while the campaign was being accepted; send the request again"
+                ),
+            ));
+        }
+        Err(e) => return Err(ApiError::internal("copy media", &e)),
+    }
+    Ok(Media { id, kind: kind.kind(), mime: kind.mime().to_owned(), size: found.size, file_name })
 }

@@ -12,8 +12,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 
 fn parse(account: &str, phone: &str) -> Result<(AccountId, PhoneNumber), ApiError> {
-    let account = AccountId::parse(account)
-        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("account: {e}")))?;
+    let account = http_api::account_id(account)?;
     let raw = percent_encoding::percent_decode_str(phone).decode_utf8_lossy();
     let phone = PhoneNumber::parse(&raw, None)
         .map_err(|e| ApiError::bad_request(ErrorCode::InvalidPhone, format!("phone: {e}")))?;

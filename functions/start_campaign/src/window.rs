@@ -5,18 +5,14 @@
 
 use crate::{ApiError, Deps};
 use api_types::{SendingWindowBody, SendingWindowRequest};
-use domain::{AccountId, ErrorCode, SendingWindow};
+use domain::{ErrorCode, SendingWindow};
 use http_api::json_response;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-fn account(raw: &str) -> Result<AccountId, ApiError> {
-    AccountId::parse(raw).map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("account: {e}")))
-}
-
 /// `PUT`: sets (or replaces) the window; the answer is the window as stored.
 pub(crate) async fn put(deps: &Deps, account_raw: &str, req: &Request) -> Result<Response<Body>, ApiError> {
-    let account = account(account_raw)?;
+    let account = http_api::account_id(account_raw)?;
     let body: SendingWindowRequest = crate::request::parse_json(req.body().as_ref())?;
     // Every refusal names its field (from, to, days, time_zone).
     let window = SendingWindow::parse(&body.from, &body.to, &body.days, &body.time_zone)
@@ -29,7 +25,7 @@ pub(crate) async fn put(deps: &Deps, account_raw: &str, req: &Request) -> Result
 
 /// `DELETE`: removes the window (messages go at any hour); 404 when there was none.
 pub(crate) async fn delete(deps: &Deps, account_raw: &str) -> Result<Response<Body>, ApiError> {
-    let account = account(account_raw)?;
+    let account = http_api::account_id(account_raw)?;
     let removed =
         deps.windows.clear_window(&account).await.map_err(|e| ApiError::internal("clear window", &e))?;
     if !removed {

@@ -74,6 +74,12 @@ pub fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Respon
     resp
 }
 
+/// The account id of a path segment, or the 400 that names it.
+pub fn account_id(segment: &str) -> Result<domain::AccountId, ApiError> {
+    domain::AccountId::parse(segment)
+        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, format!("account: {e}")))
+}
+
 /// The campaign id of a path segment, or the 400 that names it.
 pub fn campaign_id(segment: &str) -> Result<domain::CampaignId, ApiError> {
     domain::CampaignId::parse(segment)
