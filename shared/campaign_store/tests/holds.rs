@@ -98,10 +98,11 @@ async fn the_campaigns_note_is_replaced_only_while_it_is_as_it_was_read() {
     assert_eq!(store.campaign(&id).await.unwrap().unwrap().waiting_until, Some(7_000));
     store.hold_message(&id, MessageSeq(0), &Hold { until: 6_000, since: 1_500 }).await.unwrap();
     assert_eq!(store.campaign(&id).await.unwrap().unwrap().waiting_until, Some(6_000));
-    // unless the note's opening has passed.
+    // not even once the note's opening has passed: rows due at it may still wait to be issued,
+    // and the reconciler finds them by it (then writes the next opening itself).
     store.hold_message(&id, MessageSeq(0), &Hold { until: 9_000, since: 6_500 }).await.unwrap();
-    assert_eq!(store.campaign(&id).await.unwrap().unwrap().waiting_until, Some(9_000));
-    assert_eq!(store.note_waiting(&id, Some(9_000), None).await.unwrap(), Transition::Applied);
+    assert_eq!(store.campaign(&id).await.unwrap().unwrap().waiting_until, Some(6_000));
+    assert_eq!(store.note_waiting(&id, Some(6_000), None).await.unwrap(), Transition::Applied);
     assert_eq!(store.campaign(&id).await.unwrap().unwrap().waiting_until, None);
 }
 

@@ -28,15 +28,16 @@ impl DynamoCampaignStore {
             .expression_attribute_values(":since", n(hold.since));
         let held = conditional(retry::call(|| row.clone().send()).await)?;
         if held == Transition::Applied {
-            // The earliest opening still ahead: replaced when it passed or when this one is earlier.
+            // The earliest opening: replaced only by an earlier one. A note whose opening passed
+            // stays, since rows due at it may not be issued yet and the reconciler finds them by
+            // it; the reconciler writes the next opening once it issued them.
             let meta = self
                 .update(&keys::campaign(id))
                 .update_expression("SET waiting_until = :until")
                 .condition_expression(
-                    "attribute_exists(PK) AND (attribute_not_exists(waiting_until) OR waiting_until <= :since OR waiting_until > :until)",
+                    "attribute_exists(PK) AND (attribute_not_exists(waiting_until) OR waiting_until > :until)",
                 )
-                .expression_attribute_values(":until", n(hold.until))
-                .expression_attribute_values(":since", n(hold.since));
+                .expression_attribute_values(":until", n(hold.until));
             conditional(retry::call(|| meta.clone().send()).await)?;
         }
         Ok(held)

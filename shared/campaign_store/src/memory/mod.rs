@@ -241,7 +241,7 @@ impl CampaignStore for InMemoryCampaignStore {
         }
         row.hold = Some(*hold);
         if let Some(c) = m.campaigns.get_mut(id)
-            && c.waiting_until.is_none_or(|w| w <= hold.since || w > hold.until)
+            && c.waiting_until.is_none_or(|w| w > hold.until)
         {
             c.waiting_until = Some(hold.until);
         }
