@@ -1,5 +1,9 @@
 //! `wacamp`: the operator's command line. Starts campaigns from a CSV and follows their
 //! progress through the HTTP API; links accounts and manages their stored sessions.
+//!
+//! One concept, kept whole: the command line's definition (clap's `Command`, one variant per
+//! subcommand with its help) and the dispatch of each variant to its module. Every subcommand's
+//! work lives in its own module; splitting the definition would only scatter its help text.
 
 mod api;
 mod campaigns;

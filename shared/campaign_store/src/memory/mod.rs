@@ -2,6 +2,10 @@
 //! DynamoDB adapter against the local emulator); like that adapter it asks `domain::lifecycle` for
 //! every transition. Here the thin `CampaignStore` impl; in `state` the state and its one way of
 //! moving a row, in `campaigns` new campaigns, in `receipts` links and receipts, in `opt_outs` lists.
+//!
+//! The impl stays in one file because it is one concept: the `CampaignStore` trait, method by
+//! method, each a few lines that lock the state and call into the modules above (a trait impl
+//! cannot be split across files without wrappers that would only repeat its signatures).
 
 use crate::model::{
     CampaignPosition, CampaignView, Census, Idempotency, IdempotencyClaim, MessageEntry, MessageRow,
